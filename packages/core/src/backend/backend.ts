@@ -1,0 +1,45 @@
+import type { Shape } from '../util/shape.ts';
+
+/** A block of float32 storage owned by a backend. `size` counts elements, not bytes. */
+export interface Storage {
+  readonly id: number;
+  readonly size: number;
+}
+
+/** What a backend reports about its memory. */
+export interface MemoryReport {
+  /** Storages handed out and not yet freed. */
+  liveBuffers: number;
+  /** Bytes of those storages (as requested, before size-class rounding). */
+  liveBytes: number;
+  /** Buffers kept for reuse by the pool. */
+  pooledBuffers: number;
+  pooledBytes: number;
+  /** Buffers ever created by the backend (a training step that allocates shows up here). */
+  createdBuffers: number;
+}
+
+/** One tensor as a kernel sees it: its shape and its storage. */
+export interface KernelArg<S extends Storage = Storage> {
+  readonly shape: Shape;
+  readonly storage: S;
+}
+
+/**
+ * The small interface every backend implements. It knows nothing of gradients or ops:
+ * ops hand it work in the form it understands (a WGSL program, or a CPU function).
+ */
+export interface Backend {
+  readonly kind: 'webgpu' | 'cpu';
+  /** What it runs on, e.g. "webgpu: google swiftshader (SwiftShader driver 5.0.0)". */
+  readonly description: string;
+  alloc(size: number): Storage;
+  write(storage: Storage, data: Float32Array): void;
+  read(storage: Storage): Promise<Float32Array>;
+  free(storage: Storage): void;
+  /** Sends recorded work to the device without waiting for it. */
+  flush(): void;
+  /** Resolves when all submitted work has finished. */
+  sync(): Promise<void>;
+  memory(): MemoryReport;
+}

@@ -1,0 +1,267 @@
+import type { Backend, MemoryReport, Storage } from '../backend.ts';
+import type { AcquiredDevice } from '../../device/acquire.ts';
+import type { Program } from '../../kernels/program.ts';
+import { packUniforms, reflectKernel, type KernelReflection } from '../../kernels/reflect.ts';
+import { BufferPool } from './buffer_pool.ts';
+
+/** A tensor's storage on the GPU: a pooled buffer, of which the first `size` floats are used. */
+export interface GpuStorage extends Storage {
+  readonly buffer: GPUBuffer;
+}
+
+interface PipelineEntry {
+  readonly pipeline: GPUComputePipeline;
+  readonly layout: GPUBindGroupLayout;
+  readonly reflection: KernelReflection;
+  readonly id: number;
+}
+
+/** Uniform buffers and bind groups are cached by content; past this many the caches restart. */
+const MAX_CACHED = 8192;
+/** A pending command encoder is submitted after this many dispatches, to bound latency. */
+const MAX_PENDING_DISPATCHES = 4096;
+
+/**
+ * WebGPU backend: explicit layouts reflected from WGSL, cached pipelines, uniform buffers and
+ * bind groups; dispatches are recorded into one open compute pass and submitted only when a
+ * value is read, a buffer in use is written, or `flush()` is called.
+ */
+export class WebGpuBackend implements Backend {
+  readonly kind = 'webgpu' as const;
+  readonly description: string;
+  readonly device: GPUDevice;
+  private readonly pool: BufferPool;
+  private nextId = 1;
+  private live = new Map<number, number>();
+  private pipelines = new Map<string, PipelineEntry>();
+  private uniformBuffers = new Map<string, GPUBuffer>();
+  private bindGroups = new Map<string, GPUBindGroup>();
+  private bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 1;
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private pendingBuffers = new Set<GPUBuffer>();
+  private pendingDispatches = 0;
+  private deviceError: Error | null = null;
+  /** Counters for benchmarks: dispatches and submits since creation. */
+  readonly counters = { dispatches: 0, submits: 0, pipelines: 0, bindGroups: 0 };
+
+  constructor(readonly acquired: AcquiredDevice) {
+    this.device = acquired.device;
+    this.description = `webgpu: ${acquired.adapterName}${acquired.software ? ' [software]' : ''}`;
+    this.pool = new BufferPool(this.device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+    this.device.addEventListener('uncapturederror', (event) => {
+      const e = (event as GPUUncapturedErrorEvent).error;
+      this.deviceError ??= new Error(`WebGPU error: ${e.message}`);
+    });
+  }
+
+  alloc(size: number): GpuStorage {
+    const bytes = Math.max(4, size * 4);
+    const buffer = this.pool.acquire(bytes);
+    const storage: GpuStorage = { id: this.nextId++, size, buffer };
+    this.live.set(storage.id, size * 4);
+    return storage;
+  }
+
+  write(storage: Storage, data: Float32Array): void {
+    const { buffer } = storage as GpuStorage;
+    // queue.writeBuffer lands before commands still being recorded: submit those first
+    // when they touch this buffer (a pooled buffer may be reused within one step).
+    if (this.pendingBuffers.has(buffer)) this.flush();
+    this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  async read(storage: Storage): Promise<Float32Array> {
+    const { buffer, size } = storage as GpuStorage;
+    const bytes = Math.max(4, size * 4);
+    const staging = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.endPass();
+    this.ensureEncoder().copyBufferToBuffer(buffer, 0, staging, 0, bytes);
+    this.flush();
+    await staging.mapAsync(GPUMapMode.READ);
+    const out = new Float32Array(staging.getMappedRange().slice(0, size * 4));
+    staging.destroy();
+    this.throwDeviceError();
+    return out;
+  }
+
+  free(storage: Storage): void {
+    if (!this.live.delete(storage.id)) return;
+    this.pool.release((storage as GpuStorage).buffer);
+  }
+
+  /** Records one program into the open compute pass. */
+  run(program: Program): void {
+    const entry = this.pipeline(program);
+    const { reflection } = entry;
+    const bindGroup = this.bindGroup(entry, program);
+    const pass = this.ensurePass();
+    pass.setPipeline(entry.pipeline);
+    pass.setBindGroup(0, bindGroup);
+    const [x, y = 1, z = 1] = program.dispatch;
+    if (x > 0 && y > 0 && z > 0) pass.dispatchWorkgroups(x, y, z);
+    for (const b of reflection.storage) this.pendingBuffers.add((program.bindings[b.name] as GpuStorage).buffer);
+    this.counters.dispatches++;
+    if (++this.pendingDispatches >= MAX_PENDING_DISPATCHES) this.flush();
+  }
+
+  /** Records a buffer-to-buffer copy of `size` floats. */
+  copy(from: Storage, to: Storage, size: number): void {
+    if (size === 0) return;
+    this.endPass();
+    const src = (from as GpuStorage).buffer;
+    const dst = (to as GpuStorage).buffer;
+    this.ensureEncoder().copyBufferToBuffer(src, 0, dst, 0, size * 4);
+    this.pendingBuffers.add(src).add(dst);
+  }
+
+  flush(): void {
+    if (!this.encoder) return;
+    this.endPass();
+    this.device.queue.submit([this.encoder.finish()]);
+    this.counters.submits++;
+    this.encoder = null;
+    this.pendingBuffers.clear();
+    this.pendingDispatches = 0;
+    if (this.uniformBuffers.size > MAX_CACHED || this.bindGroups.size > MAX_CACHED) {
+      // Submitted work keeps what it references alive; dropping the caches is safe here.
+      for (const b of this.uniformBuffers.values()) b.destroy();
+      this.uniformBuffers.clear();
+      this.bindGroups.clear();
+    }
+  }
+
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this.throwDeviceError();
+  }
+
+  memory(): MemoryReport {
+    let liveBytes = 0;
+    for (const b of this.live.values()) liveBytes += b;
+    return {
+      liveBuffers: this.live.size,
+      liveBytes,
+      pooledBuffers: this.pool.pooledBuffers,
+      pooledBytes: this.pool.pooledBytes,
+      createdBuffers: this.pool.created,
+    };
+  }
+
+  /** Releases pooled buffers back to the driver. */
+  trim(): void {
+    this.flush();
+    this.bindGroups.clear();
+    this.pool.trim();
+  }
+
+  private throwDeviceError(): void {
+    if (this.deviceError) {
+      const e = this.deviceError;
+      this.deviceError = null;
+      throw e;
+    }
+  }
+
+  private ensureEncoder(): GPUCommandEncoder {
+    this.encoder ??= this.device.createCommandEncoder();
+    return this.encoder;
+  }
+
+  private ensurePass(): GPUComputePassEncoder {
+    this.pass ??= this.ensureEncoder().beginComputePass();
+    return this.pass;
+  }
+
+  private endPass(): void {
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+  }
+
+  private pipeline(program: Program): PipelineEntry {
+    const entryPoint = program.entryPoint ?? 'main';
+    const overrides = program.overrides ?? {};
+    const key = `${program.kernel}:${entryPoint}:${JSON.stringify(overrides)}`;
+    const hit = this.pipelines.get(key);
+    if (hit) return hit;
+    const reflection = reflectKernel(program.kernel, entryPoint);
+    for (const name of Object.keys(overrides)) {
+      if (!reflection.overrides.has(name)) throw new Error(`kernel '${program.kernel}': override '${name}' is not declared in the WGSL`);
+    }
+    const entries: GPUBindGroupLayoutEntry[] = [];
+    if (reflection.uniform) entries.push({ binding: reflection.uniform.binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } });
+    for (const s of reflection.storage) {
+      entries.push({ binding: s.binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: s.readOnly ? 'read-only-storage' : 'storage' } });
+    }
+    const layout = this.device.createBindGroupLayout({ label: `${program.kernel}.${entryPoint}`, entries });
+    const module = this.device.createShaderModule({ label: program.kernel, code: reflection.source });
+    const constants: Record<string, number> = {};
+    for (const [k, v] of Object.entries(overrides)) constants[k] = typeof v === 'boolean' ? Number(v) : v;
+    const pipeline = this.device.createComputePipeline({
+      label: key,
+      layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+      compute: { module, entryPoint, constants },
+    });
+    const entry = { pipeline, layout, reflection, id: this.pipelines.size + 1 };
+    this.pipelines.set(key, entry);
+    this.counters.pipelines++;
+    return entry;
+  }
+
+  private bindGroup(entry: PipelineEntry, program: Program): GPUBindGroup {
+    const { reflection } = entry;
+    const names = Object.keys(program.bindings);
+    for (const n of names) {
+      if (!reflection.storage.some((s) => s.name === n)) {
+        throw new Error(`kernel '${program.kernel}': binding '${n}' is not a storage variable of entry point '${reflection.entryPoint}' (WGSL declares: ${reflection.storage.map((s) => s.name).join(', ')})`);
+      }
+    }
+    const uniform = this.uniformBuffer(reflection, program);
+    let key = `${entry.id}|${uniform ? this.idOf(uniform) : 0}`;
+    for (const s of reflection.storage) {
+      const storage = program.bindings[s.name] as GpuStorage | undefined;
+      if (!storage) throw new Error(`kernel '${program.kernel}': storage binding '${s.name}' declared in WGSL was not given`);
+      key += `|${this.idOf(storage.buffer)}:${storage.size}`;
+    }
+    const hit = this.bindGroups.get(key);
+    if (hit) return hit;
+    const entries: GPUBindGroupEntry[] = [];
+    if (uniform && reflection.uniform) entries.push({ binding: reflection.uniform.binding, resource: { buffer: uniform } });
+    for (const s of reflection.storage) {
+      const storage = program.bindings[s.name] as GpuStorage;
+      entries.push({ binding: s.binding, resource: { buffer: storage.buffer, offset: 0, size: Math.max(4, storage.size * 4) } });
+    }
+    const group = this.device.createBindGroup({ layout: entry.layout, entries });
+    this.bindGroups.set(key, group);
+    this.counters.bindGroups++;
+    return group;
+  }
+
+  private uniformBuffer(reflection: KernelReflection, program: Program): GPUBuffer | null {
+    const bytes = packUniforms(reflection, program.uniforms);
+    if (!bytes) return null;
+    const words = new Uint32Array(bytes);
+    const key = `${reflection.kernel}:${reflection.entryPoint}:${words.join(',')}`;
+    const hit = this.uniformBuffers.get(key);
+    if (hit) return hit;
+    // Uniform buffers are immutable once created, so recording never has to wait on a write.
+    const buffer = this.device.createBuffer({ size: bytes.byteLength, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
+    new Uint32Array(buffer.getMappedRange()).set(words);
+    buffer.unmap();
+    this.uniformBuffers.set(key, buffer);
+    return buffer;
+  }
+
+  private idOf(buffer: GPUBuffer): number {
+    let id = this.bufferIds.get(buffer);
+    if (id === undefined) {
+      id = this.nextBufferId++;
+      this.bufferIds.set(buffer, id);
+    }
+    return id;
+  }
+}

@@ -1,0 +1,42 @@
+import type { KernelArg } from '../backend/backend.ts';
+import type { GpuStorage } from '../backend/webgpu/webgpu_backend.ts';
+import { broadcastStrides, sameShape, sizeOf, type Shape } from '../util/shape.ts';
+import { dispatch1d, type Program } from './program.ts';
+
+const WG = 256;
+
+/** Pads a per-dimension list to the 8 slots of two vec4<u32> uniforms. */
+export function dims8(values: readonly number[], pad = 0): number[] {
+  const out = [...values];
+  while (out.length < 8) out.push(pad);
+  return out;
+}
+
+export function unaryProgram(op: number, x: KernelArg<GpuStorage>, out: KernelArg<GpuStorage>, alpha = 0, beta = 0): Program {
+  const n = sizeOf(out.shape);
+  return { kernel: 'unary', overrides: { OP: op }, uniforms: { n, alpha, beta }, bindings: { x: x.storage, out: out.storage }, dispatch: dispatch1d(n, WG) };
+}
+
+export function binaryProgram(op: number, a: KernelArg<GpuStorage>, b: KernelArg<GpuStorage>, out: KernelArg<GpuStorage>): Program {
+  const n = sizeOf(out.shape);
+  const shape: Shape = out.shape;
+  const plain = sameShape(a.shape, shape) && sameShape(b.shape, shape);
+  return {
+    kernel: 'binary',
+    overrides: { OP: op, BROADCAST: !plain },
+    uniforms: {
+      n,
+      rank: shape.length,
+      out_shape: dims8(shape, 1),
+      a_strides: dims8(broadcastStrides(a.shape, shape)),
+      b_strides: dims8(broadcastStrides(b.shape, shape)),
+    },
+    bindings: { a: a.storage, b: b.storage, out: out.storage },
+    dispatch: dispatch1d(n, WG),
+  };
+}
+
+export function fillProgram(out: KernelArg<GpuStorage>, value: number): Program {
+  const n = sizeOf(out.shape);
+  return { kernel: 'fill', uniforms: { n, value }, bindings: { out: out.storage }, dispatch: dispatch1d(n, WG) };
+}

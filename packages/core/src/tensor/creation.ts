@@ -1,0 +1,73 @@
+import type { Backend } from '../backend/backend.ts';
+import { defaultRandom, Random } from '../util/random.ts';
+import { assertValidShape, shapeToString, sizeOf, type Shape } from '../util/shape.ts';
+import { getBackend } from './engine.ts';
+import { Tensor } from './tensor.ts';
+import { full } from '../ops/elementwise.ts';
+
+export interface CreationOptions {
+  backend?: Backend;
+  requiresGrad?: boolean;
+}
+
+export interface RandomOptions extends CreationOptions {
+  /** A seed for this call alone; without one the global generator (`manualSeed`) is used. */
+  seed?: number;
+}
+
+/** A tensor holding `data` (row-major) with `shape` (default: one dimension). */
+export function fromArray(data: ArrayLike<number>, shape: Shape = [data.length], options: CreationOptions = {}): Tensor {
+  assertValidShape('fromArray', shape);
+  if (sizeOf(shape) !== data.length) {
+    throw new Error(`fromArray: shape ${shapeToString(shape)} holds ${sizeOf(shape)} values, got ${data.length}`);
+  }
+  const backend = options.backend ?? getBackend();
+  const storage = backend.alloc(data.length);
+  backend.write(storage, data instanceof Float32Array ? data : Float32Array.from(data));
+  const t = Tensor.fromStorage(shape, backend, storage);
+  t.requiresGrad = options.requiresGrad ?? false;
+  return t;
+}
+
+export function zeros(shape: Shape, options: CreationOptions = {}): Tensor {
+  return withGrad(full(shape, 0, options.backend), options);
+}
+
+export function ones(shape: Shape, options: CreationOptions = {}): Tensor {
+  return withGrad(full(shape, 1, options.backend), options);
+}
+
+export function zerosLike(t: Tensor): Tensor {
+  return full(t.shape, 0, t.backend);
+}
+
+export function onesLike(t: Tensor): Tensor {
+  return full(t.shape, 1, t.backend);
+}
+
+/** Uniform values in [low, high) from the seeded generator. */
+export function rand(shape: Shape, options: RandomOptions & { low?: number; high?: number } = {}): Tensor {
+  const rng = options.seed === undefined ? defaultRandom() : new Random(options.seed);
+  const low = options.low ?? 0;
+  const high = options.high ?? 1;
+  assertValidShape('rand', shape);
+  const data = new Float32Array(sizeOf(shape));
+  for (let i = 0; i < data.length; i++) data[i] = low + (high - low) * rng.uniform();
+  return fromArray(data, shape, options);
+}
+
+/** Normal values (mean 0, std 1 unless given) from the seeded generator. */
+export function randn(shape: Shape, options: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
+  const rng = options.seed === undefined ? defaultRandom() : new Random(options.seed);
+  const mean = options.mean ?? 0;
+  const std = options.std ?? 1;
+  assertValidShape('randn', shape);
+  const data = new Float32Array(sizeOf(shape));
+  for (let i = 0; i < data.length; i++) data[i] = mean + std * rng.normal();
+  return fromArray(data, shape, options);
+}
+
+function withGrad(t: Tensor, options: CreationOptions): Tensor {
+  t.requiresGrad = options.requiresGrad ?? false;
+  return t;
+}

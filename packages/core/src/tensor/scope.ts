@@ -1,0 +1,58 @@
+import type { Tensor } from './tensor.ts';
+
+/**
+ * Scopes for automatic disposal. Every tensor created inside `tidy(fn)` is disposed when fn
+ * returns, except what fn returns (any tensors inside arrays or plain objects) and tensors
+ * marked with `keep`. Gradients assigned to leaf tensors and optimizer state are owned by
+ * their tensor or optimizer and are never collected by a scope.
+ */
+const scopes: Set<Tensor>[] = [];
+
+export function trackTensor(t: Tensor): void {
+  scopes[scopes.length - 1]?.add(t);
+}
+
+/** Removes a tensor from every open scope: it outlives them and its owner disposes it. */
+export function untrackTensor(t: Tensor): void {
+  for (const s of scopes) s.delete(t);
+}
+
+/** Marks a tensor to survive the scopes that are open now. */
+export function keep<T extends Tensor>(t: T): T {
+  untrackTensor(t);
+  return t;
+}
+
+export function tidy<T>(fn: () => T): T {
+  const scope = new Set<Tensor>();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    scopes.pop();
+    for (const t of scope) t.dispose();
+    throw e;
+  }
+  scopes.pop();
+  if (result instanceof Promise) {
+    throw new Error('tidy: the function returned a Promise; tidy scopes are synchronous (await outside tidy, or use keep())');
+  }
+  const survivors = new Set<Tensor>();
+  collectTensors(result, survivors);
+  for (const t of scope) {
+    if (survivors.has(t)) trackTensor(t);
+    else t.dispose();
+  }
+  return result;
+}
+
+function collectTensors(value: unknown, into: Set<Tensor>): void {
+  if (value === null || typeof value !== 'object') return;
+  if ((value as { isTensor?: boolean }).isTensor === true) {
+    into.add(value as Tensor);
+    return;
+  }
+  if (Array.isArray(value)) for (const v of value) collectTensors(v, into);
+  else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) collectTensors(v, into);
+}

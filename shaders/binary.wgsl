@@ -1,0 +1,70 @@
+// Elementwise binary ops with NumPy broadcasting: the output index is decomposed with the
+// output shape and recomposed with each input's strides (0 along broadcast dimensions).
+// BROADCAST = false skips the index arithmetic when both inputs have the output's shape.
+struct Params {
+  n: u32,
+  rank: u32,
+  out_shape: array<vec4<u32>, 2>,
+  a_strides: array<vec4<u32>, 2>,
+  b_strides: array<vec4<u32>, 2>,
+}
+
+override OP: u32 = 0u;
+override WG: u32 = 256u;
+override BROADCAST: bool = true;
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+// A run-time NaN: WGSL rejects NaN in constant expressions.
+var<private> nan_bits: u32 = 0x7fc00000u;
+
+fn signed_pow(v: f32, e: f32) -> f32 {
+  if (e == 0.0) { return 1.0; }
+  if (v >= 0.0) { return pow(v, e); }
+  if (floor(e) != e) { return bitcast<f32>(nan_bits); }
+  let m = pow(-v, e);
+  return select(m, -m, (abs(e) % 2.0) == 1.0);
+}
+
+fn apply(u: f32, v: f32) -> f32 {
+  switch OP {
+    case 0u: { return u + v; }
+    case 1u: { return u - v; }
+    case 2u: { return u * v; }
+    case 3u: { return u / v; }
+    case 4u: { return signed_pow(u, v); }
+    case 5u: { return max(u, v); }
+    case 6u: { return min(u, v); }
+    case 7u: { return select(0.0, 1.0, u == v); }
+    case 8u: { return select(0.0, 1.0, u > v); }
+    case 9u: { return select(0.0, 1.0, u >= v); }
+    case 10u: { return select(0.0, 1.0, u < v); }
+    case 11u: { return select(0.0, 1.0, u <= v); }
+    default: { return u; }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = gid.x + gid.y * groups.x * WG;
+  if (i >= params.n) { return; }
+  if (!BROADCAST) {
+    out[i] = apply(a[i], b[i]);
+    return;
+  }
+  var rest = i;
+  var ai = 0u;
+  var bi = 0u;
+  for (var d = i32(params.rank) - 1; d >= 0; d--) {
+    let k = u32(d);
+    let size = params.out_shape[k / 4u][k % 4u];
+    let coord = rest % size;
+    rest = rest / size;
+    ai += coord * params.a_strides[k / 4u][k % 4u];
+    bi += coord * params.b_strides[k / 4u][k % 4u];
+  }
+  out[i] = apply(a[ai], b[bi]);
+}
