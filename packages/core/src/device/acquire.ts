@@ -13,7 +13,10 @@ export interface AcquireOptions {
   powerPreference?: GPUPowerPreference;
   /** Node only: skip hardware adapters and go straight to SwiftShader. */
   forceSoftware?: boolean;
-  /** Node only: extra places to look for `vk_swiftshader_icd.json` (tried first). */
+  /**
+   * Node only: where to look for `vk_swiftshader_icd.json`, instead of the usual places
+   * (`SWIFTSHADER_ICD_CANDIDATES`). `WELFORD_SWIFTSHADER_ICD` in the environment is tried first.
+   */
   swiftShaderIcdPaths?: string[];
 }
 
@@ -70,7 +73,8 @@ async function acquireInNode(options: AcquireOptions): Promise<AcquiredDevice> {
     tried.push(fromEnv ? `Vulkan with VK_ICD_FILENAMES=${fromEnv}: no adapter` : 'hardware adapters through Dawn: none found');
   }
   const { existsSync } = await import('node:fs');
-  const candidates = [...(options.swiftShaderIcdPaths ?? []), ...(process.env.WELFORD_SWIFTSHADER_ICD ? [process.env.WELFORD_SWIFTSHADER_ICD] : []), ...SWIFTSHADER_ICD_CANDIDATES];
+  const fromUser = process.env.WELFORD_SWIFTSHADER_ICD;
+  const candidates = [...(fromUser ? [fromUser] : []), ...(options.swiftShaderIcdPaths ?? SWIFTSHADER_ICD_CANDIDATES)];
   for (const icd of candidates) {
     if (!existsSync(icd)) {
       tried.push(`SwiftShader at ${icd}: file not found`);
