@@ -36,6 +36,7 @@ export function tidy<T>(fn: () => T): T {
   }
   scopes.pop();
   if (result instanceof Promise) {
+    for (const t of scope) t.dispose();
     throw new Error('tidy: the function returned a Promise; tidy scopes are synchronous (await outside tidy, or use keep())');
   }
   const survivors = new Set<Tensor>();

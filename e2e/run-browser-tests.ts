@@ -1,0 +1,164 @@
+// Browser tests: builds the pages under pages/ with Vite, serves them on 127.0.0.1, and drives
+// Debian's Chromium (never a downloaded one) headless with WebGPU on SwiftShader.
+// Prints one line per check and a closing "N passed, N failed"; exits non-zero on any failure.
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { build, preview, type PreviewServer } from 'vite';
+import { ROW, W, X, type SmokeReport } from './pages/smoke/report.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const artifacts = join(here, 'artifacts');
+const PAGE_TIMEOUT_MS = 120_000;
+
+/** Chromium switches for WebGPU on the SwiftShader Vulkan driver, with the network kept quiet (it is closed). */
+const CHROMIUM_ARGS = [
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
+  '--use-angle=swiftshader',
+  '--use-vulkan=swiftshader',
+  '--disable-vulkan-surface',
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--window-size=900,600',
+];
+
+function chromePath(): string {
+  const path = process.env.WELFORD_CHROME || '/usr/bin/chromium';
+  if (!existsSync(path)) {
+    throw new Error(
+      `no Chromium at ${path}. Install Debian's chromium (apt-get install chromium) or set WELFORD_CHROME=/path/to/chrome (Chrome or Chromium with WebGPU).`,
+    );
+  }
+  return path;
+}
+
+interface Check {
+  name: string;
+  run(): void;
+}
+
+/** Asserts |got - want| <= tol·(1 + |want|) elementwise, naming the first mismatch. */
+function expectClose(what: string, got: number[] | undefined, want: number[], tol = 1e-5): void {
+  if (!got) throw new Error(`${what}: missing from the page's report`);
+  if (got.length !== want.length) throw new Error(`${what}: got ${got.length} values, want ${want.length}`);
+  want.forEach((w, i) => {
+    if (!(Math.abs(got[i] - w) <= tol * (1 + Math.abs(w)))) throw new Error(`${what}[${i}]: got ${got[i]}, want ${w}`);
+  });
+}
+
+function smokeChecks(report: SmokeReport, consoleErrors: string[]): Check[] {
+  const zip = (f: (x: number, w: number) => number) => X.map((x, i) => f(x, W[i]));
+  const v = report.values;
+  const ok = (name: string, run: () => void): Check => ({ name, run });
+  const noPageError = () => {
+    if (report.error) throw new Error(`the page failed: ${report.error}`);
+  };
+  return [
+    ok('smoke: a WebGPU adapter is found through navigator.gpu', () => {
+      noPageError();
+      if (report.runtime !== 'browser') throw new Error(`runtime: got '${report.runtime}', want 'browser'`);
+      if (!report.backend.startsWith('webgpu')) throw new Error(`backend: got '${report.backend}'`);
+      if (!report.adapterName || report.adapterName === 'unknown adapter') throw new Error(`adapter name: got '${report.adapterName}'`);
+    }),
+    ok('smoke: add, mul, exp and a broadcast add give the known values', () => {
+      noPageError();
+      expectClose('add', v.add, zip((x, w) => x + w));
+      expectClose('mul', v.mul, zip((x, w) => x * w));
+      expectClose('exp', v.exp, X.map(Math.exp));
+      expectClose('addRow', v.addRow, X.map((x, i) => x + ROW[i % 2]));
+    }),
+    ok('smoke: backward through exp(x·w) gives w·exp(x·w) and x·exp(x·w)', () => {
+      noPageError();
+      expectClose('y', v.y, zip((x, w) => Math.exp(x * w)));
+      expectClose('x.grad', v.gradX, zip((x, w) => w * Math.exp(x * w)));
+      expectClose('w.grad', v.gradW, zip((x, w) => x * Math.exp(x * w)));
+    }),
+    ok('smoke: tidy frees its intermediates', () => {
+      noPageError();
+      expectClose('tidy', v.tidy, zip((x, w) => Math.exp(2 * x) + w * w));
+      if (report.liveBuffersAfter !== report.liveBuffersBefore) {
+        throw new Error(`live buffers: ${report.liveBuffersBefore} before the tidy block, ${report.liveBuffersAfter} after`);
+      }
+    }),
+    ok('smoke: no console errors', () => {
+      if (consoleErrors.length) throw new Error(consoleErrors.join('\n'));
+    }),
+  ];
+}
+
+/** Builds one page with Vite and serves the build on 127.0.0.1. */
+async function servePage(name: string): Promise<PreviewServer> {
+  const root = join(here, 'pages', name);
+  const outDir = join(here, 'dist', name);
+  // Core reaches for node: modules only when it runs in Node; the page never loads them.
+  const external = [/^node:/];
+  await build({ root, configFile: false, logLevel: 'warn', base: './', build: { outDir, emptyOutDir: true, rolldownOptions: { external } } });
+  return preview({ root, configFile: false, logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port: 4173, strictPort: false, open: false } });
+}
+
+/** Loads the page, collects console errors, waits for its report and saves a screenshot. */
+async function visit(browser: Browser, url: string, screenshot: string): Promise<{ report: SmokeReport; consoleErrors: string[] }> {
+  const page: Page = await browser.newPage();
+  const consoleErrors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(`console.error: ${m.text()}${m.location().url ? ` (${m.location().url})` : ''}`);
+  });
+  page.on('pageerror', (e) => consoleErrors.push(`uncaught: ${e instanceof Error ? e.message : String(e)}`));
+  page.on('requestfailed', (r) => consoleErrors.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
+  await page.goto(url, { waitUntil: 'load', timeout: PAGE_TIMEOUT_MS });
+  await page.waitForFunction(() => window.welfordSmoke !== undefined, { timeout: PAGE_TIMEOUT_MS, polling: 100 });
+  const report = (await page.evaluate(() => window.welfordSmoke)) as SmokeReport;
+  mkdirSync(artifacts, { recursive: true });
+  await page.screenshot({ path: screenshot as `${string}.png`, fullPage: true });
+  await page.close();
+  return { report, consoleErrors };
+}
+
+async function main(): Promise<number> {
+  let passed = 0;
+  let failed = 0;
+  const record = (name: string, error?: unknown) => {
+    if (error === undefined) {
+      passed++;
+      console.log(`  ok    ${name}`);
+    } else {
+      failed++;
+      console.log(`  FAIL  ${name}\n        ${(error instanceof Error ? error.message : String(error)).replaceAll('\n', '\n        ')}`);
+    }
+  };
+
+  let server: PreviewServer | null = null;
+  let browser: Browser | null = null;
+  try {
+    const executablePath = chromePath();
+    server = await servePage('smoke');
+    const url = server.resolvedUrls?.local[0];
+    if (!url) throw new Error('the Vite preview server reported no address');
+    browser = await puppeteer.launch({ executablePath, headless: true, args: CHROMIUM_ARGS, timeout: PAGE_TIMEOUT_MS, protocolTimeout: PAGE_TIMEOUT_MS });
+    console.log(`browser tests on ${await browser.version()} (${executablePath}), page ${url}`);
+    const { report, consoleErrors } = await visit(browser, url, join(artifacts, 'smoke.png'));
+    if (report.adapterName) console.log(`  adapter: ${report.adapterName}`);
+    for (const check of smokeChecks(report, consoleErrors)) {
+      try {
+        check.run();
+        record(check.name);
+      } catch (e) {
+        record(check.name, e);
+      }
+    }
+  } catch (e) {
+    record('smoke: the page builds, loads and reports', e);
+  } finally {
+    await browser?.close();
+    await server?.close();
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+  return failed === 0 && passed > 0 ? 0 : 1;
+}
+
+process.exitCode = await main();

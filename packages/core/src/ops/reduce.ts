@@ -1,0 +1,218 @@
+import type { Tensor } from '../tensor/tensor.ts';
+import { div, eq, full, mul, sqrt, sub } from './elementwise.ts';
+import { chunkCount, mergeProgram, partialWidth, reduceProgram, reducePartialsProgram, reductionGeometry, type Reduction } from '../kernels/reduce.ts';
+import { reducePartialsReference, reduceReference } from '../reference/reduce.ts';
+import { assertRankAtMost, MAX_RANK, normalizeAxes, shapeToString, sizeOf, type Shape } from '../util/shape.ts';
+import type { BackwardContext } from './op_def.ts';
+import { runOp } from './dispatch.ts';
+import { registerOp } from './registry.ts';
+
+/**
+ * Attributes of the reduction ops: normalised, ascending, non-negative axes. `sum` is also
+ * run by the broadcasting backward (`sumToShape`) with exactly these attributes.
+ */
+export interface ReduceAttrs {
+  axes: number[];
+  keepDims: boolean;
+}
+
+export interface VarianceAttrs extends ReduceAttrs {
+  correction: number;
+}
+
+/** Axes that exist in a shape (a 0-d tensor accepts axis 0 and reduces nothing). */
+function presentAxes(shape: Shape, axes: readonly number[]): number[] {
+  return axes.filter((a) => a < shape.length);
+}
+
+/** Number of input elements reduced into each output. */
+function reducedCount(shape: Shape, axes: readonly number[]): number {
+  return sizeOf(presentAxes(shape, axes).map((a) => shape[a]));
+}
+
+/** The input's shape with the reduced axes set to 1: the output's shape with keepDims. */
+function keptShape(shape: Shape, axes: readonly number[]): number[] {
+  return shape.map((d, i) => (axes.includes(i) ? 1 : d));
+}
+
+function outputShape(name: string, shape: Shape, attrs: ReduceAttrs): number[] {
+  assertRankAtMost(name, shape);
+  const axes = normalizeAxes(name, attrs.axes, shape.length);
+  if (axes.some((a, i) => a !== attrs.axes[i])) {
+    throw new Error(`${name}: axes must be given to the op normalised (non-negative, ascending), got [${attrs.axes.join(', ')}]; the public function normalises them`);
+  }
+  if ((name === 'max' || name === 'min') && reducedCount(shape, axes) === 0) {
+    throw new Error(`${name}: cannot reduce over no elements (input shape ${shapeToString(shape)}, axes [${axes.join(', ')}]); the ${name === 'max' ? 'maximum' : 'minimum'} of nothing is undefined`);
+  }
+  return attrs.keepDims ? keptShape(shape, axes) : shape.filter((_, i) => !axes.includes(i));
+}
+
+/** Shape of the chunk states of a split reduction: [outputs, chunks, 1 or 3]. */
+function partialsShape(reduction: Reduction, shape: Shape, axes: readonly number[], chunks: number): number[] {
+  return [reductionGeometry(shape, presentAxes(shape, axes)).outputs, chunks, partialWidth(reduction)];
+}
+
+/** The gradient of the output, viewed with keepDims so it broadcasts against the input. */
+function keptGrad(grad: Tensor, x: Tensor, axes: readonly number[]): Tensor {
+  return grad.view(keptShape(x.shape, axes));
+}
+
+/** The output gradient copied to every input element that was reduced into it. */
+function spread(grad: Tensor, x: Tensor, axes: readonly number[], scale = 1): Tensor {
+  const g = keptGrad(grad, x, axes);
+  if (reducedCount(x.shape, axes) === 1) return scale === 1 ? g : mul(g, scale);
+  return mul(full(x.shape, scale, x.backend), g);
+}
+
+type Grad<A> = (ctx: BackwardContext<A>, x: Tensor) => Tensor;
+
+const gradients: { [K in Reduction]: Grad<K extends 'variance' ? VarianceAttrs : ReduceAttrs> } = {
+  sum: ({ grad, attrs }, x) => spread(grad, x, attrs.axes),
+  mean: ({ grad, attrs }, x) => spread(grad, x, attrs.axes, 1 / reducedCount(x.shape, attrs.axes)),
+  // Ties share the gradient evenly (torch.amax/amin).
+  max: ({ grad, output, attrs }, x) => tiedShare(grad, output, x, attrs.axes),
+  min: ({ grad, output, attrs }, x) => tiedShare(grad, output, x, attrs.axes),
+  // d var / dx_i = 2 (x_i − mean) / (n − correction)
+  variance: ({ grad, attrs }, x) => {
+    const n = reducedCount(x.shape, attrs.axes);
+    const centred = sub(x, mean(x, attrs.axes, true));
+    return mul(centred, mul(keptGrad(grad, x, attrs.axes), 2 / Math.max(n - attrs.correction, 0)));
+  },
+};
+
+function tiedShare(grad: Tensor, output: Tensor, x: Tensor, axes: readonly number[]): Tensor {
+  const extreme = keptGrad(output, x, axes);
+  const mask = eq(x, extreme);
+  const ties = sum(mask, [...axes], true);
+  return mul(mask, div(keptGrad(grad, x, axes), ties));
+}
+
+/*
+ * Each reduction op takes the input and, on the GPU, optionally the chunk states of a split
+ * reduction (from 'reducePartials') as a second input: then the op is the merge, and the
+ * tape still records it as this op of the input. The states get no gradient.
+ */
+function registerReduction<A extends ReduceAttrs>(name: Reduction, correctionOf: (attrs: A) => number): void {
+  registerOp<A>({
+    name,
+    shape: ([x, partials], attrs) => {
+      const out = outputShape(name, x, attrs);
+      if (partials) {
+        const chunks = partials[1] ?? 0;
+        const want = partialsShape(name, x, attrs.axes, chunks);
+        if (partials.length !== 3 || want.some((d, i) => d !== partials[i])) {
+          throw new Error(`${name}: chunk states for input ${shapeToString(x)} must have shape ${shapeToString(want)}, got ${shapeToString(partials)}`);
+        }
+      }
+      return out;
+    },
+    cpu: ([x], out, attrs) => reduceReference(name, x, presentAxes(x.shape, attrs.axes), out, correctionOf(attrs)),
+    gpu: ([x, partials], out, attrs) => {
+      const g = reductionGeometry(x.shape, presentAxes(x.shape, attrs.axes));
+      if (partials) return [mergeProgram(name, partials, out, g, partials.shape[1], correctionOf(attrs))];
+      return [reduceProgram(name, x, out, g, correctionOf(attrs))];
+    },
+    backward: (ctx) => {
+      const x = ctx.inputs[0];
+      const gx = (gradients[name] as Grad<A>)(ctx, x);
+      return ctx.inputs.length > 1 ? [gx, null] : [gx];
+    },
+  });
+}
+
+registerReduction<ReduceAttrs>('sum', () => 0);
+registerReduction<ReduceAttrs>('mean', () => 0);
+registerReduction<ReduceAttrs>('max', () => 0);
+registerReduction<ReduceAttrs>('min', () => 0);
+registerReduction<VarianceAttrs>('variance', (attrs) => attrs.correction);
+
+interface PartialsAttrs {
+  reduction: Reduction;
+  axes: number[];
+  chunks: number;
+}
+
+registerOp<PartialsAttrs>({
+  name: 'reducePartials',
+  shape: ([x], { reduction, axes, chunks }) => {
+    assertRankAtMost('reducePartials', x);
+    if (!Number.isInteger(chunks) || chunks < 1) throw new Error(`reducePartials: chunks must be a positive integer, got ${chunks}`);
+    return partialsShape(reduction, x, normalizeAxes('reducePartials', axes, x.length), chunks);
+  },
+  cpu: ([x], out, { reduction, axes, chunks }) => reducePartialsReference(reduction, x, presentAxes(x.shape, axes), chunks, out),
+  gpu: ([x], out, { reduction, axes, chunks }) => [reducePartialsProgram(reduction, x, out, reductionGeometry(x.shape, presentAxes(x.shape, axes)), chunks)],
+  // Only ever an input of the merge, whose backward goes to the original input.
+  backward: null,
+});
+
+function reduce<A extends ReduceAttrs>(name: Reduction, x: Tensor, attrs: A): Tensor {
+  const backend = x.backendFor(name);
+  const axes = presentAxes(x.shape, attrs.axes);
+  // On the GPU a long reduction into few outputs is split across workgroups, then merged.
+  // (Ranks past MAX_RANK are left to runOp, whose shape rule rejects them.)
+  const chunks = backend.kind === 'webgpu' && x.rank <= MAX_RANK ? chunkCount(reductionGeometry(x.shape, axes)) : 1;
+  if (chunks === 1) return runOp(name, [x], attrs);
+  const partials = runOp<PartialsAttrs>('reducePartials', [x], { reduction: name, axes: attrs.axes, chunks });
+  const out = runOp(name, [x, partials], attrs);
+  // Only the merge, already recorded, reads the states: their buffer can go back to the pool
+  // (work that reuses it is recorded, and runs, after the merge).
+  partials.dispose();
+  return out;
+}
+
+function reduceAttrs(name: string, x: Tensor, axes: number | readonly number[] | undefined, keepDims: boolean): ReduceAttrs {
+  if (typeof keepDims !== 'boolean') throw new Error(`${name}: keepDims must be a boolean, got ${String(keepDims)}`);
+  return { axes: normalizeAxes(name, axes, x.rank), keepDims };
+}
+
+/**
+ * Sum over `axes` (all axes when left out; negative axes count from the end), as torch.sum.
+ * Without `keepDims` the reduced axes are removed (a full reduction gives a 0-d tensor);
+ * with it they stay with size 1. An empty list of axes copies the input.
+ */
+export function sum(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+  return reduce('sum', x, reduceAttrs('sum', x, axes, keepDims));
+}
+
+/** Mean over `axes` (all by default), as torch.mean; the mean of no elements is NaN. */
+export function mean(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+  return reduce('mean', x, reduceAttrs('mean', x, axes, keepDims));
+}
+
+/**
+ * Largest value over `axes` (all by default), as torch.amax: NaN if any reduced value is
+ * NaN, and the gradient is shared evenly between tied maxima.
+ */
+export function max(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+  return reduce('max', x, reduceAttrs('max', x, axes, keepDims));
+}
+
+/** Smallest value over `axes` (all by default), as torch.amin (NaN propagates, ties share the gradient). */
+export function min(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+  return reduce('min', x, reduceAttrs('min', x, axes, keepDims));
+}
+
+export interface VarianceOptions {
+  /**
+   * Subtracted from the element count in the divisor, as torch.var: 1 (default) gives the
+   * unbiased estimate, 0 the population variance.
+   */
+  correction?: number;
+  keepDims?: boolean;
+}
+
+/**
+ * Variance over `axes` (all by default): Σ (x − mean)² / max(n − correction, 0), as torch.var.
+ * Computed in one pass with Welford/Chan merges, so a large mean costs no precision.
+ */
+export function variance(x: Tensor, axes?: number | readonly number[], { correction = 1, keepDims = false }: VarianceOptions = {}): Tensor {
+  if (typeof correction !== 'number' || !Number.isFinite(correction)) {
+    throw new Error(`variance: correction must be a finite number, got ${String(correction)}`);
+  }
+  return reduce<VarianceAttrs>('variance', x, { ...reduceAttrs('variance', x, axes, keepDims), correction });
+}
+
+/** Standard deviation over `axes`: the square root of `variance` with the same options (torch.std). */
+export function std(x: Tensor, axes?: number | readonly number[], options: VarianceOptions = {}): Tensor {
+  return sqrt(variance(x, axes, options));
+}

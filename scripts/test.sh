@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The project's test command. On a fresh Debian machine with Node.js 20 and npm (as root) it
+# installs what is missing (pnpm, Chromium, the Vulkan loader), the dependencies from the
+# lockfile, then runs everything: shader embedding, type-check, unit tests on the real WebGPU
+# adapter, and the browser tests in headless Chromium. Works without a terminal (CI=true).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+source scripts/ensure-system.sh
+
+# The Vulkan loader complains on every device creation when XDG_RUNTIME_DIR is unusable.
+if [ -z "${XDG_RUNTIME_DIR:-}" ] || [ ! -d "$XDG_RUNTIME_DIR" ] || [ ! -O "$XDG_RUNTIME_DIR" ]; then
+  XDG_RUNTIME_DIR="$(mktemp -d "${TMPDIR:-/tmp}/welford-xdg.XXXXXX")"
+  chmod 700 "$XDG_RUNTIME_DIR"
+  export XDG_RUNTIME_DIR
+  trap 'rm -rf "$XDG_RUNTIME_DIR"' EXIT
+fi
+
+pnpm install --frozen-lockfile </dev/null
+pnpm test </dev/null
