@@ -1,5 +1,6 @@
 import type { Tensor } from '../tensor/tensor.ts';
-import { div, eq, full, mul, sqrt, sub } from './elementwise.ts';
+import { div, eq, mul, sqrt, sub } from './elementwise.ts';
+import { broadcastTo } from './layout.ts';
 import { chunkCount, mergeProgram, partialWidth, reduceProgram, reducePartialsProgram, reductionGeometry, type Reduction } from '../kernels/reduce.ts';
 import { reducePartialsReference, reduceReference } from '../reference/reduce.ts';
 import { assertRankAtMost, MAX_RANK, normalizeAxes, shapeToString, sizeOf, type Shape } from '../util/shape.ts';
@@ -60,8 +61,8 @@ function keptGrad(grad: Tensor, x: Tensor, axes: readonly number[]): Tensor {
 /** The output gradient copied to every input element that was reduced into it. */
 function spread(grad: Tensor, x: Tensor, axes: readonly number[], scale = 1): Tensor {
   const g = keptGrad(grad, x, axes);
-  if (reducedCount(x.shape, axes) === 1) return scale === 1 ? g : mul(g, scale);
-  return mul(full(x.shape, scale, x.backend), g);
+  const scaled = scale === 1 ? g : mul(g, scale);
+  return reducedCount(x.shape, axes) === 1 ? scaled : broadcastTo(scaled, x.shape);
 }
 
 type Grad<A> = (ctx: BackwardContext<A>, x: Tensor) => Tensor;

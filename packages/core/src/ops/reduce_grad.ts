@@ -1,6 +1,6 @@
 import type { Tensor } from '../tensor/tensor.ts';
 import { sameShape, type Shape } from '../util/shape.ts';
-import { runOp } from './dispatch.ts';
+import { sum } from './reduce.ts';
 
 /**
  * Sums a broadcast gradient back to the shape of the input it came from: over the leading
@@ -13,6 +13,7 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
   for (let i = 0; i < g.rank; i++) {
     if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
   }
-  const summed = runOp('sum', [g], { axes, keepDims: false });
+  // The public `sum` splits long reductions (a bias gradient over a large batch) in two levels.
+  const summed = sum(g, axes);
   return sameShape(summed.shape, shape) ? summed : summed.view(shape);
 }
