@@ -59,7 +59,9 @@ welford_pnpm_version="$(node -p "require('$welford_root/package.json').packageMa
 if [ "$(pnpm --version 2>/dev/null || true)" != "$welford_pnpm_version" ]; then
   echo "ensure-system: installing pnpm@$welford_pnpm_version with npm"
   # --force replaces a pnpm binary of another version (a corepack shim, an older install).
-  npm install -g --force --no-audit --no-fund "pnpm@$welford_pnpm_version" >/dev/null ||
+  welford_force=()
+  if command -v pnpm >/dev/null; then welford_force=(--force); fi
+  npm install -g "${welford_force[@]}" --no-audit --no-fund "pnpm@$welford_pnpm_version" >/dev/null ||
     welford_fail "could not install pnpm@$welford_pnpm_version with 'npm install -g' (as a user without write access to npm's global prefix, set npm's prefix to a directory you own, or run as root)"
   PATH="$(npm prefix -g)/bin:$PATH"
   export PATH

@@ -86,11 +86,12 @@ describe('matmul: WebGPU against the CPU reference', () => {
   }
 
   it('handles shapes where B is shared and A has many batches (rows folded together)', async () => {
-    const sa = [5, 13, 33];
-    const sb = [33, 70];
-    const [ga, ca] = onBoth(randomData(size(sa), 5), sa, gpu);
-    const [gb, cb] = onBoth(randomData(size(sb), 6), sb, gpu);
-    await expectTensorsClose(w.matmul(ga, gb), w.matmul(ca, cb), 1e-4, 1e-4);
+    for (const sa of [[5, 13, 33], [2, 1, 3, 7, 33]]) {
+      const sb = [33, 70];
+      const [ga, ca] = onBoth(randomData(size(sa), 5), sa, gpu);
+      const [gb, cb] = onBoth(randomData(size(sb), 6), sb, gpu);
+      await expectTensorsClose(w.matmul(ga, gb), w.matmul(ca, cb), 1e-4, 1e-4);
+    }
   });
 });
 
@@ -114,6 +115,10 @@ describe('matmul backward', () => {
       ]);
     });
   }
+
+  it('gradcheck of x @ x: one input used twice gets both gradients', async () => {
+    await gradcheck((x) => w.matmul(x, x), [{ shape: [2, 3, 3], data: randomData(18, 9) }]);
+  });
 
   for (const [transA, transB] of [[true, false], [false, true], [true, true]] as const) {
     it(`gradcheck of the transposed product (transA ${transA}, transB ${transB})`, async () => {

@@ -24,7 +24,7 @@ export function matmulProgram(g: MatmulGeometry, a: KernelArg<GpuStorage>, b: Ke
   let { batchShape, M, aBatchStrides, bBatchStrides } = g;
   // When B is shared by every batch and A's batches are contiguous, the batches of A are
   // just more rows: one tall product instead of many short ones.
-  const aContiguous = stridesOf(batchShape).every((s, i) => aBatchStrides[i] === s * M * g.K);
+  const aContiguous = stridesOf(batchShape).every((s, i) => batchShape[i] === 1 || aBatchStrides[i] === s * M * g.K);
   const foldedRows = M * sizeOf(batchShape);
   if (!g.transA && batchShape.length > 0 && bBatchStrides.every((s) => s === 0) && aContiguous && Math.ceil(foldedRows / TILE) <= MAX_WORKGROUPS_PER_DIM) {
     M = foldedRows;

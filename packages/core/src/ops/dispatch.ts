@@ -1,4 +1,3 @@
-import type { Backend } from '../backend/backend.ts';
 import type { CpuStorage } from '../backend/cpu_backend.ts';
 import { WebGpuBackend, type GpuStorage } from '../backend/webgpu/webgpu_backend.ts';
 import { isGradEnabled } from '../autograd/grad_mode.ts';
@@ -6,6 +5,20 @@ import { getBackend } from '../tensor/engine.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { sizeOf } from '../util/shape.ts';
 import { getOp } from './registry.ts';
+import type { OpDef } from './op_def.ts';
+import type { Backend, Storage } from '../backend/backend.ts';
+
+/** Records the op's GPU programs, or runs its CPU reference, writing into `out`. */
+function execute<A>(def: OpDef<A>, target: Backend, inputs: readonly Tensor[], storages: Storage[], out: Tensor, attrs: A): void {
+  if (target instanceof WebGpuBackend) {
+    const args = inputs.map((t, i) => ({ shape: t.shape, storage: storages[i] as GpuStorage }));
+    const programs = def.gpu(args, { shape: out.shape, storage: out.storageFor(def.name) as GpuStorage }, attrs);
+    for (const program of programs) target.run(program);
+  } else {
+    const args = inputs.map((t, i) => ({ shape: t.shape, data: (storages[i] as CpuStorage).data }));
+    def.cpu(args, { shape: out.shape, data: (out.storageFor(def.name) as CpuStorage).data }, attrs);
+  }
+}
 
 /** The one backend all inputs live on; throws naming the op when they disagree. */
 export function commonBackend(op: string, inputs: readonly Tensor[], fallback?: Backend): Backend {
@@ -29,14 +42,12 @@ export function runOp<A>(name: string, inputs: readonly Tensor[], attrs: A, back
   const storages = inputs.map((t) => t.storageFor(name));
   const shape = def.shape(inputs.map((t) => t.shape), attrs);
   const out = Tensor.fromStorage(shape, target, target.alloc(sizeOf(shape)));
-  if (out.size > 0) {
-    if (target instanceof WebGpuBackend) {
-      const args = inputs.map((t, i) => ({ shape: t.shape, storage: storages[i] as GpuStorage }));
-      for (const program of def.gpu(args, { shape, storage: out.storageFor(name) as GpuStorage }, attrs)) target.run(program);
-    } else {
-      const args = inputs.map((t, i) => ({ shape: t.shape, data: (storages[i] as CpuStorage).data }));
-      def.cpu(args, { shape, data: (out.storageFor(name) as CpuStorage).data }, attrs);
-    }
+  try {
+    if (out.size > 0) execute(def, target, inputs, storages, out, attrs);
+  } catch (e) {
+    // A kernel that rejects its input leaves no half-made output behind.
+    out.dispose();
+    throw e;
   }
   if (def.backward !== null && isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;

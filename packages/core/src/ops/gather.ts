@@ -60,7 +60,7 @@ registerOp<GatherBackwardAttrs>({
  * torch.gather: out[i][j][k] = x[index[i][j][k]][j][k] for dim 0 (likewise for other dims);
  * the output has the index's shape. `index` is a float32 tensor holding integers in
  * [0, x.shape[dim]); it must have x's rank and be no larger than x outside `dim`. The CPU
- * backend rejects other index values; the GPU clamps them into range rather than read out
+ * backend rejects other index values; the GPU rounds and clamps them into range rather than read out
  * of bounds. Differentiable in x; the index gets no gradient.
  */
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
