@@ -1,22 +1,11 @@
-import { sizeOf, type Shape } from '../util/shape.ts';
-
-/** How the CPU reference reads a batched product; see `MatmulGeometry` in kernels/matmul.ts. */
-export interface MatmulLayout {
-  readonly batchShape: Shape;
-  readonly M: number;
-  readonly K: number;
-  readonly N: number;
-  readonly aBatchStrides: readonly number[];
-  readonly bBatchStrides: readonly number[];
-  readonly transA: boolean;
-  readonly transB: boolean;
-}
+import type { MatmulGeometry } from '../kernels/matmul.ts';
+import { sizeOf } from '../util/shape.ts';
 
 /**
  * out[b, m, n] = Σ_k op(A[b])[m, k] · op(B[b])[k, n], accumulated in float64. op(A) is A,
  * stored [M, K] per batch, or its transpose when transA (A stored [K, M]); likewise B.
  */
-export function matmulReference(a: Float32Array, b: Float32Array, out: Float32Array, l: MatmulLayout): void {
+export function matmulReference(a: Float32Array, b: Float32Array, out: Float32Array, l: MatmulGeometry): void {
   const { M, K, N, batchShape } = l;
   const batches = sizeOf(batchShape);
   for (let batch = 0; batch < batches; batch++) {
