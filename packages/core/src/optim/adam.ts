@@ -3,7 +3,8 @@ import { dispatch1d } from '../kernels/program.ts';
 import { adamReference, advanceStepReference } from '../reference/optim.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { zeros } from '../tensor/creation.ts';
-import { checkAtLeast, Optimizer, runInPlace } from './optimizer.ts';
+import { checkAtLeast, Optimizer } from './optimizer.ts';
+import { runInPlace } from '../ops/in_place.ts';
 
 const WG = 256;
 /** Slots one `advance_step` dispatch covers: the bits of its `array<vec4<u32>, 2>` mask. */

@@ -1,8 +1,5 @@
 import type { Backend, Storage } from '../backend/backend.ts';
-import type { CpuStorage } from '../backend/cpu_backend.ts';
-import { WebGpuBackend } from '../backend/webgpu/webgpu_backend.ts';
 import { noGrad } from '../autograd/grad_mode.ts';
-import type { Program } from '../kernels/program.ts';
 import { zeros } from '../tensor/creation.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { sameShape, shapeToString } from '../util/shape.ts';
@@ -106,28 +103,6 @@ export abstract class Optimizer {
       active.push(i);
     }
     return { backend, active };
-  }
-}
-
-/**
- * Runs an update that writes its tensors' storage in place: on WebGPU, `program` with the
- * tensors bound by WGSL variable name; on the CPU, `cpu` on their host arrays.
- */
-export function runInPlace(
-  op: string,
-  backend: Backend,
-  tensors: Record<string, Tensor>,
-  program: Omit<Program, 'bindings'>,
-  cpu: (data: Record<string, Float32Array>) => void,
-): void {
-  if (backend instanceof WebGpuBackend) {
-    const bindings: Program['bindings'] = {};
-    for (const [name, t] of Object.entries(tensors)) bindings[name] = t.storageFor(op);
-    backend.run({ ...program, bindings });
-  } else {
-    const data: Record<string, Float32Array> = {};
-    for (const [name, t] of Object.entries(tensors)) data[name] = (t.storageFor(op) as CpuStorage).data;
-    cpu(data);
   }
 }
 

@@ -2,7 +2,8 @@ import type { Backend } from '../backend/backend.ts';
 import { dispatch1d } from '../kernels/program.ts';
 import { sgdReference } from '../reference/optim.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import { checkAtLeast, Optimizer, runInPlace } from './optimizer.ts';
+import { checkAtLeast, Optimizer } from './optimizer.ts';
+import { runInPlace } from '../ops/in_place.ts';
 
 const WG = 256;
 
