@@ -4,6 +4,9 @@
 // coordinates, and its reduced elements are walked by decomposing a flat index r in
 // [0, reduced) with the reduced dims' shape and recomposing it with their input strides.
 //
+// shaders/reduce_subgroups.wgsl is this file with the shared-memory tree replaced by
+// subgroup operations (for devices with the 'subgroups' feature); keep the two in step.
+//
 // Entry points:
 //   main    one workgroup per (output, chunk): threads stride over the chunk's elements and
 //           merge in a shared-memory tree. chunks = 1 writes finished values; PARTIAL writes
@@ -163,8 +166,9 @@ fn shift(base: u32) -> f32 {
   return select(v, 0.0, (bitcast<u32>(v) & 0x7fffffffu) >= 0x7f800000u);
 }
 
-// Merges the WG states in shared memory into tree_*[0]. WG is a power of two.
-fn tree_reduce(t: u32, s: State) {
+// Merges the workgroup's WG states in a shared-memory tree (WG is a power of two); every
+// invocation gets the total.
+fn workgroup_reduce(t: u32, s: State) -> State {
   tree_n[t] = s.n;
   tree_a[t] = s.a;
   tree_b[t] = s.b;
@@ -178,6 +182,7 @@ fn tree_reduce(t: u32, s: State) {
     }
     workgroupBarrier();
   }
+  return State(tree_n[0], tree_a[0], tree_b[0]);
 }
 
 @compute @workgroup_size(WG)
@@ -195,9 +200,8 @@ fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec
   for (var r = start + t; r < end; r += WG) {
     s = absorb(s, x[base + reduced_offset(r)], k);
   }
-  tree_reduce(t, s);
+  let total = workgroup_reduce(t, s);
   if (t != 0u) { return; }
-  let total = State(tree_n[0], tree_a[0], tree_b[0]);
   if (!PARTIAL) {
     out[o] = finish(total, params.reduced, params.correction);
   } else if (OP == 4u) {
@@ -226,9 +230,9 @@ fn merge(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: ve
       s = combine(s, State(1.0, partials[g], 0.0));
     }
   }
-  tree_reduce(t, s);
+  let total = workgroup_reduce(t, s);
   if (t == 0u) {
-    out[o] = finish(State(tree_n[0], tree_a[0], tree_b[0]), merge_params.reduced, merge_params.correction);
+    out[o] = finish(total, merge_params.reduced, merge_params.correction);
   }
 }
 

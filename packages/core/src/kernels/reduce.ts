@@ -87,6 +87,15 @@ export function chunkLength(reduced: number, chunks: number): number {
   return Math.max(1, Math.ceil(reduced / chunks));
 }
 
+/**
+ * The kernel file a reduction runs: `reduce_subgroups` merges each workgroup with subgroup
+ * operations (for a device with the 'subgroups' feature), `reduce` with a shared-memory tree.
+ * They declare the same entry points, uniforms and overrides and compute the same values.
+ */
+export function reduceKernel(subgroups: boolean): 'reduce' | 'reduce_subgroups' {
+  return subgroups ? 'reduce_subgroups' : 'reduce';
+}
+
 function powerOfTwoAtLeast(n: number, max: number): number {
   let p = 1;
   while (p < n && p < max) p *= 2;
@@ -112,26 +121,27 @@ function reduceUniforms(g: ReductionGeometry, chunks: number, correction: number
 /**
  * One-level reduction of `x` into the finished `out` (one value per output, row-major over
  * the kept dims): one thread per output for short reductions, else one workgroup per output.
+ * `subgroups` picks the subgroup kernel (see `reduceKernel`).
  */
-export function reduceProgram(reduction: Reduction, x: KernelArg<GpuStorage>, out: KernelArg<GpuStorage>, g: ReductionGeometry, correction = 0): Program {
+export function reduceProgram(reduction: Reduction, x: KernelArg<GpuStorage>, out: KernelArg<GpuStorage>, g: ReductionGeometry, correction = 0, subgroups = false): Program {
   const uniforms = reduceUniforms(g, 1, correction);
   const bindings = { x: x.storage, out: out.storage };
   if (g.reduced <= SERIAL_MAX) {
     const wg = 64;
-    return { kernel: 'reduce', entryPoint: 'serial', overrides: { OP: OP_IDS[reduction], WG: wg }, uniforms, bindings, dispatch: dispatch1d(g.outputs, wg) };
+    return { kernel: reduceKernel(subgroups), entryPoint: 'serial', overrides: { OP: OP_IDS[reduction], WG: wg }, uniforms, bindings, dispatch: dispatch1d(g.outputs, wg) };
   }
   const wg = powerOfTwoAtLeast(g.reduced, 256);
-  return { kernel: 'reduce', entryPoint: 'main', overrides: { OP: OP_IDS[reduction], WG: wg }, uniforms, bindings, dispatch: dispatch1d(g.outputs, 1) };
+  return { kernel: reduceKernel(subgroups), entryPoint: 'main', overrides: { OP: OP_IDS[reduction], WG: wg }, uniforms, bindings, dispatch: dispatch1d(g.outputs, 1) };
 }
 
 /**
  * First level of a split reduction: each of `chunks` workgroups per output writes the state
  * of its chunk to `partials` ([outputs, chunks, partialWidth]).
  */
-export function reducePartialsProgram(reduction: Reduction, x: KernelArg<GpuStorage>, partials: KernelArg<GpuStorage>, g: ReductionGeometry, chunks: number): Program {
+export function reducePartialsProgram(reduction: Reduction, x: KernelArg<GpuStorage>, partials: KernelArg<GpuStorage>, g: ReductionGeometry, chunks: number, subgroups = false): Program {
   const wg = powerOfTwoAtLeast(chunkLength(g.reduced, chunks), 256);
   return {
-    kernel: 'reduce',
+    kernel: reduceKernel(subgroups),
     entryPoint: 'main',
     overrides: { OP: OP_IDS[reduction], WG: wg, PARTIAL: true },
     uniforms: reduceUniforms(g, chunks, 0),
@@ -141,10 +151,10 @@ export function reducePartialsProgram(reduction: Reduction, x: KernelArg<GpuStor
 }
 
 /** Second level: merges each output's chunk states from `partials` and writes the finished values. */
-export function mergeProgram(reduction: Reduction, partials: KernelArg<GpuStorage>, out: KernelArg<GpuStorage>, g: ReductionGeometry, chunks: number, correction = 0): Program {
+export function mergeProgram(reduction: Reduction, partials: KernelArg<GpuStorage>, out: KernelArg<GpuStorage>, g: ReductionGeometry, chunks: number, correction = 0, subgroups = false): Program {
   const wg = powerOfTwoAtLeast(chunks, 256);
   return {
-    kernel: 'reduce',
+    kernel: reduceKernel(subgroups),
     entryPoint: 'merge',
     overrides: { OP: OP_IDS[reduction], WG: wg },
     uniforms: { n_out: g.outputs, chunks, reduced: g.reduced, correction },

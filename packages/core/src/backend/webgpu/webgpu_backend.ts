@@ -45,15 +45,36 @@ export class WebGpuBackend implements Backend {
   private deviceError: Error | null = null;
   /** Counters for benchmarks: dispatches and submits since creation. */
   readonly counters = { dispatches: 0, submits: 0, pipelines: 0, bindGroups: 0 };
+  /** Whether the device has the 'subgroups' feature (acquireDevice asks for it wherever the adapter offers it). */
+  readonly hasSubgroups: boolean;
+  private subgroupsOn: boolean;
 
   constructor(readonly acquired: AcquiredDevice) {
     this.device = acquired.device;
+    this.hasSubgroups = this.device.features.has('subgroups');
+    this.subgroupsOn = this.hasSubgroups;
     this.description = `webgpu: ${acquired.adapterName}${acquired.software ? ' [software]' : ''}`;
     this.pool = new BufferPool(this.device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
     this.device.addEventListener('uncapturederror', (event) => {
       const e = (event as GPUUncapturedErrorEvent).error;
       this.deviceError ??= new Error(`WebGPU error: ${e.message}`);
     });
+  }
+
+  /**
+   * Whether kernels with a subgroup variant (the reductions) use it: on by default where the
+   * device has the 'subgroups' feature. Set it to false to run the plain kernels instead,
+   * which give the same results to float32 rounding; it cannot be turned on without the feature.
+   */
+  get useSubgroups(): boolean {
+    return this.subgroupsOn;
+  }
+
+  set useSubgroups(on: boolean) {
+    if (on && !this.hasSubgroups) {
+      throw new Error(`useSubgroups: the device (${this.description}) lacks the 'subgroups' feature, so subgroup kernels cannot run on it`);
+    }
+    this.subgroupsOn = on;
   }
 
   alloc(size: number): GpuStorage {

@@ -1,0 +1,118 @@
+// welford's command line. `welford conformance FILE... [--backend cpu] [--json OUT]` runs
+// conformance case files (shared/CONFORMANCE.md) and exits 0 only when every case passes.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { init, type Backend } from '../../core/src/index.ts';
+import { CaseFileError, readCaseFile, type CaseFile } from './conformance/case_file.ts';
+import { formatRow, formatSummary, resultsJson, rowLayout } from './conformance/report.ts';
+import { runCaseFile, type CaseResult } from './conformance/runner.ts';
+
+const USAGE = `usage: welford conformance FILE... [--backend webgpu|cpu] [--json OUT]
+
+Runs conformance case files: one row per case (id, op, PASS/FAIL, the largest absolute error
+of each compared tensor), then "N passed, M failed".
+  --backend cpu   run on the CPU reference instead of WebGPU (the default)
+  --json OUT      also write the per-case results as JSON to OUT
+Exit status: 0 when every case passes, 1 when one fails, 2 when the files or arguments are wrong.`;
+
+/** A problem with the command line, reported with the usage and without a stack trace. */
+class UsageError extends Error {}
+/** A problem with the machine (no WebGPU adapter), reported without a stack trace. */
+class SetupError extends Error {}
+
+interface ConformanceArgs {
+  files: string[];
+  backend: 'webgpu' | 'cpu';
+  json: string | null;
+}
+
+/** Paths are relative to where the user typed the command (pnpm runs scripts from the root). */
+function userPath(path: string): string {
+  const base = process.env.npm_lifecycle_event === 'conformance' && process.env.INIT_CWD ? process.env.INIT_CWD : process.cwd();
+  return resolve(base, path);
+}
+
+function parseConformanceArgs(args: string[]): ConformanceArgs {
+  const parsed: ConformanceArgs = { files: [], backend: 'webgpu', json: null };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = (): string => {
+      const v = inline ?? args[++i];
+      if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    if (flag === '--backend') {
+      const v = value();
+      if (v !== 'webgpu' && v !== 'cpu') throw new UsageError(`--backend must be webgpu or cpu, got "${v}"`);
+      parsed.backend = v;
+    } else if (flag === '--json') {
+      parsed.json = userPath(value());
+    } else if (flag.startsWith('-')) {
+      throw new UsageError(`unknown option ${flag}`);
+    } else {
+      parsed.files.push(arg);
+    }
+  }
+  if (parsed.files.length === 0) throw new UsageError('no case file given');
+  return parsed;
+}
+
+async function startBackend(kind: 'webgpu' | 'cpu'): Promise<Backend> {
+  if (kind === 'cpu') return init({ backend: 'cpu' });
+  try {
+    return await init();
+  } catch (e) {
+    throw new SetupError(`cannot start WebGPU: ${(e as Error).message}\n(--backend cpu runs the cases on the CPU reference)`);
+  }
+}
+
+async function conformance(args: string[]): Promise<number> {
+  const options = parseConformanceArgs(args);
+  const files: CaseFile[] = options.files.map((f) => readCaseFile(userPath(f), f));
+  const backend = await startBackend(options.backend);
+  const layout = rowLayout(files.flatMap((f) => f.cases));
+  console.log(`conformance on ${backend.description}`);
+  const results: CaseResult[] = [];
+  for (const file of files) {
+    if (files.length > 1) console.log(`# ${file.source}`);
+    results.push(...(await runCaseFile(file, backend, { onResult: (r) => console.log(formatRow(r, layout)) })));
+  }
+  if (options.json) {
+    mkdirSync(dirname(options.json), { recursive: true });
+    writeFileSync(options.json, `${JSON.stringify(resultsJson(results, { backend: backend.description, files: files.map((f) => f.source) }), null, 2)}\n`);
+  }
+  console.log(formatSummary(results));
+  return results.every((r) => r.passed) ? 0 : 1;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || rest.includes('--help') || rest.includes('-h')) {
+    console.log(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  try {
+    if (command === 'conformance') return await conformance(rest);
+    throw new UsageError(`unknown command "${command}" (commands: conformance)`);
+  } catch (e) {
+    if (e instanceof CaseFileError) {
+      console.error(`welford conformance: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof UsageError) {
+      console.error(`welford: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof SetupError) {
+      console.error(`welford ${command}: ${e.message}`);
+      return 2;
+    }
+    const stack = e instanceof Error && e.stack ? `\n${e.stack}` : '';
+    console.error(`welford ${command}: internal error: ${e instanceof Error ? e.message : String(e)}${stack}`);
+    return 2;
+  }
+}
+
+// Exit explicitly: a WebGPU device can keep Node's event loop alive after the work is done.
+process.exit(await main(process.argv.slice(2)));

@@ -1,0 +1,253 @@
+import type { KernelArg } from '../backend/backend.ts';
+import type { GpuStorage } from '../backend/webgpu/webgpu_backend.ts';
+import { sizeOf, type Shape } from '../util/shape.ts';
+import { dims8 } from './elementwise.ts';
+import { dispatch1d, type Program } from './program.ts';
+import { chunkLength, reductionGeometry, SERIAL_MAX, type ReductionGeometry } from './reduce.ts';
+
+/**
+ * Which numbers a normalisation averages together, for an input (N, C, ...):
+ * - `batch`: per channel, over the batch and every spatial position;
+ * - `group`: per (sample, group of C / numGroups channels), over the group's channels and
+ *   positions (instance norm is numGroups = C);
+ * - `layer`: per sample, over the trailing `normalizedRank` dims.
+ * Weight and bias have one entry per channel, or for `layer` the normalised dims' shape.
+ */
+export type Grouping = { kind: 'batch' } | { kind: 'group'; numGroups: number } | { kind: 'layer'; normalizedRank: number };
+
+/**
+ * A grouping laid over one input shape. Element i (flat, row-major) belongs to statistics
+ * group floor(i / groupDiv) % groups and uses weight entry floor(i / affineDiv) % affineCount.
+ * The input viewed as `statsView` and reduced over `statsAxes` has the groups as outputs, in
+ * order; viewed as `affineView` and reduced over `affineAxes`, the weight entries.
+ */
+export interface NormLayout {
+  readonly groups: number;
+  readonly groupSize: number;
+  readonly groupDiv: number;
+  readonly affineCount: number;
+  readonly affineDiv: number;
+  readonly statsView: readonly number[];
+  readonly statsAxes: readonly number[];
+  readonly affineView: readonly number[];
+  readonly affineAxes: readonly number[];
+}
+
+/** The layout of `grouping` over `shape` (already checked: rank >= 2, groups dividing C, ...). */
+export function normLayout(grouping: Grouping, shape: Shape): NormLayout {
+  const size = sizeOf(shape);
+  if (grouping.kind === 'layer') {
+    const inner = sizeOf(shape.slice(shape.length - grouping.normalizedRank));
+    const outer = size / Math.max(inner, 1);
+    const view = [outer, inner];
+    return { groups: outer, groupSize: inner, groupDiv: inner, affineCount: inner, affineDiv: 1, statsView: view, statsAxes: [1], affineView: view, affineAxes: [0] };
+  }
+  const [n, c] = shape;
+  const spatial = sizeOf(shape.slice(2));
+  const channelView = [n, c, spatial];
+  if (grouping.kind === 'batch') {
+    return { groups: c, groupSize: n * spatial, groupDiv: spatial, affineCount: c, affineDiv: spatial, statsView: channelView, statsAxes: [0, 2], affineView: channelView, affineAxes: [0, 2] };
+  }
+  const groups = n * grouping.numGroups;
+  const groupSize = (c / grouping.numGroups) * spatial;
+  return {
+    groups,
+    groupSize,
+    groupDiv: groupSize,
+    affineCount: c,
+    affineDiv: spatial,
+    statsView: [groups, groupSize],
+    statsAxes: [1],
+    affineView: channelView,
+    affineAxes: [0, 2],
+  };
+}
+
+/** Whether groups and weight entries coincide (batch norm): then the Σ per entry are also the group sums. */
+export function groupsAreEntries(l: NormLayout): boolean {
+  return l.groups === l.affineCount && l.groupDiv === l.affineDiv;
+}
+
+/** What a backward reduction sums over: the statistics groups or the weight entries. */
+export type SumOver = 'groups' | 'entries';
+
+export function sumGeometry(l: NormLayout, over: SumOver): ReductionGeometry {
+  return over === 'groups' ? reductionGeometry(l.statsView, l.statsAxes) : reductionGeometry(l.affineView, l.affineAxes);
+}
+
+/** How the per-element kernels are specialised. */
+export interface NormFlags {
+  /** The statistics are the input's own (training); otherwise given (running) ones. */
+  readonly batchStats: boolean;
+  readonly hasWeight: boolean;
+  readonly hasBias: boolean;
+  /** `stats` also has batch renormalisation's r and d rows. */
+  readonly renorm: boolean;
+  readonly relu: boolean;
+}
+
+function powerOfTwoAtLeast(n: number, max: number): number {
+  let p = 1;
+  while (p < n && p < max) p *= 2;
+  return p;
+}
+
+/** Every field of the WGSL `Params`, for the layout and (for reductions) one geometry. */
+function normUniforms(l: NormLayout, n: number, eps: number, g: ReductionGeometry | null, chunks: number): Record<string, number | number[]> {
+  return {
+    n,
+    n_out: g?.outputs ?? 0,
+    chunks,
+    chunk_len: g ? chunkLength(g.reduced, chunks) : 0,
+    reduced: g?.reduced ?? 0,
+    kept_rank: g?.keptShape.length ?? 0,
+    reduced_rank: g?.reducedShape.length ?? 0,
+    groups: l.groups,
+    group_div: Math.max(l.groupDiv, 1),
+    affine_count: Math.max(l.affineCount, 1),
+    affine_div: Math.max(l.affineDiv, 1),
+    eps,
+    inv_m: 1 / l.groupSize,
+    kept_shape: dims8(g?.keptShape ?? [], 1),
+    kept_strides: dims8(g?.keptStrides ?? []),
+    reduced_shape: dims8(g?.reducedShape ?? [], 1),
+    reduced_strides: dims8(g?.reducedStrides ?? []),
+  };
+}
+
+function flagOverrides(f: NormFlags): Record<string, boolean> {
+  return { BATCH_STATS: f.batchStats, HAS_WEIGHT: f.hasWeight, HAS_BIAS: f.hasBias, RENORM: f.renorm, RELU: f.relu };
+}
+
+type Arg = KernelArg<GpuStorage>;
+
+/** Storage bindings of an entry point; tensors an op lacks are bound to `x` and never read. */
+function bind(x: Arg, given: Record<string, Arg | undefined>, names: readonly string[]): Record<string, GpuStorage> {
+  const out: Record<string, GpuStorage> = {};
+  for (const name of names) out[name] = (given[name] ?? x).storage;
+  return out;
+}
+
+/**
+ * Mean and biased variance per group into `out` ([2, groups]), one level: one thread per
+ * group for short groups, else one workgroup per group.
+ */
+export function statsProgram(x: Arg, out: Arg, l: NormLayout): Program {
+  const g = reductionGeometry(l.statsView, l.statsAxes);
+  const uniforms = normUniforms(l, sizeOf(x.shape), 0, g, 1);
+  const bindings = { x: x.storage, out: out.storage };
+  if (g.reduced <= SERIAL_MAX) {
+    return { kernel: 'norm', entryPoint: 'stats_serial', overrides: { WG: 64 }, uniforms, bindings, dispatch: dispatch1d(g.outputs, 64) };
+  }
+  return { kernel: 'norm', entryPoint: 'stats_main', overrides: { WG: powerOfTwoAtLeast(g.reduced, 256) }, uniforms, bindings, dispatch: dispatch1d(g.outputs, 1) };
+}
+
+/** First level of split statistics: (count, shifted mean, M2, shift) per chunk into `partials` ([groups, chunks, 4]). */
+export function statsPartialsProgram(x: Arg, partials: Arg, l: NormLayout, chunks: number): Program {
+  const g = reductionGeometry(l.statsView, l.statsAxes);
+  return {
+    kernel: 'norm',
+    entryPoint: 'stats_main',
+    overrides: { WG: powerOfTwoAtLeast(chunkLength(g.reduced, chunks), 256), PARTIAL: true },
+    uniforms: normUniforms(l, sizeOf(x.shape), 0, g, chunks),
+    bindings: { x: x.storage, out: partials.storage },
+    dispatch: dispatch1d(g.outputs * chunks, 1),
+  };
+}
+
+/** Second level: merges each group's chunk states into mean and biased variance ([2, groups]). */
+export function statsMergeProgram(partials: Arg, out: Arg, l: NormLayout): Program {
+  const chunks = partials.shape[1];
+  return {
+    kernel: 'norm',
+    entryPoint: 'stats_merge',
+    overrides: { WG: powerOfTwoAtLeast(chunks, 256) },
+    uniforms: { n_out: l.groups, chunks, reduced: l.groupSize },
+    bindings: { partials: partials.storage, out: out.storage },
+    dispatch: dispatch1d(l.groups, 1),
+  };
+}
+
+/** y = relu?(γ·(x̂·r + d) + β) in one pass. */
+export function applyProgram(t: { x: Arg; stats: Arg; weight?: Arg; bias?: Arg }, out: Arg, l: NormLayout, flags: NormFlags, eps: number): Program {
+  const n = sizeOf(t.x.shape);
+  return {
+    kernel: 'norm',
+    entryPoint: 'apply',
+    overrides: { ...flagOverrides(flags), WG: 256 },
+    uniforms: normUniforms(l, n, eps, null, 1),
+    bindings: { ...bind(t.x, t, ['x', 'stats', 'weight', 'bias']), out: out.storage },
+    dispatch: dispatch1d(n, 256),
+  };
+}
+
+/** Tensors the backward kernels read. `y` (the output) is needed with the fused ReLU only. */
+export interface NormGradArgs {
+  x: Arg;
+  stats: Arg;
+  dy: Arg;
+  weight?: Arg;
+  y?: Arg;
+  sums?: Arg;
+}
+
+/**
+ * Σ dy·w and Σ dy·w·x̂ per group or per weight entry into `out`: [2, outputs] in one level,
+ * or [2, outputs, chunks] (chunks > 1) for a sum over the last axis. w = γ·r when `weighted`.
+ */
+export function gradSumsProgram(t: NormGradArgs, out: Arg, l: NormLayout, flags: NormFlags, eps: number, over: SumOver, weighted: boolean, chunks: number): Program {
+  const g = sumGeometry(l, over);
+  const uniforms = normUniforms(l, sizeOf(t.x.shape), eps, g, chunks);
+  const bindings = { ...bind(t.x, { ...t }, ['x', 'stats', 'weight', 'dy', 'y']), out: out.storage };
+  const overrides = { ...flagOverrides(flags), WEIGHTED: weighted, PARTIAL: chunks > 1 };
+  if (chunks === 1 && g.reduced <= SERIAL_MAX) {
+    return { kernel: 'norm', entryPoint: 'grad_sums_serial', overrides: { ...overrides, WG: 64 }, uniforms, bindings, dispatch: dispatch1d(g.outputs, 64) };
+  }
+  const wg = powerOfTwoAtLeast(chunkLength(g.reduced, chunks), 256);
+  return { kernel: 'norm', entryPoint: 'grad_sums', overrides: { ...overrides, WG: wg }, uniforms, bindings, dispatch: dispatch1d(g.outputs * chunks, 1) };
+}
+
+/** dx from dy and (training) the group sums; `weightedSums`: the sums already include γ·r. */
+export function gradInputProgram(t: NormGradArgs, dx: Arg, l: NormLayout, flags: NormFlags, eps: number, weightedSums: boolean): Program {
+  const n = sizeOf(t.x.shape);
+  return {
+    kernel: 'norm',
+    entryPoint: 'grad_input',
+    overrides: { ...flagOverrides(flags), WEIGHTED: weightedSums, WG: 256 },
+    uniforms: normUniforms(l, n, eps, null, 1),
+    bindings: { ...bind(t.x, { ...t }, ['x', 'stats', 'weight', 'dy', 'y', 'sums']), out: dx.storage },
+    dispatch: dispatch1d(n, 256),
+  };
+}
+
+/**
+ * The in-place running-statistics update (bindings `stats`, `running_mean`, `running_var`
+ * are added by the caller): running = (1 − momentum)·running + momentum·batch, with the
+ * variance unbiased over `count` values per channel.
+ */
+export function updateRunningProgram(channels: number, momentum: number, count: number): Omit<Program, 'bindings'> {
+  return {
+    kernel: 'norm',
+    entryPoint: 'update_running',
+    overrides: { WG: 64 },
+    uniforms: { channels, momentum, unbias: count / (count - 1) },
+    dispatch: dispatch1d(channels, 64),
+  };
+}
+
+/** Batch renormalisation's [4, C]: the batch mean and variance, r and d. */
+export function renormFactorsProgram(
+  t: { stats: Arg; runningMean: Arg; runningVar: Arg },
+  out: Arg,
+  { eps, rmax, dmax }: { eps: number; rmax: number; dmax: number },
+): Program {
+  const channels = t.stats.shape[1];
+  return {
+    kernel: 'norm',
+    entryPoint: 'renorm_factors',
+    overrides: { WG: 64 },
+    uniforms: { channels, eps, rmin: 1 / rmax, rmax, dmax },
+    bindings: { stats: t.stats.storage, running_mean: t.runningMean.storage, running_var: t.runningVar.storage, out: out.storage },
+    dispatch: dispatch1d(channels, 64),
+  };
+}

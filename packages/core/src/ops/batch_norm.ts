@@ -1,0 +1,181 @@
+import type { Tensor } from '../tensor/tensor.ts';
+import { noGrad } from '../autograd/grad_mode.ts';
+import { renormFactorsProgram, updateRunningProgram, type Grouping } from '../kernels/norm.ts';
+import { renormFactorsReference, updateRunningReference } from '../reference/norm.ts';
+import { sameShape, shapeToString, sizeOf, type Shape } from '../util/shape.ts';
+import { commonBackend, runOp } from './dispatch.ts';
+import { runInPlace } from './in_place.ts';
+import { concat } from './layout.ts';
+import { checkAffine, checkGroupingInput, checkNormOptions, emptyNorm, normalize, normStatistics, registerNorm } from './norm.ts';
+import { registerOp } from './registry.ts';
+
+const PER_CHANNEL: Grouping = { kind: 'batch' };
+
+registerNorm('batchNorm');
+registerNorm('batchRenorm');
+
+interface FactorAttrs {
+  eps: number;
+  rmax: number;
+  dmax: number;
+}
+
+// Inputs: batch statistics [2, C], running mean and variance; output [4, C]: mean, var, r, d.
+registerOp<FactorAttrs>({
+  name: 'batchRenormFactors',
+  shape: ([stats, runningMean, runningVar]) => {
+    const c = stats[1];
+    if (stats.length !== 2 || stats[0] !== 2 || !sameShape(runningMean, [c]) || !sameShape(runningVar, [c])) {
+      throw new Error(`batchRenormFactors: expected statistics [2, C] and running statistics [C], got ${shapeToString(stats)}, ${shapeToString(runningMean)}, ${shapeToString(runningVar)}`);
+    }
+    return [4, c];
+  },
+  cpu: ([stats, runningMean, runningVar], out, attrs) => renormFactorsReference(stats, runningMean, runningVar, out, attrs),
+  gpu: ([stats, runningMean, runningVar], out, attrs) => [renormFactorsProgram({ stats, runningMean, runningVar }, out, attrs)],
+  backward: null,
+});
+
+export interface BatchNormOptions {
+  /** Running mean [C]: used in evaluation, updated in place when training. */
+  runningMean?: Tensor;
+  /** Running (unbiased) variance [C]: used in evaluation, updated in place when training. */
+  runningVar?: Tensor;
+  /** γ [C] (default 1). */
+  weight?: Tensor;
+  /** β [C] (default 0). */
+  bias?: Tensor;
+  /** Batch statistics (and running-statistics updates) when true; running statistics when false (default). */
+  training?: boolean;
+  /** Weight of the new batch in the running averages (default 0.1); null: cumulative average, 1 / numBatchesTracked. */
+  momentum?: number | null;
+  /** Batches seen, this one included: needed with momentum null. */
+  numBatchesTracked?: number;
+  /** Added to the variance inside the square root (default 1e-5). */
+  eps?: number;
+  /** Applies ReLU to the result in the same pass (default false). */
+  relu?: boolean;
+}
+
+export interface BatchRenormOptions {
+  runningMean: Tensor;
+  runningVar: Tensor;
+  weight: Tensor;
+  bias: Tensor;
+  training?: boolean;
+  momentum?: number;
+  eps?: number;
+  /** r is clipped to [1/rmax, rmax] (rmax >= 1). */
+  rmax: number;
+  /** d is clipped to [−dmax, dmax] (dmax >= 0). */
+  dmax: number;
+}
+
+interface Checked {
+  readonly training: boolean;
+  /** The running-average factor when the running statistics are updated; null otherwise. */
+  readonly factor: number | null;
+}
+
+/** Values averaged per channel: N times the spatial size. */
+function perChannel(x: Shape): number {
+  return x[0] * sizeOf(x.slice(2));
+}
+
+/** Checks everything before anything runs, so a failing call leaves the running statistics alone. */
+function checkBatchNorm(op: string, x: Tensor, o: BatchNormOptions): Checked {
+  const { runningMean, runningVar, weight, bias, training = false, momentum = 0.1, numBatchesTracked, eps = 1e-5, relu = false } = o;
+  checkGroupingInput(op, x.shape, PER_CHANNEL);
+  checkNormOptions(op, eps, relu);
+  if (typeof training !== 'boolean') throw new Error(`${op}: training must be a boolean, got ${String(training)}`);
+  checkAffine(op, 'weight', weight?.shape, x.shape, PER_CHANNEL);
+  checkAffine(op, 'bias', bias?.shape, x.shape, PER_CHANNEL);
+  checkAffine(op, 'runningMean', runningMean?.shape, x.shape, PER_CHANNEL);
+  checkAffine(op, 'runningVar', runningVar?.shape, x.shape, PER_CHANNEL);
+  if ((runningMean === undefined) !== (runningVar === undefined)) throw new Error(`${op}: runningMean and runningVar must be given together`);
+  const tensors = [x, weight, bias, runningMean, runningVar].filter((t): t is Tensor => t !== undefined);
+  commonBackend(op, tensors);
+  if (runningMean && runningMean.storageFor(op) === runningVar!.storageFor(op)) throw new Error(`${op}: runningMean and runningVar must not share storage`);
+  if (!training) {
+    if (!runningMean) throw new Error(`${op}: runningMean and runningVar are required when training is false (evaluation normalises with them)`);
+    return { training, factor: null };
+  }
+  if (perChannel(x.shape) === 1) throw new Error(`${op}: Expected more than 1 value per channel when training, got input size ${shapeToString(x.shape)}`);
+  if (!runningMean) return { training, factor: null };
+  if (momentum === null) {
+    if (typeof numBatchesTracked !== 'number' || !Number.isInteger(numBatchesTracked) || numBatchesTracked < 1) {
+      throw new Error(`${op}: momentum null (a cumulative average) needs numBatchesTracked, the count of batches including this one (a positive integer), got ${String(numBatchesTracked)}`);
+    }
+    return { training, factor: 1 / numBatchesTracked };
+  }
+  if (typeof momentum !== 'number' || !Number.isFinite(momentum)) throw new Error(`${op}: momentum must be a finite number or null, got ${String(momentum)}`);
+  return { training, factor: momentum };
+}
+
+/** running ← (1 − factor)·running + factor·batch, in place (rows 0 and 1 of stats: mean, biased variance). */
+function updateRunning(op: string, x: Tensor, stats: Tensor, runningMean: Tensor, runningVar: Tensor, factor: number): void {
+  const count = perChannel(x.shape);
+  runInPlace(
+    op,
+    x.backendFor(op),
+    { stats, running_mean: runningMean, running_var: runningVar },
+    updateRunningProgram(runningMean.size, factor, count),
+    (d) => updateRunningReference(d.running_mean, d.running_var, d.stats, factor, count),
+  );
+}
+
+/** Evaluation: normalise with the running statistics (the Jacobian is diagonal). */
+function evaluate(op: string, x: Tensor, runningMean: Tensor, runningVar: Tensor, weight: Tensor | undefined, bias: Tensor | undefined, eps: number, relu: boolean): Tensor {
+  const stats = noGrad(() => {
+    const both = concat([runningMean, runningVar]);
+    const view = both.view([2, runningMean.size]);
+    both.dispose();
+    return view;
+  });
+  return normalize(op, x, stats, weight, bias, { grouping: PER_CHANNEL, eps, relu, batchStats: false, renorm: false, hasWeight: !!weight, hasBias: !!bias });
+}
+
+/**
+ * Batch normalisation, as torch.nn.functional.batch_norm: per channel of an input (N, C),
+ * (N, C, L) or (N, C, H, W) (any spatial rank), y = γ·(x − mean)/sqrt(var + eps) + β. Training
+ * uses the batch's mean and biased variance and, given running statistics, updates them in
+ * place: running = (1 − momentum)·running + momentum·batch, with the unbiased variance
+ * (momentum null: the cumulative average over numBatchesTracked batches). Evaluation uses the
+ * running statistics. The gradient is exact: dense across the batch when training, diagonal
+ * in evaluation. `relu` fuses a ReLU into the same pass.
+ */
+export function batchNorm(input: Tensor, options: BatchNormOptions = {}): Tensor {
+  const { runningMean, runningVar, weight, bias, eps = 1e-5, relu = false } = options;
+  const { training, factor } = checkBatchNorm('batchNorm', input, options);
+  if (input.size === 0) return emptyNorm(input);
+  if (!training) return evaluate('batchNorm', input, runningMean!, runningVar!, weight, bias, eps, relu);
+  const stats = normStatistics(input, PER_CHANNEL);
+  if (factor !== null) updateRunning('batchNorm', input, stats, runningMean!, runningVar!, factor);
+  return normalize('batchNorm', input, stats, weight, bias, { grouping: PER_CHANNEL, eps, relu, batchStats: true, renorm: false, hasWeight: !!weight, hasBias: !!bias });
+}
+
+/**
+ * Batch renormalisation (Ioffe 2017): when training, y = γ·((x − μ_B)/σ_B·r + d) + β with
+ * σ_B = sqrt(var_B + eps), r = clip(σ_B/σ, 1/rmax, rmax) and d = clip((μ_B − μ)/σ, −dmax, dmax)
+ * from the running statistics (σ = sqrt(running var + eps)) before this call updates them as
+ * batchNorm does. r and d are constants for the gradient. With training false it is batchNorm
+ * in evaluation.
+ */
+export function batchRenorm(input: Tensor, options: BatchRenormOptions): Tensor {
+  const op = 'batchRenorm';
+  const { runningMean, runningVar, weight, bias, training = false, momentum = 0.1, eps = 1e-5, rmax, dmax } = options;
+  for (const [what, t] of Object.entries({ runningMean, runningVar, weight, bias })) {
+    if (t === undefined) throw new Error(`${op}: ${what} is required`);
+  }
+  if (typeof rmax !== 'number' || !(rmax >= 1) || !Number.isFinite(rmax)) throw new Error(`${op}: rmax must be a finite number >= 1, got ${String(rmax)}`);
+  if (typeof dmax !== 'number' || !(dmax >= 0) || !Number.isFinite(dmax)) throw new Error(`${op}: dmax must be a finite number >= 0, got ${String(dmax)}`);
+  if (momentum === null) throw new Error(`${op}: momentum must be a number, got null`);
+  const { factor } = checkBatchNorm(op, input, { runningMean, runningVar, weight, bias, training, momentum, eps });
+  if (input.size === 0) return emptyNorm(input);
+  if (!training) return evaluate(op, input, runningMean, runningVar, weight, bias, eps, false);
+  const batch = normStatistics(input, PER_CHANNEL);
+  const stats = runOp<FactorAttrs>('batchRenormFactors', [batch, runningMean, runningVar], { eps, rmax, dmax });
+  // r and d are recorded before the update below changes the running statistics.
+  batch.dispose();
+  updateRunning(op, input, stats, runningMean, runningVar, factor!);
+  return normalize(op, input, stats, weight, bias, { grouping: PER_CHANNEL, eps, relu: false, batchStats: true, renorm: true, hasWeight: true, hasBias: true });
+}
