@@ -2,7 +2,7 @@
 // conformance case files (shared/CONFORMANCE.md) and exits 0 only when every case passes.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { init, type Backend } from '../../core/src/index.ts';
+import { init, type Backend } from '@welford/core';
 import { CaseFileError, readCaseFile, type CaseFile } from './conformance/case_file.ts';
 import { formatRow, formatSummary, resultsJson, rowLayout } from './conformance/report.ts';
 import { runCaseFile, type CaseResult } from './conformance/runner.ts';

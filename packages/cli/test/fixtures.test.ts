@@ -3,7 +3,7 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CpuBackend, WebGpuBackend, acquireDevice, type Backend } from '../../core/src/index.ts';
+import { CpuBackend, WebGpuBackend, acquireDevice, type Backend } from '@welford/core';
 import { readCaseFile } from '../src/conformance/case_file.ts';
 import { formatRow, rowLayout } from '../src/conformance/report.ts';
 import { runCase } from '../src/conformance/runner.ts';

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CpuBackend, WebGpuBackend, acquireDevice, memory } from '../../core/src/index.ts';
+import { CpuBackend, WebGpuBackend, acquireDevice, memory } from '@welford/core';
 import { parseCaseFile, type ConformanceCase } from '../src/conformance/case_file.ts';
 import { formatError, formatRow, formatSummary, resultsJson, rowLayout } from '../src/conformance/report.ts';
 import { compareValues, runCase, runCaseFile, type CaseResult } from '../src/conformance/runner.ts';

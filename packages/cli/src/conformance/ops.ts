@@ -13,7 +13,7 @@ import {
   maxPool2d,
   relu,
   type Tensor,
-} from '../../../core/src/index.ts';
+} from '@welford/core';
 
 /** Returns what was expected when `value` is not acceptable, null when it is. */
 export type AttrCheck = (value: unknown) => string | null;

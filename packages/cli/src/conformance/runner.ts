@@ -1,5 +1,5 @@
 // Runs conformance cases on a backend and compares what welford computes with what they expect.
-import { fromArray, setBackend, tidy, type Backend, type Tensor } from '../../../core/src/index.ts';
+import { fromArray, setBackend, tidy, type Backend, type Tensor } from '@welford/core';
 import type { CaseFile, CaseTensor, ConformanceCase, Tolerance } from './case_file.ts';
 import { conformanceOps } from './ops.ts';
 
