@@ -1,6 +1,5 @@
 // Timing for the benchmark programs: medians over samples of repeated GPU work, and the
-// buffer-copy bandwidth that throughput figures are set beside. (bench/micro.ts measures the
-// same way with its own copy of these.)
+// buffer-copy bandwidth that throughput figures are set beside. Every bench/ program uses these.
 
 export interface Figure {
   name: string;

@@ -1,0 +1,84 @@
+// Batch norm and group norm, forward and forward+backward, at the shapes CNNs use: GB/s of the
+// smallest traffic each pass needs, beside the adapter's copy bandwidth measured in the same run,
+// and the dispatches each call records. A program that prints figures, not a test.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WebGpuBackend, batchNorm, groupNorm, init, ones, randn, tidy, zeros } from '../packages/core/src/index.ts';
+import { copyBandwidth, figure, formatFigure, time, type Figure } from './measure.ts';
+
+const SHAPES: [number, number, number, number][] = [
+  [32, 64, 32, 32],
+  [8, 256, 16, 16],
+  [2, 32, 128, 128],
+];
+
+interface Case {
+  name: string;
+  /** Floats the pass must at least move: forward reads x and writes y; backward also reads x and dy and writes dx. */
+  floats: number;
+  figure: Figure;
+  dispatches: number;
+}
+
+async function measure(backend: WebGpuBackend, name: string, floats: number, record: () => void, copyBytesPerS: number): Promise<Case> {
+  const before = backend.counters.dispatches;
+  record();
+  const dispatches = backend.counters.dispatches - before;
+  const run = await time(record, () => backend.sync(), { samples: 5, targetSampleS: 0.3, maxReps: 20 });
+  return { name, floats, dispatches, figure: figure(name, 'GB/s', floats * 4, floats * 4, run, copyBytesPerS) };
+}
+
+async function main(): Promise<void> {
+  const backend = await init();
+  if (!(backend instanceof WebGpuBackend)) throw new Error(`bench:norm needs WebGPU, got ${backend.description}`);
+  const { acquired } = backend;
+  console.log(`adapter: ${acquired.adapterName}${acquired.software ? ' (software)' : ''}, ${acquired.runtime}`);
+  console.log('median (min, max) over samples×repetitions; GB/s of the minimum traffic (forward: x in, y out; backward adds x, dy in, dx out)\n');
+  const copy = await copyBandwidth(backend.device);
+  console.log(formatFigure(copy));
+  const copyBytesPerS = copy.median * 1e9;
+  const cases: Case[] = [];
+  for (const shape of SHAPES) {
+    const [, c] = shape;
+    const size = shape.reduce((a, b) => a * b, 1);
+    const x = randn(shape, { seed: 1, requiresGrad: true });
+    const dy = randn(shape, { seed: 2 });
+    const weight = ones([c], { requiresGrad: true });
+    const bias = zeros([c], { requiresGrad: true });
+    const runningMean = zeros([c]);
+    const runningVar = ones([c]);
+    const label = `[${shape.join(', ')}]`;
+    const leaves = [x, weight, bias];
+    const clearGrads = () => leaves.forEach((t) => {
+      t.grad?.dispose();
+      t.grad = null;
+    });
+    const bn = () => batchNorm(x, { weight, bias, runningMean, runningVar, training: true });
+    const gn = () => groupNorm(x, 8, { weight, bias });
+    for (const [norm, forward] of [['batchNorm', bn], ['groupNorm(8)', gn]] as const) {
+      cases.push(await measure(backend, `${norm} forward ${label}`, 2 * size, () => tidy(() => void forward()), copyBytesPerS));
+      cases.push(
+        await measure(backend, `${norm} fwd+bwd ${label}`, 5 * size, () =>
+          tidy(() => {
+            clearGrads();
+            forward().backward(dy);
+          }),
+          copyBytesPerS,
+        ),
+      );
+    }
+    clearGrads();
+    for (const t of [x, dy, weight, bias, runningMean, runningVar]) t.dispose();
+    console.log(`measured ${label}`);
+  }
+  console.log('');
+  for (const c of cases) console.log(`${formatFigure(c.figure, 40)}  ${c.dispatches} dispatches`);
+  const results = { date: new Date().toISOString(), adapter: acquired.adapterName, software: acquired.software, copy, cases };
+  const file = join(dirname(fileURLToPath(import.meta.url)), 'results', 'norm.json');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`results: ${file}`);
+}
+
+await main();
