@@ -1,10 +1,11 @@
 // Reductions (sum, mean, max, min, variance) with subgroup operations, for devices with the
 // 'subgroups' feature. This is shaders/reduce.wgsl (read its notes: geometry, entry points,
-// the stable variance) with one change: a workgroup merges its invocations' states within
-// each subgroup (subgroupAdd / subgroupMax / subgroupMin), then the subgroups' states through
-// one shared slot each, then once more within a subgroup, in place of a shared-memory tree of
-// log2(WG) barriers. Uniforms, bindings, overrides and entry points are the same, so a program
-// picks either file by its kernel name alone; keep the two in step.
+// the stable variance) with one change, in `workgroup_reduce`: a workgroup merges its
+// invocations' states within each subgroup (subgroupAdd / subgroupMax / subgroupMin), puts
+// each subgroup's state in a shared slot, and the subgroup of invocation 0 merges the slots,
+// once more with subgroup operations: one barrier instead of a shared-memory tree of log2(WG).
+// Uniforms, bindings, overrides and entry points are the same, so a program picks either
+// file by its kernel name alone; keep the two in step (a test compares them).
 //
 // The subgroup size is the device's (4 to 128; 4 on SwiftShader), and which subgroup an
 // invocation index falls in is not defined, so slots are handed out by an atomic counter.
@@ -160,27 +161,31 @@ fn shift(base: u32) -> f32 {
 }
 
 // Merges the states of the subgroup's active invocations; each of them gets the result.
+// (Sums, maxima and minima need no count: `finish` uses the exact one.) It is called where
+// control flow is uniform within the subgroup, which the uniformity analysis cannot always
+// see (a branch on `subgroupAny`), hence the diagnostic.
+@diagnostic(off, subgroup_uniformity)
 fn subgroup_combine(s: State) -> State {
-  let n = subgroupAdd(s.n);
   let nan = bitcast<f32>(nan_bits);
   switch OP {
     // subgroupMax/Min may pass a NaN over: it is looked for separately, and wins.
-    case 2u: { return State(n, select(subgroupMax(s.a), nan, subgroupAny(is_nan(s.a))), 0.0); }
-    case 3u: { return State(n, select(subgroupMin(s.a), nan, subgroupAny(is_nan(s.a))), 0.0); }
+    case 2u: { return State(s.n, select(subgroupMax(s.a), nan, subgroupAny(is_nan(s.a))), 0.0); }
+    case 3u: { return State(s.n, select(subgroupMin(s.a), nan, subgroupAny(is_nan(s.a))), 0.0); }
     case 4u: {
       // Chan's merge of many states at once: the mean is the count-weighted mean of the
       // means, and M2 = Σ M2ᵢ + Σ nᵢ (meanᵢ − mean)², a sum of non-negative terms.
+      let n = subgroupAdd(s.n);
       let mean = select(subgroupAdd(s.n * s.a) / n, 0.0, n == 0.0);
       let d = s.a - mean;
       return State(n, mean, subgroupAdd(s.b + s.n * d * d));
     }
-    default: { return State(n, subgroupAdd(s.a), 0.0); }
+    default: { return State(s.n, subgroupAdd(s.a), 0.0); }
   }
 }
 
 // Merges the workgroup's WG states: within each subgroup, then the subgroups' states from
-// their slots; every invocation gets the total.
-fn workgroup_reduce(s: State, lane: u32, sg: u32) -> State {
+// their slots, in the subgroup of invocation 0 alone, which gets the total.
+fn workgroup_reduce(t: u32, s: State, lane: u32, sg: u32) -> State {
   let part = subgroup_combine(s);
   if (subgroupElect()) {
     let i = atomicAdd(&slots, 1u);
@@ -189,14 +194,16 @@ fn workgroup_reduce(s: State, lane: u32, sg: u32) -> State {
     slot_b[i] = part.b;
   }
   workgroupBarrier();
-  // Every subgroup merges all the slots, which keeps control flow uniform (only one result
-  // is written); its invocations stride over them.
-  let count = atomicLoad(&slots);
   var acc = identity();
-  for (var i = lane; i < count; i += sg) {
-    acc = combine(acc, State(slot_n[i], slot_a[i], slot_b[i]));
+  if (subgroupAny(t == 0u)) {
+    // Its invocations stride over the slots, then merge once more.
+    let count = atomicLoad(&slots);
+    for (var i = lane; i < count; i += sg) {
+      acc = combine(acc, State(slot_n[i], slot_a[i], slot_b[i]));
+    }
+    acc = subgroup_combine(acc);
   }
-  return subgroup_combine(acc);
+  return acc;
 }
 
 @compute @workgroup_size(WG)
@@ -214,7 +221,7 @@ fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec
   for (var r = start + t; r < end; r += WG) {
     s = absorb(s, x[base + reduced_offset(r)], k);
   }
-  let total = workgroup_reduce(s, lane, sg);
+  let total = workgroup_reduce(t, s, lane, sg);
   if (t != 0u) { return; }
   if (!PARTIAL) {
     out[o] = finish(total, params.reduced, params.correction);
@@ -244,7 +251,7 @@ fn merge(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: ve
       s = combine(s, State(1.0, partials[g], 0.0));
     }
   }
-  let total = workgroup_reduce(s, lane, sg);
+  let total = workgroup_reduce(t, s, lane, sg);
   if (t == 0u) {
     out[o] = finish(total, merge_params.reduced, merge_params.correction);
   }
