@@ -2,16 +2,21 @@
 // is a product C[rows, cols] = A[rows, depth] · B[depth, cols] per group, whose operands are
 // read straight from the tensors (no im2col buffer):
 //
-//   forward       y  [o, (n, oy, ox)]   = Σ_(c, ky, kx)  w[o, (c, ky, kx)] · x gathered at the tap
-//   input_grad    dx [c, (n, iy, ix)]   = Σ_(o, ky, kx)  w[o, c, ky, kx]   · dy where the tap lands
-//   weight_grad   dw [o, (c, ky, kx)]   = Σ_(n, oy, ox)  dy[n, o, oy, ox]  · x gathered at the tap
+//   forward       y  [o, (n, oy, ox)]  = Σ_(c, ky, kx)  w[o, (c, ky, kx)]  · x at the tap
+//   input_grad    dx [c, (n, iy, ix)]  = Σ_(o, ky, kx)  w[o, c, ky, kx]    · dy where the tap lands
+//   weight_grad   dw [o, (c, ky, kx)]  = Σ_(n, oy, ox)  dy[n, o, oy, ox]   · x at the tap
 //
 // (o, c: output and input channel within the group.) input_grad is also the transposed
-// convolution's forward, with its bias. A workgroup computes a (16·ROWS_PER_THREAD) x 64 tile
-// of C: 16 x 16 threads, each holding ROWS_PER_THREAD x 4 sums in registers, walking depth in
-// steps of BK through tiles of A and B staged in workgroup memory. workgroup_id.z enumerates
-// (row tile, group, split); weight_grad splits the images into blocks summed afterwards, so
-// that a long sum over the batch still spreads over many workgroups.
+// convolution's forward, with its bias.
+//
+// A workgroup of 64 threads computes a tile of C of 8·ROW_THREADS rows by 8·(64 / ROW_THREADS)
+// columns (64 x 64, 32 x 128 or 16 x 256, the shortest that holds the rows), each thread an
+// 8 x 8 block held in registers: every value read from workgroup memory feeds 8 products. Depth
+// is walked in steps of BK through tiles of A and B staged in workgroup memory. The coordinates
+// a depth index stands for are decoded once per workgroup into `decoded`, and those of the
+// columns a thread loads once into registers, so the gathers divide nothing.
+// workgroup_id.z enumerates (row tile, group, split); weight_grad splits the images into
+// blocks summed afterwards, so that a long sum over the batch spreads over workgroups.
 struct Params {
   batch: u32,
   in_channels: u32,
@@ -38,17 +43,14 @@ struct Params {
   images_per_split: u32,
 }
 
-// Rows of C per thread: 1, 2 or 4 (tiles of 16, 32 or 64 rows), to fit small channel counts.
-override ROWS_PER_THREAD: u32 = 4u;
+// Threads along the rows of a tile: 2, 4 or 8.
+override ROW_THREADS: u32 = 8u;
 override HAS_BIAS: bool = false;
 
-const THREADS: u32 = 16u;
-const COLS_PER_THREAD: u32 = 4u;
-const TILE_COLS: u32 = 64u; // THREADS * COLS_PER_THREAD
-const MAX_TILE_ROWS: u32 = 64u;
-const BK: u32 = 16u;
-const B_LOADS: u32 = 4u; // BK * TILE_COLS / (THREADS * THREADS)
-const ROWS_PER_LOAD: u32 = 4u; // THREADS * THREADS / TILE_COLS
+const THREADS: u32 = 64u;
+const BK: u32 = 8u;
+// Depth indices decoded at a time (a multiple of BK).
+const DECODED: u32 = 256u;
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -59,11 +61,26 @@ const ROWS_PER_LOAD: u32 = 4u; // THREADS * THREADS / TILE_COLS
 @group(0) @binding(6) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dw: array<f32>;
 
-// depth-major tiles: tile_a[k][row] and tile_b[k][col], so the inner loop reads along rows.
-var<workgroup> tile_a: array<array<f32, MAX_TILE_ROWS>, BK>;
-var<workgroup> tile_b: array<array<f32, TILE_COLS>, BK>;
-var<private> acc: array<array<f32, COLS_PER_THREAD>, 4>;
+// Depth-major tiles: tile_a[k][row], tile_b[k][col].
+var<workgroup> tile_a: array<array<f32, 64>, BK>;
+var<workgroup> tile_b: array<array<f32, 256>, BK>;
+// Per depth index: offsets and positions it stands for (meaning per entry point).
+var<workgroup> decoded: array<vec4<i32>, DECODED>;
 
+// The thread's 8 x 8 block: rows ty + i·ROW_THREADS, columns tx + j·col_threads(), as four
+// 4 x 4 quarters (rows 0-3 or 4-7, columns 0-3 or 4-7) whose matrix column j is block column j.
+var<private> c00: mat4x4<f32>;
+var<private> c01: mat4x4<f32>;
+var<private> c10: mat4x4<f32>;
+var<private> c11: mat4x4<f32>;
+
+fn col_threads() -> u32 { return THREADS / ROW_THREADS; }
+fn tile_rows() -> u32 { return 8u * ROW_THREADS; }
+fn tile_cols() -> u32 { return 8u * col_threads(); }
+// Columns of B's tile each thread loads: t + q·THREADS for q < slots().
+fn slots() -> u32 { return tile_cols() / THREADS; }
+
+// Where a workgroup's tile lies (the same for all its threads).
 struct Tile {
   group: u32,
   split: u32,
@@ -74,252 +91,302 @@ struct Tile {
 
 fn locate(wid: vec3u, groups: vec3u) -> Tile {
   let col_tile = wid.x + wid.y * groups.x;
-  let row_tile = wid.z % params.row_tiles;
   let rest = wid.z / params.row_tiles;
-  return Tile(rest % params.groups, rest / params.groups, row_tile * THREADS * ROWS_PER_THREAD, col_tile * TILE_COLS, col_tile < params.col_tiles);
+  return Tile(rest % params.groups, rest / params.groups, (wid.z % params.row_tiles) * tile_rows(),
+              col_tile * tile_cols(), col_tile < params.col_tiles);
 }
 
-// Coordinates in A's tile of the ROWS_PER_THREAD elements thread t loads (consecutive threads
-// take consecutive depths of one row).
-fn a_row(t: u32, s: u32) -> u32 { return (t + s * THREADS * THREADS) / BK; }
-fn a_depth(t: u32, s: u32) -> u32 { return (t + s * THREADS * THREADS) % BK; }
-// Thread t loads column t % TILE_COLS of B's tile at depths t / TILE_COLS + ROWS_PER_LOAD·s.
-fn b_depth(t: u32, s: u32) -> u32 { return t / TILE_COLS + s * ROWS_PER_LOAD; }
+fn outer(a: vec4<f32>, b: vec4<f32>) -> mat4x4<f32> {
+  return mat4x4<f32>(a * b.x, a * b.y, a * b.z, a * b.w);
+}
 
-fn multiply_tiles(lid: vec3u) {
+// Neighbouring threads read neighbouring columns (and equal rows) of the tiles.
+fn multiply_tiles(t: u32) {
+  let ty = t / col_threads();
+  let tx = t % col_threads();
+  let rs = ROW_THREADS;
+  let cs = col_threads();
   for (var k = 0u; k < BK; k++) {
-    var a: array<f32, 4>;
-    var b: array<f32, COLS_PER_THREAD>;
-    for (var i = 0u; i < ROWS_PER_THREAD; i++) { a[i] = tile_a[k][lid.y + i * THREADS]; }
-    for (var j = 0u; j < COLS_PER_THREAD; j++) { b[j] = tile_b[k][lid.x + j * THREADS]; }
-    for (var i = 0u; i < ROWS_PER_THREAD; i++) {
-      for (var j = 0u; j < COLS_PER_THREAD; j++) {
-        acc[i][j] = fma(a[i], b[j], acc[i][j]);
-      }
-    }
+    let a0 = vec4<f32>(tile_a[k][ty], tile_a[k][ty + rs], tile_a[k][ty + 2u * rs], tile_a[k][ty + 3u * rs]);
+    let a1 = vec4<f32>(tile_a[k][ty + 4u * rs], tile_a[k][ty + 5u * rs], tile_a[k][ty + 6u * rs], tile_a[k][ty + 7u * rs]);
+    let b0 = vec4<f32>(tile_b[k][tx], tile_b[k][tx + cs], tile_b[k][tx + 2u * cs], tile_b[k][tx + 3u * cs]);
+    let b1 = vec4<f32>(tile_b[k][tx + 4u * cs], tile_b[k][tx + 5u * cs], tile_b[k][tx + 6u * cs], tile_b[k][tx + 7u * cs]);
+    c00 += outer(a0, b0);
+    c01 += outer(a0, b1);
+    c10 += outer(a1, b0);
+    c11 += outer(a1, b1);
   }
 }
+
+// Element (i, j) of the thread's block.
+fn block_value(i: u32, j: u32) -> f32 {
+  var m = c00;
+  if (i >= 4u && j >= 4u) { m = c11; } else if (i >= 4u) { m = c10; } else if (j >= 4u) { m = c01; }
+  return m[j % 4u][i % 4u];
+}
+
+// The row and column of C that element (i, j) of thread t's block is.
+fn block_row(tile: Tile, t: u32, i: u32) -> u32 { return tile.row0 + t / col_threads() + i * ROW_THREADS; }
+fn block_col(tile: Tile, t: u32, j: u32) -> u32 { return tile.col0 + t % col_threads() + j * col_threads(); }
 
 fn inside(iy: i32, ix: i32) -> bool {
   return iy >= 0 && iy < i32(params.in_h) && ix >= 0 && ix < i32(params.in_w);
 }
 
-@compute @workgroup_size(THREADS, THREADS)
-fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
-           @builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) t: u32) {
-  let tile = locate(wid, groups);
-  if (!tile.valid) { return; }
-  let taps = params.kernel_h * params.kernel_w;
+// x at a column's base offset and position (state: offset, y, x, in range) shifted by a
+// depth's (e: offset, dy, dx); zero outside the image. The forward and weight_grad gather.
+fn gather_x(state: vec4<i32>, e: vec4<i32>) -> f32 {
+  if (state.w == 0 || !inside(state.y + e.y, state.z + e.z)) { return 0.0; }
+  return x[u32(state.x + e.x)];
+}
+
+fn taps() -> u32 { return params.kernel_h * params.kernel_w; }
+fn in_plane() -> u32 { return params.in_h * params.in_w; }
+fn out_plane() -> u32 { return params.out_h * params.out_w; }
+
+// A kernel tap (channel·taps + tap) as (channel · channel_stride, ky·dilation, kx·dilation,
+// channel · taps · a_stride + tap).
+fn decode_tap(k: u32, channel_stride: u32, a_stride: u32) -> vec4<i32> {
+  let channel = k / taps();
+  let tap = k % taps();
+  return vec4<i32>(i32(channel * channel_stride), i32((tap / params.kernel_w) * params.dilation_h),
+                   i32((tap % params.kernel_w) * params.dilation_w), i32(channel * taps() * a_stride + tap));
+}
+
+// The forward's column: output position (n, oy, ox) as (offset of x at the top-left tap, its
+// row, its column, in range).
+fn forward_column(tile: Tile, col: u32) -> vec4<i32> {
   let cin = params.in_channels / params.groups;
-  let out_plane = params.out_h * params.out_w;
-  let in_plane = params.in_h * params.in_w;
-  // The output position (n, oy, ox) of the column this thread loads into B's tile.
-  let col = tile.col0 + t % TILE_COLS;
-  let col_ok = col < params.cols;
-  let n = col / out_plane;
-  let pos = col % out_plane;
+  let pos = col % out_plane();
   let y0 = i32((pos / params.out_w) * params.stride_h) - i32(params.pad_h);
   let x0 = i32((pos % params.out_w) * params.stride_w) - i32(params.pad_w);
-  let x_base = (n * params.in_channels + tile.group * cin) * in_plane;
+  let base = i32(((col / out_plane()) * params.in_channels + tile.group * cin) * in_plane()) + y0 * i32(params.in_w) + x0;
+  return vec4<i32>(base, y0, x0, select(0, 1, col < params.cols));
+}
+
+@compute @workgroup_size(THREADS)
+fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) t: u32) {
+  let tile = locate(wid, groups);
+  if (!tile.valid) { return; }
+  var columns: array<vec4<i32>, 4>;
+  for (var q = 0u; q < slots(); q++) { columns[q] = forward_column(tile, tile.col0 + t + q * THREADS); }
   let w_base = tile.group * params.rows * params.depth;
 
   for (var k0 = 0u; k0 < params.depth; k0 += BK) {
-    for (var s = 0u; s < ROWS_PER_THREAD; s++) {
-      let row = tile.row0 + a_row(t, s);
-      let k = k0 + a_depth(t, s);
+    if (k0 % DECODED == 0u) {
+      for (var i = t; i < DECODED; i += THREADS) {
+        let e = decode_tap(k0 + i, in_plane(), 0u);
+        decoded[i] = vec4<i32>(e.x + e.y * i32(params.in_w) + e.z, e.y, e.z, 0);
+      }
+      workgroupBarrier();
+    }
+    for (var l = t; l < tile_rows() * BK; l += THREADS) {
+      let row = tile.row0 + l % tile_rows();
+      let k = k0 + l / tile_rows();
       var v = 0.0;
       if (row < params.rows && k < params.depth) { v = weight[w_base + row * params.depth + k]; }
-      tile_a[a_depth(t, s)][a_row(t, s)] = v;
+      tile_a[l / tile_rows()][l % tile_rows()] = v;
     }
-    for (var s = 0u; s < B_LOADS; s++) {
-      let k = k0 + b_depth(t, s);
-      var v = 0.0;
-      if (col_ok && k < params.depth) {
-        let c = k / taps;
-        let tap = k % taps;
-        let iy = y0 + i32((tap / params.kernel_w) * params.dilation_h);
-        let ix = x0 + i32((tap % params.kernel_w) * params.dilation_w);
-        if (inside(iy, ix)) { v = x[x_base + c * in_plane + u32(iy) * params.in_w + u32(ix)]; }
+    for (var q = 0u; q < slots(); q++) {
+      let column = columns[q];
+      for (var d = 0u; d < BK; d++) {
+        var v = 0.0;
+        if (k0 + d < params.depth) { v = gather_x(column, decoded[(k0 + d) % DECODED]); }
+        tile_b[d][t + q * THREADS] = v;
       }
-      tile_b[b_depth(t, s)][t % TILE_COLS] = v;
     }
     workgroupBarrier();
-    multiply_tiles(lid);
+    multiply_tiles(t);
     workgroupBarrier();
   }
 
-  for (var j = 0u; j < COLS_PER_THREAD; j++) {
-    let c = tile.col0 + lid.x + j * THREADS;
-    if (c >= params.cols) { break; }
-    let out_base = (c / out_plane) * params.out_channels * out_plane + c % out_plane;
-    for (var i = 0u; i < ROWS_PER_THREAD; i++) {
-      let row = tile.row0 + lid.y + i * THREADS;
-      if (row >= params.rows) { break; }
-      let o = tile.group * params.rows + row;
-      var v = acc[i][j];
-      if (HAS_BIAS) { v += bias[o]; }
-      y[out_base + o * out_plane] = v;
+  for (var i = 0u; i < 8u; i++) {
+    let row = block_row(tile, t, i);
+    if (row >= params.rows) { break; }
+    let o = tile.group * params.rows + row;
+    var b = 0.0;
+    if (HAS_BIAS) { b = bias[o]; }
+    for (var j = 0u; j < 8u; j++) {
+      let c = block_col(tile, t, j);
+      if (c >= params.cols) { break; }
+      y[((c / out_plane()) * params.out_channels + o) * out_plane() + c % out_plane()] = block_value(i, j) + b;
     }
   }
+}
+
+// t / s when s divides t exactly and the quotient is below `limit`, else -1.
+fn exact_quotient(t: i32, s: u32, limit: u32) -> i32 {
+  if (t < 0) { return -1; }
+  let q = u32(t) / s;
+  if (q * s != u32(t) || q >= limit) { return -1; }
+  return i32(q);
+}
+
+// input_grad's column: input position (n, iy, ix) as (offset of dy for the group,
+// iy + pad, ix + pad, in range). A tap (ky, kx) reaches it from the output position
+// ((iy + pad − ky·dilation) / stride, ...) when that divides exactly.
+fn input_grad_column(tile: Tile, col: u32) -> vec4<i32> {
+  let cout = params.out_channels / params.groups;
+  let pos = col % in_plane();
+  let base = ((col / in_plane()) * params.out_channels + tile.group * cout) * out_plane();
+  return vec4<i32>(i32(base), i32(pos / params.in_w + params.pad_h), i32(pos % params.in_w + params.pad_w), select(0, 1, col < params.cols));
+}
+
+fn gather_dy(state: vec4<i32>, e: vec4<i32>) -> f32 {
+  if (state.w == 0) { return 0.0; }
+  let oy = exact_quotient(state.y - e.y, params.stride_h, params.out_h);
+  let ox = exact_quotient(state.z - e.z, params.stride_w, params.out_w);
+  if (oy < 0 || ox < 0) { return 0.0; }
+  return dy[u32(state.x + e.x) + u32(oy) * params.out_w + u32(ox)];
 }
 
 // dx = the transposed convolution of dy (bias: the transposed convolution's, per channel of dx).
-@compute @workgroup_size(THREADS, THREADS)
-fn input_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
-              @builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) t: u32) {
+@compute @workgroup_size(THREADS)
+fn input_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) t: u32) {
   let tile = locate(wid, groups);
   if (!tile.valid) { return; }
-  let taps = params.kernel_h * params.kernel_w;
+  var columns: array<vec4<i32>, 4>;
+  for (var q = 0u; q < slots(); q++) { columns[q] = input_grad_column(tile, tile.col0 + t + q * THREADS); }
   let cin = params.rows;
-  let cout = params.out_channels / params.groups;
-  let out_plane = params.out_h * params.out_w;
-  let in_plane = params.in_h * params.in_w;
-  // The input position (n, iy, ix) of the column this thread loads; a tap (ky, kx) reaches it
-  // from the output position ((iy + pad − ky·dil) / stride, ...) when that divides exactly.
-  let col = tile.col0 + t % TILE_COLS;
-  let col_ok = col < params.cols;
-  let n = col / in_plane;
-  let pos = col % in_plane;
-  let ty0 = i32(pos / params.in_w + params.pad_h);
-  let tx0 = i32(pos % params.in_w + params.pad_w);
-  let dy_base = (n * params.out_channels + tile.group * cout) * out_plane;
-  let w_base = tile.group * cout * cin * taps;
+  let w_base = tile.group * (params.out_channels / params.groups) * cin * taps();
 
   for (var k0 = 0u; k0 < params.depth; k0 += BK) {
-    for (var s = 0u; s < ROWS_PER_THREAD; s++) {
-      let row = tile.row0 + a_row(t, s);
-      let k = k0 + a_depth(t, s);
-      var v = 0.0;
-      if (row < params.rows && k < params.depth) { v = weight[w_base + ((k / taps) * cin + row) * taps + k % taps]; }
-      tile_a[a_depth(t, s)][a_row(t, s)] = v;
+    if (k0 % DECODED == 0u) {
+      for (var i = t; i < DECODED; i += THREADS) { decoded[i] = decode_tap(k0 + i, out_plane(), cin); }
+      workgroupBarrier();
     }
-    for (var s = 0u; s < B_LOADS; s++) {
-      let k = k0 + b_depth(t, s);
+    for (var l = t; l < tile_rows() * BK; l += THREADS) {
+      let row = tile.row0 + l % tile_rows();
+      let k = k0 + l / tile_rows();
       var v = 0.0;
-      if (col_ok && k < params.depth) {
-        let o = k / taps;
-        let tap = k % taps;
-        let ty = ty0 - i32((tap / params.kernel_w) * params.dilation_h);
-        let tx = tx0 - i32((tap % params.kernel_w) * params.dilation_w);
-        if (ty >= 0 && tx >= 0) {
-          let oy = u32(ty) / params.stride_h;
-          let ox = u32(tx) / params.stride_w;
-          if (oy * params.stride_h == u32(ty) && ox * params.stride_w == u32(tx) && oy < params.out_h && ox < params.out_w) {
-            v = dy[dy_base + o * out_plane + oy * params.out_w + ox];
-          }
-        }
+      if (row < params.rows && k < params.depth) { v = weight[w_base + u32(decoded[k % DECODED].w) + row * taps()]; }
+      tile_a[l / tile_rows()][l % tile_rows()] = v;
+    }
+    for (var q = 0u; q < slots(); q++) {
+      let column = columns[q];
+      for (var d = 0u; d < BK; d++) {
+        var v = 0.0;
+        if (k0 + d < params.depth) { v = gather_dy(column, decoded[(k0 + d) % DECODED]); }
+        tile_b[d][t + q * THREADS] = v;
       }
-      tile_b[b_depth(t, s)][t % TILE_COLS] = v;
     }
     workgroupBarrier();
-    multiply_tiles(lid);
+    multiply_tiles(t);
     workgroupBarrier();
   }
 
-  for (var j = 0u; j < COLS_PER_THREAD; j++) {
-    let c = tile.col0 + lid.x + j * THREADS;
-    if (c >= params.cols) { break; }
-    let out_base = (c / in_plane) * params.in_channels * in_plane + c % in_plane;
-    for (var i = 0u; i < ROWS_PER_THREAD; i++) {
-      let row = tile.row0 + lid.y + i * THREADS;
-      if (row >= params.rows) { break; }
-      let channel = tile.group * cin + row;
-      var v = acc[i][j];
-      if (HAS_BIAS) { v += bias[channel]; }
-      dx[out_base + channel * in_plane] = v;
+  for (var i = 0u; i < 8u; i++) {
+    let row = block_row(tile, t, i);
+    if (row >= params.rows) { break; }
+    let channel = tile.group * cin + row;
+    var b = 0.0;
+    if (HAS_BIAS) { b = bias[channel]; }
+    for (var j = 0u; j < 8u; j++) {
+      let c = block_col(tile, t, j);
+      if (c >= params.cols) { break; }
+      dx[((c / in_plane()) * params.in_channels + channel) * in_plane() + c % in_plane()] = block_value(i, j) + b;
     }
   }
 }
 
-// dw for the images of one split: [split, out_channels, in_channels / groups, kernel_h, kernel_w].
-@compute @workgroup_size(THREADS, THREADS)
-fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
-               @builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) t: u32) {
-  let tile = locate(wid, groups);
-  if (!tile.valid) { return; }
-  let taps = params.kernel_h * params.kernel_w;
+// weight_grad's column: weight element (c, ky, kx) as (offset of x at output position 0 of
+// the split's first image, ky·dilation − pad, kx·dilation − pad, in range).
+fn weight_grad_column(tile: Tile, col: u32, n0: u32) -> vec4<i32> {
   let cin = params.in_channels / params.groups;
-  let out_plane = params.out_h * params.out_w;
-  let in_plane = params.in_h * params.in_w;
-  let n0 = tile.split * params.images_per_split;
-  let depth = (min(n0 + params.images_per_split, params.batch) - n0) * out_plane;
-  // The weight element (c, ky, kx) of the column this thread loads; depth walks (n, oy, ox).
-  let col = tile.col0 + t % TILE_COLS;
-  let col_ok = col < params.cols;
-  let tap = col % taps;
+  let tap = col % taps();
   let ky = i32((tap / params.kernel_w) * params.dilation_h) - i32(params.pad_h);
   let kx = i32((tap % params.kernel_w) * params.dilation_w) - i32(params.pad_w);
-  let x_base = (n0 * params.in_channels + tile.group * cin + col / taps) * in_plane;
-  let dy_base = (n0 * params.out_channels + tile.group * params.rows) * out_plane;
+  let base = i32((n0 * params.in_channels + tile.group * cin + col / taps()) * in_plane()) + ky * i32(params.in_w) + kx;
+  return vec4<i32>(base, ky, kx, select(0, 1, col < params.cols));
+}
+
+// dw for the images of one split: [split, out_channels, in_channels / groups, kernel_h, kernel_w].
+@compute @workgroup_size(THREADS)
+fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) t: u32) {
+  let tile = locate(wid, groups);
+  if (!tile.valid) { return; }
+  let n0 = tile.split * params.images_per_split;
+  let depth = (min(n0 + params.images_per_split, params.batch) - n0) * out_plane();
+  var columns: array<vec4<i32>, 4>;
+  for (var q = 0u; q < slots(); q++) { columns[q] = weight_grad_column(tile, tile.col0 + t + q * THREADS, n0); }
+  let dy_base = (n0 * params.out_channels + tile.group * params.rows) * out_plane();
 
   for (var k0 = 0u; k0 < depth; k0 += BK) {
-    for (var s = 0u; s < ROWS_PER_THREAD; s++) {
-      let row = tile.row0 + a_row(t, s);
-      let k = k0 + a_depth(t, s);
-      var v = 0.0;
-      if (row < params.rows && k < depth) {
-        v = dy[dy_base + (k / out_plane) * params.out_channels * out_plane + row * out_plane + k % out_plane];
+    if (k0 % DECODED == 0u) {
+      for (var i = t; i < DECODED; i += THREADS) {
+        // (n, oy, ox) as (offset in x, oy·stride, ox·stride, offset in dy).
+        let k = k0 + i;
+        let n = k / out_plane();
+        let p = k % out_plane();
+        let sy = (p / params.out_w) * params.stride_h;
+        let sx = (p % params.out_w) * params.stride_w;
+        decoded[i] = vec4<i32>(i32(n * params.in_channels * in_plane() + sy * params.in_w + sx), i32(sy), i32(sx),
+                               i32(n * params.out_channels * out_plane() + p));
       }
-      tile_a[a_depth(t, s)][a_row(t, s)] = v;
+      workgroupBarrier();
     }
-    for (var s = 0u; s < B_LOADS; s++) {
-      let k = k0 + b_depth(t, s);
+    for (var l = t; l < tile_rows() * BK; l += THREADS) {
+      let row = tile.row0 + l % tile_rows();
+      let k = k0 + l / tile_rows();
       var v = 0.0;
-      if (col_ok && k < depth) {
-        let pos = k % out_plane;
-        let iy = i32((pos / params.out_w) * params.stride_h) + ky;
-        let ix = i32((pos % params.out_w) * params.stride_w) + kx;
-        if (inside(iy, ix)) {
-          v = x[x_base + (k / out_plane) * params.in_channels * in_plane + u32(iy) * params.in_w + u32(ix)];
-        }
+      if (row < params.rows && k < depth) { v = dy[dy_base + u32(decoded[k % DECODED].w) + row * out_plane()]; }
+      tile_a[l / tile_rows()][l % tile_rows()] = v;
+    }
+    for (var q = 0u; q < slots(); q++) {
+      let column = columns[q];
+      for (var d = 0u; d < BK; d++) {
+        var v = 0.0;
+        if (k0 + d < depth) { v = gather_x(column, decoded[(k0 + d) % DECODED]); }
+        tile_b[d][t + q * THREADS] = v;
       }
-      tile_b[b_depth(t, s)][t % TILE_COLS] = v;
     }
     workgroupBarrier();
-    multiply_tiles(lid);
+    multiply_tiles(t);
     workgroupBarrier();
   }
 
   let split_base = tile.split * params.out_channels * params.cols;
-  for (var j = 0u; j < COLS_PER_THREAD; j++) {
-    let c = tile.col0 + lid.x + j * THREADS;
-    if (c >= params.cols) { break; }
-    for (var i = 0u; i < ROWS_PER_THREAD; i++) {
-      let row = tile.row0 + lid.y + i * THREADS;
-      if (row >= params.rows) { break; }
-      dw[split_base + (tile.group * params.rows + row) * params.cols + c] = acc[i][j];
+  for (var i = 0u; i < 8u; i++) {
+    let row = block_row(tile, t, i);
+    if (row >= params.rows) { break; }
+    for (var j = 0u; j < 8u; j++) {
+      let c = block_col(tile, t, j);
+      if (c >= params.cols) { break; }
+      dw[split_base + (tile.group * params.rows + row) * params.cols + c] = block_value(i, j);
     }
   }
 }
 
-// ---- MEASUREMENT ONLY (temporary) ----
+// ---------------------------------------------------------------------------------------------
+// Direct kernels, one thread per output element, for convolutions with few channels per group
+// (depthwise ones): there an implicit-GEMM tile of at least 16 rows would be mostly padding.
+
 override WG: u32 = 256u;
-@group(0) @binding(8) var<storage, read_write> cols_out: array<f32>;
+
+fn direct_index(gid: vec3u, groups: vec3u) -> u32 { return gid.x + gid.y * groups.x * WG; }
 
 @compute @workgroup_size(WG)
 fn forward_direct(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = gid.x + gid.y * groups.x * WG;
-  let out_plane = params.out_h * params.out_w;
-  if (i >= params.batch * params.out_channels * out_plane) { return; }
-  let pos = i % out_plane;
-  let o = (i / out_plane) % params.out_channels;
-  let n = i / (out_plane * params.out_channels);
+  let i = direct_index(gid, groups);
+  if (i >= params.batch * params.out_channels * out_plane()) { return; }
+  let pos = i % out_plane();
+  let o = (i / out_plane()) % params.out_channels;
+  let n = i / (out_plane() * params.out_channels);
   let cin = params.in_channels / params.groups;
-  let g = o / (params.out_channels / params.groups);
-  let in_plane = params.in_h * params.in_w;
+  let group = o / (params.out_channels / params.groups);
   let y0 = i32((pos / params.out_w) * params.stride_h) - i32(params.pad_h);
   let x0 = i32((pos % params.out_w) * params.stride_w) - i32(params.pad_w);
-  let x_base = (n * params.in_channels + g * cin) * in_plane;
-  let taps = params.kernel_h * params.kernel_w;
   var s = 0.0;
   for (var c = 0u; c < cin; c++) {
+    let x_base = (n * params.in_channels + group * cin + c) * in_plane();
+    let w_base = (o * cin + c) * taps();
     for (var ky = 0u; ky < params.kernel_h; ky++) {
       let iy = y0 + i32(ky * params.dilation_h);
       if (iy < 0 || iy >= i32(params.in_h)) { continue; }
       for (var kx = 0u; kx < params.kernel_w; kx++) {
         let ix = x0 + i32(kx * params.dilation_w);
         if (ix < 0 || ix >= i32(params.in_w)) { continue; }
-        s = fma(x[x_base + c * in_plane + u32(iy) * params.in_w + u32(ix)], weight[((o * cin + c) * params.kernel_h + ky) * params.kernel_w + kx], s);
+        s += x[x_base + u32(iy) * params.in_w + u32(ix)] * weight[w_base + ky * params.kernel_w + kx];
       }
     }
   }
@@ -327,113 +394,64 @@ fn forward_direct(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
   y[i] = s;
 }
 
-// cols_out[g][k][col] = x gathered, k = (c, ky, kx), col = (n, oy, ox)
 @compute @workgroup_size(WG)
-fn im2col(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = gid.x + gid.y * groups.x * WG;
-  if (i >= params.groups * params.depth * params.cols) { return; }
-  let col = i % params.cols;
-  let k = (i / params.cols) % params.depth;
-  let g = i / (params.cols * params.depth);
-  let taps = params.kernel_h * params.kernel_w;
+fn input_grad_direct(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = direct_index(gid, groups);
+  if (i >= params.batch * params.in_channels * in_plane()) { return; }
+  let pos = i % in_plane();
+  let channel = (i / in_plane()) % params.in_channels;
+  let n = i / (in_plane() * params.in_channels);
   let cin = params.in_channels / params.groups;
-  let out_plane = params.out_h * params.out_w;
-  let in_plane = params.in_h * params.in_w;
-  let n = col / out_plane;
-  let pos = col % out_plane;
-  let c = k / taps;
-  let tap = k % taps;
-  let iy = i32((pos / params.out_w) * params.stride_h) - i32(params.pad_h) + i32((tap / params.kernel_w) * params.dilation_h);
-  let ix = i32((pos % params.out_w) * params.stride_w) - i32(params.pad_w) + i32((tap % params.kernel_w) * params.dilation_w);
-  var v = 0.0;
-  if (inside(iy, ix)) { v = x[(n * params.in_channels + g * cin + c) * in_plane + u32(iy) * params.in_w + u32(ix)]; }
-  cols_out[i] = v;
-}
-
-override ROW_THREADS: u32 = 16u;
-const V_BK: u32 = 8u;
-var<workgroup> va: array<array<vec4<f32>, 16>, V_BK>;
-var<workgroup> vb: array<array<vec4<f32>, 64>, V_BK>;
-
-fn store_row(row: u32, col0: u32, g: u32, v: vec4<f32>) {
-  if (row >= params.rows) { return; }
-  let out_plane = params.out_h * params.out_w;
-  let o = g * params.rows + row;
-  var b = 0.0;
-  if (HAS_BIAS) { b = bias[o]; }
-  for (var j = 0u; j < 4u; j++) {
-    let c = col0 + j;
-    if (c >= params.cols) { return; }
-    y[(c / out_plane) * params.out_channels * out_plane + c % out_plane + o * out_plane] = v[j] + b;
-  }
-}
-
-@compute @workgroup_size(256)
-fn forward_v2(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) t: u32) {
-  let col_threads = 256u / ROW_THREADS;
-  let tn = 4u * col_threads;
-  let tm = 4u * ROW_THREADS;
-  let col_tile = wid.x + wid.y * groups.x;
-  if (col_tile >= params.col_tiles) { return; }
-  let row0 = (wid.z % params.row_tiles) * tm;
-  let g = (wid.z / params.row_tiles) % params.groups;
-  let col0 = col_tile * tn;
-  let ty = t / col_threads;
-  let tx = t % col_threads;
-  let taps = params.kernel_h * params.kernel_w;
-  let cin = params.in_channels / params.groups;
-  let out_plane = params.out_h * params.out_w;
-  let in_plane = params.in_h * params.in_w;
-  let lc = t % tn;
-  let ld0 = t / tn;
-  let ld_step = 256u / tn;
-  let col = col0 + lc;
-  let col_ok = col < params.cols;
-  let n = col / out_plane;
-  let pos = col % out_plane;
-  let y0 = i32((pos / params.out_w) * params.stride_h) - i32(params.pad_h);
-  let x0 = i32((pos % params.out_w) * params.stride_w) - i32(params.pad_w);
-  let x_base = (n * params.in_channels + g * cin) * in_plane;
-  let w_base = g * params.rows * params.depth;
-  var acc0 = vec4<f32>();
-  var acc1 = vec4<f32>();
-  var acc2 = vec4<f32>();
-  var acc3 = vec4<f32>();
-  for (var k0 = 0u; k0 < params.depth; k0 += V_BK) {
-    for (var l = t; l < tm * V_BK; l += 256u) {
-      let row = row0 + l / V_BK;
-      let k = k0 + l % V_BK;
-      var v = 0.0;
-      if (row < params.rows && k < params.depth) { v = weight[w_base + row * params.depth + k]; }
-      va[l % V_BK][(l / V_BK) / 4u][(l / V_BK) % 4u] = v;
-    }
-    for (var d = ld0; d < V_BK; d += ld_step) {
-      let k = k0 + d;
-      var v = 0.0;
-      if (col_ok && k < params.depth) {
-        let c = k / taps;
-        let tap = k % taps;
-        let iy = y0 + i32((tap / params.kernel_w) * params.dilation_h);
-        let ix = x0 + i32((tap % params.kernel_w) * params.dilation_w);
-        if (inside(iy, ix)) { v = x[x_base + c * in_plane + u32(iy) * params.in_w + u32(ix)]; }
+  let cout = params.out_channels / params.groups;
+  let group = channel / cin;
+  let ty0 = i32(pos / params.in_w + params.pad_h);
+  let tx0 = i32(pos % params.in_w + params.pad_w);
+  var s = 0.0;
+  for (var o = group * cout; o < (group + 1u) * cout; o++) {
+    let dy_base = (n * params.out_channels + o) * out_plane();
+    let w_base = (o * cin + channel % cin) * taps();
+    for (var ky = 0u; ky < params.kernel_h; ky++) {
+      let oy = exact_quotient(ty0 - i32(ky * params.dilation_h), params.stride_h, params.out_h);
+      if (oy < 0) { continue; }
+      for (var kx = 0u; kx < params.kernel_w; kx++) {
+        let ox = exact_quotient(tx0 - i32(kx * params.dilation_w), params.stride_w, params.out_w);
+        if (ox < 0) { continue; }
+        s += dy[dy_base + u32(oy) * params.out_w + u32(ox)] * weight[w_base + ky * params.kernel_w + kx];
       }
-      vb[d][lc / 4u][lc % 4u] = v;
     }
-    workgroupBarrier();
-    for (var k = 0u; k < V_BK; k++) {
-      let a = va[k][ty];
-      let b = vb[k][tx];
-      acc0 = fma(vec4<f32>(a.x), b, acc0);
-      acc1 = fma(vec4<f32>(a.y), b, acc1);
-      acc2 = fma(vec4<f32>(a.z), b, acc2);
-      acc3 = fma(vec4<f32>(a.w), b, acc3);
-    }
-    workgroupBarrier();
   }
-  let r = row0 + 4u * ty;
-  let c0 = col0 + 4u * tx;
-  store_row(r, c0, g, acc0);
-  store_row(r + 1u, c0, g, acc1);
-  store_row(r + 2u, c0, g, acc2);
-  store_row(r + 3u, c0, g, acc3);
+  if (HAS_BIAS) { s += bias[channel]; }
+  dx[i] = s;
+}
+
+// One thread per (split, weight element), summing over the split's images and every position.
+@compute @workgroup_size(WG)
+fn weight_grad_direct(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = direct_index(gid, groups);
+  let cin = params.in_channels / params.groups;
+  let weights = params.out_channels * cin * taps();
+  let splits = max(1u, (params.batch + params.images_per_split - 1u) / params.images_per_split);
+  if (i >= splits * weights) { return; }
+  let tap = i % taps();
+  let c = (i / taps()) % cin;
+  let o = (i / (taps() * cin)) % params.out_channels;
+  let n0 = (i / weights) * params.images_per_split;
+  let channel = (o / (params.out_channels / params.groups)) * cin + c;
+  let ky = i32((tap / params.kernel_w) * params.dilation_h) - i32(params.pad_h);
+  let kx = i32((tap % params.kernel_w) * params.dilation_w) - i32(params.pad_w);
+  var s = 0.0;
+  for (var n = n0; n < min(n0 + params.images_per_split, params.batch); n++) {
+    let x_base = (n * params.in_channels + channel) * in_plane();
+    let dy_base = (n * params.out_channels + o) * out_plane();
+    for (var oy = 0u; oy < params.out_h; oy++) {
+      let iy = i32(oy * params.stride_h) + ky;
+      if (iy < 0 || iy >= i32(params.in_h)) { continue; }
+      for (var ox = 0u; ox < params.out_w; ox++) {
+        let ix = i32(ox * params.stride_w) + kx;
+        if (ix < 0 || ix >= i32(params.in_w)) { continue; }
+        s += dy[dy_base + oy * params.out_w + ox] * x[x_base + u32(iy) * params.in_w + u32(ix)];
+      }
+    }
+  }
+  dw[i] = s;
 }

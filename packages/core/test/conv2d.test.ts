@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as w from '../src/index.ts';
 import type { Conv2dOptions, ConvTranspose2dOptions, Tensor, WebGpuBackend } from '../src/index.ts';
+import { chooseKernel, convKernelChoice, type ConvKernel } from '../src/kernels/conv2d.ts';
 import { compareBackward, gradcheck, type GradInput } from './gradcheck.ts';
 import { cpuBackend, expectClose, expectTensorsClose, gpuBackend, onBoth, randomData } from './helpers.ts';
 
@@ -11,6 +12,18 @@ beforeAll(async () => {
 });
 
 const size = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
+
+/** Runs fn with every product on one kind of kernel (GEMM tiles or direct), then restores the choice by shape. */
+async function withKernel(kernel: ConvKernel, fn: () => Promise<void>): Promise<void> {
+  convKernelChoice.force = kernel;
+  try {
+    await fn();
+  } finally {
+    convKernelChoice.force = null;
+  }
+}
+
+const KERNELS: ConvKernel[] = ['gemm', 'direct'];
 
 interface Case {
   x: number[];
@@ -34,6 +47,8 @@ const convCases: Case[] = [
   { x: [3, 5, 9, 9], weight: [70, 5, 1, 1], options: { stride: 2 }, bias: true, out: [3, 70, 5, 5] },
   { x: [1, 4, 13, 7], weight: [20, 2, 2, 3], options: { padding: [2, 1], groups: 2 }, out: [1, 20, 16, 7] },
   { x: [3, 2, 7, 9], weight: [4, 2, 5, 5], options: { padding: 2, stride: [1, 2], dilation: 2 }, out: [3, 4, 3, 3] },
+  // 32-row tiles, and a depth (33·9) past the 256 indices decoded at a time.
+  { x: [1, 33, 7, 9], weight: [24, 33, 3, 3], options: { padding: 1 }, bias: true, out: [1, 24, 7, 9] },
 ];
 
 const transposeCases: Case[] = [
@@ -44,6 +59,7 @@ const transposeCases: Case[] = [
   { x: [3, 3, 5, 5], weight: [3, 2, 3, 3], options: { padding: 1, outputPadding: 1, dilation: 2 }, bias: true, out: [3, 2, 8, 8] },
   { x: [3, 4, 6, 5], weight: [4, 1, 5, 3], options: { stride: [2, 1], dilation: [1, 2], groups: 4, padding: [2, 0] }, out: [3, 4, 11, 9] },
   { x: [1, 5, 9, 7], weight: [5, 40, 2, 3], options: { stride: 3 }, bias: true, out: [1, 40, 26, 21] },
+  { x: [3, 5, 7, 6], weight: [5, 24, 3, 3], options: { stride: 2 }, out: [3, 24, 15, 13] },
 ];
 
 /** The case's tensors on both backends; gradients requested when `grad`. */
@@ -101,25 +117,27 @@ describe('conv2d and convTranspose2d follow PyTorch on small integer examples', 
   }
 });
 
-describe('conv2d: WebGPU against the CPU reference', () => {
+describe.each(KERNELS)('conv2d: WebGPU (%s kernels) against the CPU reference', (kernel) => {
   for (const [i, c] of convCases.entries()) {
-    it(label(c), async () => {
-      const { gpu: [gx, gw, gb], cpu: [cx, cw, cb] } = operands(c, 10 * i);
-      const want = w.conv2d(cx, cw, { ...c.options, bias: cb });
-      expect([...want.shape]).toEqual(c.out);
-      await expectTensorsClose(w.conv2d(gx, gw, { ...c.options, bias: gb }), want, 1e-4, 1e-4, 'conv2d');
-    });
+    it(label(c), () =>
+      withKernel(kernel, async () => {
+        const { gpu: [gx, gw, gb], cpu: [cx, cw, cb] } = operands(c, 10 * i);
+        const want = w.conv2d(cx, cw, { ...c.options, bias: cb });
+        expect([...want.shape]).toEqual(c.out);
+        await expectTensorsClose(w.conv2d(gx, gw, { ...c.options, bias: gb }), want, 1e-4, 1e-4, 'conv2d');
+      }));
   }
 });
 
-describe('convTranspose2d: WebGPU against the CPU reference', () => {
+describe.each(KERNELS)('convTranspose2d: WebGPU (%s kernels) against the CPU reference', (kernel) => {
   for (const [i, c] of transposeCases.entries()) {
-    it(label(c), async () => {
-      const { gpu: [gx, gw, gb], cpu: [cx, cw, cb] } = operands(c, 10 * i + 5);
-      const want = w.convTranspose2d(cx, cw, { ...c.options, bias: cb });
-      expect([...want.shape]).toEqual(c.out);
-      await expectTensorsClose(w.convTranspose2d(gx, gw, { ...c.options, bias: gb }), want, 1e-4, 1e-4, 'convTranspose2d');
-    });
+    it(label(c), () =>
+      withKernel(kernel, async () => {
+        const { gpu: [gx, gw, gb], cpu: [cx, cw, cb] } = operands(c, 10 * i + 5);
+        const want = w.convTranspose2d(cx, cw, { ...c.options, bias: cb });
+        expect([...want.shape]).toEqual(c.out);
+        await expectTensorsClose(w.convTranspose2d(gx, gw, { ...c.options, bias: gb }), want, 1e-4, 1e-4, 'convTranspose2d');
+      }));
   }
 });
 
@@ -163,19 +181,20 @@ describe('convTranspose2d backward: finite differences on the CPU reference', ()
   }
 });
 
-describe('conv2d backward: WebGPU against the CPU reference', () => {
-  const cases = [...smallConv, convCases[1], convCases[3], convCases[4], convCases[5], convCases[6], convCases[8]];
+describe.each(KERNELS)('conv2d backward: WebGPU (%s kernels) against the CPU reference', (kernel) => {
+  const cases = [...smallConv, convCases[1], convCases[3], convCases[4], convCases[5], convCases[6], convCases[8], convCases[9]];
   for (const [i, c] of cases.entries()) {
-    it(label(c), async () => {
-      await compareBackward(convOf(c.options), gradInputs(c, 300 + i), gpu, { atol: 2e-4, rtol: 2e-4 });
-    });
+    it(label(c), () => withKernel(kernel, () => compareBackward(convOf(c.options), gradInputs(c, 300 + i), gpu, { atol: 2e-4, rtol: 2e-4 })));
   }
 
-  it('splits a long batch sum for the weight gradient and still matches (input [4, 3, 33, 33])', async () => {
-    const c: Case = { x: [4, 3, 33, 33], weight: [5, 3, 3, 3], options: { padding: 1 }, bias: true, out: [4, 5, 33, 33] };
-    await compareBackward(convOf(c.options), gradInputs(c, 350), gpu, { atol: 5e-4, rtol: 2e-4 });
-  });
+  it('splits a long batch sum for the weight gradient and still matches (input [4, 3, 33, 33])', () =>
+    withKernel(kernel, async () => {
+      const c: Case = { x: [4, 3, 33, 33], weight: [5, 3, 3, 3], options: { padding: 1 }, bias: true, out: [4, 5, 33, 33] };
+      await compareBackward(convOf(c.options), gradInputs(c, 350), gpu, { atol: 5e-4, rtol: 2e-4 });
+    }));
+});
 
+describe('conv2d backward', () => {
   it('gives only the gradients asked for (input without requiresGrad)', async () => {
     for (const backend of [gpu, cpuBackend()] as w.Backend[]) {
       const x = w.fromArray(randomData(2 * 3 * 5 * 5, 1), [2, 3, 5, 5], { backend });
@@ -187,19 +206,17 @@ describe('conv2d backward: WebGPU against the CPU reference', () => {
   });
 });
 
-describe('convTranspose2d backward: WebGPU against the CPU reference', () => {
-  const cases = [...smallTranspose, transposeCases[1], transposeCases[2], transposeCases[3], transposeCases[4], transposeCases[5]];
+describe.each(KERNELS)('convTranspose2d backward: WebGPU (%s kernels) against the CPU reference', (kernel) => {
+  const cases = [...smallTranspose, transposeCases[1], transposeCases[2], transposeCases[3], transposeCases[4], transposeCases[5], transposeCases[6]];
   for (const [i, c] of cases.entries()) {
-    it(label(c), async () => {
-      await compareBackward(transposeOf(c.options), gradInputs(c, 400 + i), gpu, { atol: 2e-4, rtol: 2e-4 });
-    });
+    it(label(c), () => withKernel(kernel, () => compareBackward(transposeOf(c.options), gradInputs(c, 400 + i), gpu, { atol: 2e-4, rtol: 2e-4 })));
   }
 });
 
 describe('conv2dWeightGrad: partial sums over blocks of images', () => {
   const attrs = (splits: number) => ({ stride: [2, 1], padding: [1, 1], dilation: [1, 1], groups: 2, kernel: [3, 2], splits });
-  for (const [batch, splits] of [[3, 3], [5, 2], [5, 3]] as const) {
-    it(`batch ${batch} in ${splits} blocks: the blocks match on both backends and add up to the whole`, async () => {
+  for (const [batch, splits, kernel] of [[3, 3, 'gemm'], [5, 2, 'gemm'], [5, 3, 'direct'], [5, 2, 'direct']] as const) {
+    it(`batch ${batch} in ${splits} blocks (${kernel} kernels): the blocks match on both backends and add up to the whole`, () => withKernel(kernel, async () => {
       const xShape = [batch, 4, 7, 6];
       const dyShape = [batch, 6, 4, 7];
       const [gx, cx] = onBoth(randomData(size(xShape), batch), xShape, gpu);
@@ -209,8 +226,27 @@ describe('conv2dWeightGrad: partial sums over blocks of images', () => {
       await expectTensorsClose(w.runOp('conv2dWeightGrad', [gx, gdy], attrs(splits)), partials, 1e-4, 1e-4, 'partials');
       const whole = w.runOp('conv2dWeightGrad', [cx, cdy], attrs(1));
       expectClose(await w.sum(partials, 0).toArray(), await whole.toArray(), 1e-4, 1e-4, 'sum of partials');
-    });
+    }));
   }
+
+  it('rejects a split count that would leave a block empty', () => {
+    const x = w.zeros([5, 4, 7, 6], { backend: cpuBackend() });
+    const dy = w.zeros([5, 6, 4, 7], { backend: cpuBackend() });
+    expect(() => w.runOp('conv2dWeightGrad', [x, dy], attrs(4))).toThrow('conv2dWeightGrad: splits 4 must cut a batch of 5 into blocks of equal size but the last, none empty (3 would)');
+  });
+});
+
+describe('kernel choice', () => {
+  it('takes GEMM tiles for full products and direct kernels where a tile would be mostly padding', () => {
+    // [32, 16, 28, 28] conv 3x3 -> 32: forward, input gradient, weight gradient.
+    expect(chooseKernel({ rows: 32, cols: 32 * 28 * 28, depth: 16 * 9 })).toBe('gemm');
+    expect(chooseKernel({ rows: 16, cols: 32 * 28 * 28, depth: 32 * 9 })).toBe('gemm');
+    expect(chooseKernel({ rows: 32, cols: 16 * 9, depth: 32 * 28 * 28 })).toBe('gemm');
+    // Depthwise (one channel per group), a single input channel, a tiny weight.
+    expect(chooseKernel({ rows: 1, cols: 32 * 28 * 28, depth: 9 })).toBe('direct');
+    expect(chooseKernel({ rows: 16, cols: 32 * 28 * 28, depth: 9 })).toBe('direct');
+    expect(chooseKernel({ rows: 16, cols: 9, depth: 32 * 28 * 28 })).toBe('direct');
+  });
 });
 
 describe('conv2d and convTranspose2d: bad input', () => {

@@ -1,6 +1,6 @@
 import type { KernelArg, Storage } from '../backend/backend.ts';
 import type { GpuStorage } from '../backend/webgpu/webgpu_backend.ts';
-import { MAX_WORKGROUPS_PER_DIM, type Program } from './program.ts';
+import { dispatch1d, MAX_WORKGROUPS_PER_DIM, type Program } from './program.ts';
 
 /**
  * One convolution, described from the forward's side: an input [batch, inChannels, inH, inW]
@@ -27,10 +27,12 @@ export interface Conv2dGeometry {
   readonly groups: number;
 }
 
-/** Columns of the product one workgroup of shaders/conv2d.wgsl computes. */
-const TILE_COLS = 64;
-/** Threads per side of a workgroup; a tile has this many rows per ROWS_PER_THREAD. */
-const THREADS = 16;
+/** Threads of a GEMM workgroup of shaders/conv2d.wgsl; each computes an 8 x 8 block of the product. */
+const THREADS = 64;
+/** Depth of one step through the GEMM tiles. */
+const BK = 8;
+/** Threads of a workgroup of the direct kernels. */
+const WG = 256;
 
 /** The product C[rows, cols] = Σ_depth A·B each entry point computes per group (and split). */
 interface Product {
@@ -41,50 +43,87 @@ interface Product {
   imagesPerSplit: number;
 }
 
-/** Rows per thread: the smallest tile (16, 32 or 64 rows) that holds `rows`, so few channels waste few threads. */
-function rowsPerThread(rows: number): number {
-  return rows <= THREADS ? 1 : rows <= 2 * THREADS ? 2 : 4;
+/**
+ * Threads along the rows of a tile (2, 4 or 8): tiles of 16 x 256, 32 x 128 or 64 x 64, the
+ * shortest that holds `rows`, so few channels waste few threads.
+ */
+function rowThreads(rows: number): number {
+  return rows <= 16 ? 2 : rows <= 32 ? 4 : 8;
 }
 
+/** Rows and columns of the tile one workgroup computes. */
+function tileOf(rows: number): { rows: number; cols: number } {
+  const r = rowThreads(rows);
+  return { rows: 8 * r, cols: 8 * (THREADS / r) };
+}
+
+/** Which kernels compute a product: implicit GEMM tiles, or one thread per output element. */
+export type ConvKernel = 'gemm' | 'direct';
+
+/** Forces one kind of kernel for every product (for tests and benchmarks); null: chosen by shape. */
+export const convKernelChoice: { force: ConvKernel | null } = { force: null };
+
+/**
+ * GEMM tiles when the product fills at least half a tile in rows and columns and two steps
+ * in depth; otherwise (few channels per group, as in depthwise convolutions, a single input
+ * channel, a tiny weight's gradient) the direct kernels, which waste nothing. Measured on
+ * SwiftShader (docs/conv2d.md): a full tile does 5-7 times the useful work per second of a
+ * direct kernel, a half-full one about twice, a quarter-full one less.
+ */
+export function chooseKernel(p: { rows: number; cols: number; depth: number }): ConvKernel {
+  if (convKernelChoice.force) return convKernelChoice.force;
+  const tile = tileOf(p.rows);
+  return 2 * p.rows >= 16 && 2 * p.cols >= tile.cols && p.depth >= 2 * BK ? 'gemm' : 'direct';
+}
+
+function uniformsOf(g: Conv2dGeometry, p: Product, rowTiles: number, colTiles: number): Record<string, number> {
+  return {
+    batch: g.batch,
+    in_channels: g.inChannels,
+    in_h: g.inH,
+    in_w: g.inW,
+    out_channels: g.outChannels,
+    out_h: g.outH,
+    out_w: g.outW,
+    kernel_h: g.kernelH,
+    kernel_w: g.kernelW,
+    stride_h: g.strideH,
+    stride_w: g.strideW,
+    pad_h: g.padH,
+    pad_w: g.padW,
+    dilation_h: g.dilationH,
+    dilation_w: g.dilationW,
+    groups: g.groups,
+    rows: p.rows,
+    cols: p.cols,
+    depth: p.depth,
+    row_tiles: rowTiles,
+    col_tiles: colTiles,
+    images_per_split: p.imagesPerSplit,
+  };
+}
+
+/** The product as GEMM tiles (entry point `entryPoint`) or one thread per output element (`entryPoint`_direct). */
 function productProgram(op: string, entryPoint: string, g: Conv2dGeometry, p: Product, bindings: Record<string, Storage>, hasBias: boolean): Program {
-  const perThread = rowsPerThread(p.rows);
-  const rowTiles = Math.max(1, Math.ceil(p.rows / (THREADS * perThread)));
-  const colTiles = Math.max(1, Math.ceil(p.cols / TILE_COLS));
+  if (chooseKernel(p) === 'direct') {
+    const outputs = p.rows * p.cols * g.groups * p.splits;
+    return { kernel: 'conv2d', entryPoint: `${entryPoint}_direct`, overrides: { HAS_BIAS: hasBias }, uniforms: uniformsOf(g, p, 1, 1), bindings, dispatch: dispatch1d(outputs, WG) };
+  }
+  const tile = tileOf(p.rows);
+  const rowTiles = Math.max(1, Math.ceil(p.rows / tile.rows));
+  const colTiles = Math.max(1, Math.ceil(p.cols / tile.cols));
   // Column tiles fold into x and y; z enumerates (row tile, group, split).
   const y = Math.ceil(colTiles / MAX_WORKGROUPS_PER_DIM);
   const x = Math.ceil(colTiles / y);
   const z = rowTiles * g.groups * p.splits;
   if (z > MAX_WORKGROUPS_PER_DIM) {
-    throw new Error(`${op}: too large for one GPU dispatch (${g.groups} groups of ${p.rows} channels${p.splits > 1 ? `, ${p.splits} splits` : ''}): at most ${MAX_WORKGROUPS_PER_DIM} tiles of ${THREADS * perThread} channels`);
+    throw new Error(`${op}: too large for one GPU dispatch (${g.groups} groups of ${p.rows} channels${p.splits > 1 ? `, ${p.splits} splits` : ''}): at most ${MAX_WORKGROUPS_PER_DIM} tiles of ${tile.rows} channels`);
   }
   return {
     kernel: 'conv2d',
     entryPoint,
-    overrides: { ROWS_PER_THREAD: perThread, HAS_BIAS: hasBias },
-    uniforms: {
-      batch: g.batch,
-      in_channels: g.inChannels,
-      in_h: g.inH,
-      in_w: g.inW,
-      out_channels: g.outChannels,
-      out_h: g.outH,
-      out_w: g.outW,
-      kernel_h: g.kernelH,
-      kernel_w: g.kernelW,
-      stride_h: g.strideH,
-      stride_w: g.strideW,
-      pad_h: g.padH,
-      pad_w: g.padW,
-      dilation_h: g.dilationH,
-      dilation_w: g.dilationW,
-      groups: g.groups,
-      rows: p.rows,
-      cols: p.cols,
-      depth: p.depth,
-      row_tiles: rowTiles,
-      col_tiles: colTiles,
-      images_per_split: p.imagesPerSplit,
-    },
+    overrides: { ROW_THREADS: rowThreads(p.rows), HAS_BIAS: hasBias },
+    uniforms: uniformsOf(g, p, rowTiles, colTiles),
     bindings,
     dispatch: [x, y, z],
   };
@@ -116,16 +155,23 @@ export function imagesPerSplit(batch: number, splits: number): number {
 
 /**
  * How many blocks of images the weight gradient is split into on the GPU: enough workgroups
- * to occupy the device, but at least MIN_SPLIT_DEPTH products summed per block, and a count
- * that leaves no block empty.
+ * (GEMM tiles) or threads (direct) to occupy the device, at least MIN_SPLIT_DEPTH products
+ * summed per output, and a count that leaves no block empty.
  */
 export function weightGradSplits(g: Conv2dGeometry): number {
-  const TARGET_WORKGROUPS = 64;
   const MIN_SPLIT_DEPTH = 2048;
   const rows = g.outChannels / g.groups;
-  const tiles = Math.ceil(rows / (THREADS * rowsPerThread(rows))) * Math.ceil(((g.inChannels / g.groups) * taps(g)) / TILE_COLS) * g.groups;
+  const cols = (g.inChannels / g.groups) * taps(g);
   const depth = g.batch * g.outH * g.outW;
-  const wanted = Math.min(g.batch, Math.ceil(TARGET_WORKGROUPS / tiles), Math.max(1, Math.floor(depth / MIN_SPLIT_DEPTH)));
+  let wanted: number;
+  if (chooseKernel({ rows, cols, depth }) === 'direct') {
+    // About 64 workgroups of threads, one per (split, weight element).
+    wanted = Math.ceil((64 * WG) / (rows * cols * g.groups));
+  } else {
+    const tile = tileOf(rows);
+    wanted = Math.min(Math.ceil(64 / (Math.ceil(rows / tile.rows) * Math.ceil(cols / tile.cols) * g.groups)), Math.max(1, Math.floor(depth / MIN_SPLIT_DEPTH)));
+  }
+  wanted = Math.min(g.batch, wanted);
   if (wanted <= 1) return 1;
   return Math.ceil(g.batch / imagesPerSplit(g.batch, wanted));
 }
@@ -134,5 +180,5 @@ export function weightGradSplits(g: Conv2dGeometry): number {
 export function conv2dWeightGradProgram(g: Conv2dGeometry, x: KernelArg<GpuStorage>, dy: KernelArg<GpuStorage>, dw: KernelArg<GpuStorage>, splits: number): Program {
   const perSplit = imagesPerSplit(g.batch, splits);
   const product = { rows: g.outChannels / g.groups, cols: (g.inChannels / g.groups) * taps(g), depth: perSplit * g.outH * g.outW, splits, imagesPerSplit: perSplit };
-  return productProgram('conv2d', 'weight_grad', g, product, { x: x.storage, dy: dy.storage, dw: dw.storage }, false);
+  return productProgram('conv2dWeightGrad', 'weight_grad', g, product, { x: x.storage, dy: dy.storage, dw: dw.storage }, false);
 }

@@ -1,14 +1,12 @@
 import type { Tensor } from '../tensor/tensor.ts';
-import { conv2dInputGradProgram, conv2dProgram, conv2dWeightGradProgram, weightGradSplits, type Conv2dGeometry } from '../kernels/conv2d.ts';
+import { conv2dInputGradProgram, conv2dProgram, conv2dWeightGradProgram, imagesPerSplit, weightGradSplits, type Conv2dGeometry } from '../kernels/conv2d.ts';
 import { conv2dInputGradReference, conv2dReference, conv2dWeightGradReference } from '../reference/conv2d.ts';
 import { shapeToString, type Shape } from '../util/shape.ts';
 import { runOp } from './dispatch.ts';
 import { slice } from './layout.ts';
+import type { Size2d } from './pool2d.ts';
 import { sum } from './reduce.ts';
 import { registerOp } from './registry.ts';
-
-/** A size along height and width: one number for both, or [height, width]. */
-export type Size2d = number | readonly [number, number];
 
 export interface Conv2dOptions {
   /** [outChannels], added to every position of each output channel. */
@@ -80,9 +78,10 @@ function checkOperands(op: string, x: Shape, w: Shape, bias: Shape | undefined, 
   }
 }
 
-function checkChannels(op: string, x: Shape, w: Shape, groups: number, wantChannels: number, groupedDim: number, groupedName: string): void {
-  if (w[groupedDim] % groups !== 0) {
-    throw new Error(`${op}: groups ${groups} must divide the ${groupedName} channels, but weight ${shapeToString(w)} has ${w[groupedDim]} (dimension ${groupedDim})`);
+/** Groups divide the channels of weight dimension 0 (`dim0Channels`: output or input) and of x, which has `wantChannels`. */
+function checkChannels(op: string, x: Shape, w: Shape, groups: number, wantChannels: number, dim0Channels: 'output' | 'input'): void {
+  if (w[0] % groups !== 0) {
+    throw new Error(`${op}: groups ${groups} must divide the ${dim0Channels} channels, but weight ${shapeToString(w)} has ${w[0]} (dimension 0)`);
   }
   if (x[1] % groups !== 0) throw new Error(`${op}: groups ${groups} must divide the input channels, but input ${shapeToString(x)} has ${x[1]}`);
   if (x[1] !== wantChannels) {
@@ -98,7 +97,7 @@ function convOut(input: number, kernel: number, stride: number, padding: number,
 /** conv2d's geometry from x [N, Cin, H, W] and w [Cout, Cin/G, kH, kW]; throws naming the shapes. */
 function convGeometry(op: string, x: Shape, w: Shape, bias: Shape | undefined, a: ConvAttrs): Conv2dGeometry {
   checkOperands(op, x, w, bias, (ws) => ws[0], a.groups);
-  checkChannels(op, x, w, a.groups, w[1] * a.groups, 0, 'output');
+  checkChannels(op, x, w, a.groups, w[1] * a.groups, 'output');
   const outH = convOut(x[2], w[2], a.stride[0], a.padding[0], a.dilation[0]);
   const outW = convOut(x[3], w[3], a.stride[1], a.padding[1], a.dilation[1]);
   if (outH < 1 || outW < 1) {
@@ -113,7 +112,7 @@ function convGeometry(op: string, x: Shape, w: Shape, bias: Shape | undefined, a
  */
 function transposeGeometry(op: string, x: Shape, w: Shape, bias: Shape | undefined, a: ConvTransposeAttrs): Conv2dGeometry {
   checkOperands(op, x, w, bias, (ws, groups) => ws[1] * groups, a.groups);
-  checkChannels(op, x, w, a.groups, w[0], 0, 'input');
+  checkChannels(op, x, w, a.groups, w[0], 'input');
   for (let d = 0; d < 2; d++) {
     if (a.outputPadding[d] >= a.stride[d] && a.outputPadding[d] >= a.dilation[d]) {
       throw new Error(`${op}: outputPadding ${pairText(a.outputPadding)} must be smaller than either stride ${pairText(a.stride)} or dilation ${pairText(a.dilation)} in each dimension`);
@@ -135,7 +134,11 @@ function weightGradGeometry(op: string, x: Shape, dy: Shape, a: WeightGradAttrs)
   if (x.length !== 4 || dy.length !== 4 || x[0] !== dy[0] || x[1] % a.groups !== 0 || dy[1] % a.groups !== 0) {
     throw new Error(`${op}: input ${shapeToString(x)} and output gradient ${shapeToString(dy)} must be 4-D with one batch size and channels divisible by groups ${a.groups}`);
   }
-  if (!Number.isInteger(a.splits) || a.splits < 1 || a.splits > Math.max(1, x[0])) throw new Error(`${op}: splits must be an integer in [1, ${Math.max(1, x[0])}], got ${a.splits}`);
+  // Every block of images must hold at least one image.
+  const blocks = x[0] === 0 ? 1 : Math.ceil(x[0] / imagesPerSplit(x[0], a.splits));
+  if (!Number.isInteger(a.splits) || a.splits < 1 || a.splits !== blocks) {
+    throw new Error(`${op}: splits ${a.splits} must cut a batch of ${x[0]} into blocks of equal size but the last, none empty (${blocks} would)`);
+  }
   // The gradient may cover fewer positions than the convolution has (a transposed
   // convolution whose outputPadding reaches past the stride), never more.
   const full = [0, 1].map((d) => convOut(x[2 + d], a.kernel[d], a.stride[d], a.padding[d], a.dilation[d]));
