@@ -5,6 +5,7 @@ import { chunkCount, reductionGeometry } from '../src/kernels/reduce.ts';
 import { Random } from '../src/util/random.ts';
 import { compareBackward, gradcheck } from './gradcheck.ts';
 import { cpuBackend, expectClose, expectTensorsClose, gpuBackend, onBoth, randomData } from './helpers.ts';
+import { reductions, size, type Axes } from './reduce_cases.ts';
 
 let gpu: WebGpuBackend;
 beforeAll(async () => {
@@ -12,18 +13,6 @@ beforeAll(async () => {
   w.setBackend(gpu);
 });
 
-type Axes = number | number[] | undefined;
-const reductions: [string, (x: Tensor, axes: Axes, keepDims: boolean) => Tensor][] = [
-  ['sum', (x, a, k) => w.sum(x, a, k)],
-  ['mean', (x, a, k) => w.mean(x, a, k)],
-  ['max', (x, a, k) => w.max(x, a, k)],
-  ['min', (x, a, k) => w.min(x, a, k)],
-  ['variance', (x, a, k) => w.variance(x, a, { keepDims: k })],
-  ['variance correction 0', (x, a, k) => w.variance(x, a, { correction: 0, keepDims: k })],
-  ['std', (x, a, k) => w.std(x, a, { keepDims: k })],
-];
-
-const size = (shape: number[]): number => shape.reduce((p, d) => p * d, 1);
 
 // Shapes cover the one-thread-per-output path (short reductions), the workgroup path
 // (one workgroup per output, strided or contiguous) and the split two-level path.

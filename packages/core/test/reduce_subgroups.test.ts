@@ -7,6 +7,7 @@ import { reflectKernel, entryPoints, shaderSource } from '../src/kernels/reflect
 import type { Program } from '../src/kernels/program.ts';
 import { Random } from '../src/util/random.ts';
 import { cpuBackend, expectClose, gpuBackend, onBoth, randomData } from './helpers.ts';
+import { reductions, size, type Axes } from './reduce_cases.ts';
 
 // The subgroup reduction kernel (shaders/reduce_subgroups.wgsl) against the plain one
 // (shaders/reduce.wgsl): the same reductions run both ways on the same device must agree to
@@ -23,19 +24,6 @@ afterEach(() => {
   if (gpu.hasSubgroups) gpu.useSubgroups = true;
 });
 
-type Axes = number | number[] | undefined;
-type Reduce = (x: Tensor, axes: Axes, keepDims: boolean) => Tensor;
-const reductions: [string, Reduce][] = [
-  ['sum', (x, a, k) => w.sum(x, a, k)],
-  ['mean', (x, a, k) => w.mean(x, a, k)],
-  ['max', (x, a, k) => w.max(x, a, k)],
-  ['min', (x, a, k) => w.min(x, a, k)],
-  ['variance', (x, a, k) => w.variance(x, a, { keepDims: k })],
-  ['variance correction 0', (x, a, k) => w.variance(x, a, { correction: 0, keepDims: k })],
-  ['std', (x, a, k) => w.std(x, a, { keepDims: k })],
-];
-
-const size = (shape: number[]): number => shape.reduce((p, d) => p * d, 1);
 
 /** Runs `f` on the GPU with subgroups on and then off; returns the values and the kernels each way ran. */
 async function bothWays(f: () => Tensor): Promise<{ on: Float32Array; off: Float32Array; kernelsOn: Set<string>; kernelsOff: Set<string> }> {
