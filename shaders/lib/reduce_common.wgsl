@@ -1,0 +1,146 @@
+// Shared by shaders/reduce.wgsl and shaders/reduce_subgroups.wgsl (included by
+// scripts/embed-shaders.mjs): uniforms, bindings, the reduction state and its merge, and the
+// strided walk. Each including file adds its workgroup memory, `workgroup_reduce` and the
+// entry points.
+struct Params {
+  n_out: u32,
+  chunks: u32,
+  chunk_len: u32,
+  reduced: u32,
+  kept_rank: u32,
+  reduced_rank: u32,
+  correction: f32,
+  kept_shape: array<vec4<u32>, 2>,
+  kept_strides: array<vec4<u32>, 2>,
+  reduced_shape: array<vec4<u32>, 2>,
+  reduced_strides: array<vec4<u32>, 2>,
+}
+
+struct MergeParams {
+  n_out: u32,
+  chunks: u32,
+  reduced: u32,
+  correction: f32,
+}
+
+// 0 sum, 1 mean, 2 max, 3 min, 4 variance.
+override OP: u32 = 0u;
+override WG: u32 = 256u;
+override PARTIAL: bool = false;
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(3) var<uniform> merge_params: MergeParams;
+@group(0) @binding(4) var<storage, read> partials: array<f32>;
+
+// The running state of one reduction: n = count, a = sum / best / mean, b = M2.
+struct State {
+  n: f32,
+  a: f32,
+  b: f32,
+}
+
+// Run-time NaN and infinities: WGSL rejects them in constant expressions.
+var<private> nan_bits: u32 = 0x7fc00000u;
+var<private> inf_bits: u32 = 0x7f800000u;
+
+fn is_nan(v: f32) -> bool {
+  // By the bits: a compiler may assume v != v is false.
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
+fn identity() -> State {
+  let inf = bitcast<f32>(inf_bits);
+  switch OP {
+    case 2u: { return State(0.0, -inf, 0.0); }
+    case 3u: { return State(0.0, inf, 0.0); }
+    default: { return State(0.0, 0.0, 0.0); }
+  }
+}
+
+// max/min that propagate NaN, as PyTorch's amax/amin do.
+fn extreme(p: f32, q: f32) -> f32 {
+  if (is_nan(p)) { return p; }
+  if (is_nan(q)) { return q; }
+  return select(min(p, q), max(p, q), OP == 2u);
+}
+
+// Takes one more value into a state; variance works on v − k (see `shift`).
+fn absorb(s: State, v: f32, k: f32) -> State {
+  switch OP {
+    case 2u, 3u: { return State(s.n + 1.0, extreme(s.a, v), 0.0); }
+    case 4u: {
+      // Welford: update the mean, then M2 with the deviations before and after.
+      let u = v - k;
+      let n = s.n + 1.0;
+      let d = u - s.a;
+      let m = s.a + d / n;
+      return State(n, m, s.b + d * (u - m));
+    }
+    default: { return State(s.n + 1.0, s.a + v, 0.0); }
+  }
+}
+
+fn combine(p: State, q: State) -> State {
+  switch OP {
+    case 2u, 3u: { return State(p.n + q.n, extreme(p.a, q.a), 0.0); }
+    case 4u: {
+      // Chan et al.: merge two (count, mean, M2) states.
+      if (q.n == 0.0) { return p; }
+      if (p.n == 0.0) { return q; }
+      let n = p.n + q.n;
+      let d = q.a - p.a;
+      let w = q.n / n;
+      return State(n, p.a + d * w, p.b + q.b + d * d * p.n * w);
+    }
+    default: { return State(p.n + q.n, p.a + q.a, 0.0); }
+  }
+}
+
+// The result for an output of `reduced` elements (counted exactly in u32, not in the state).
+fn finish(s: State, reduced: u32, correction: f32) -> f32 {
+  let nan = bitcast<f32>(nan_bits);
+  switch OP {
+    case 1u: { return select(s.a / f32(reduced), nan, reduced == 0u); }
+    case 4u: {
+      // PyTorch divides by max(n − correction, 0): M2 / 0 is inf, or NaN when M2 is 0.
+      let divisor = max(f32(reduced) - correction, 0.0);
+      if (divisor == 0.0) { return select(bitcast<f32>(inf_bits), nan, s.b == 0.0 || is_nan(s.b)); }
+      return s.b / divisor;
+    }
+    default: { return s.a; }
+  }
+}
+
+fn kept_offset(o: u32) -> u32 {
+  var rest = o;
+  var off = 0u;
+  for (var d = i32(params.kept_rank) - 1; d >= 0; d--) {
+    let k = u32(d);
+    let size = params.kept_shape[k / 4u][k % 4u];
+    off += (rest % size) * params.kept_strides[k / 4u][k % 4u];
+    rest = rest / size;
+  }
+  return off;
+}
+
+fn reduced_offset(r: u32) -> u32 {
+  var rest = r;
+  var off = 0u;
+  for (var d = i32(params.reduced_rank) - 1; d >= 0; d--) {
+    let k = u32(d);
+    let size = params.reduced_shape[k / 4u][k % 4u];
+    off += (rest % size) * params.reduced_strides[k / 4u][k % 4u];
+    rest = rest / size;
+  }
+  return off;
+}
+
+// What variance subtracts from every value of the output at `base`: its first value
+// (0 for the other reductions, and for an empty or infinite first value).
+fn shift(base: u32) -> f32 {
+  if (OP != 4u || params.reduced == 0u) { return 0.0; }
+  let v = x[base];
+  return select(v, 0.0, (bitcast<u32>(v) & 0x7fffffffu) >= 0x7f800000u);
+}
