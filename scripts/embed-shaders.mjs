@@ -1,7 +1,8 @@
 // Embeds shaders/*.wgsl into a generated TypeScript module so that core loads the same WGSL
 // in Node, in Vitest and in a Vite-built page without a bundler-specific import.
 // WGSL has no includes: a line `// #include "lib/NAME.wgsl"` in a kernel file is replaced by
-// that file from shaders/lib/ (code shared by kernel files; not a kernel itself).
+// that file from shaders/lib/ (code shared by kernel files; not a kernel itself; it may include
+// others).
 import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,14 +12,15 @@ const dir = join(root, 'shaders');
 const target = join(root, 'packages/core/src/kernels/shaders.gen.ts');
 const INCLUDE = /^\/\/ #include "(lib\/[\w.-]+\.wgsl)"$/;
 
-function expand(file) {
+function expand(file, seen = [file]) {
   return readFileSync(join(dir, file), 'utf8')
     .split('\n')
     .map((line) => {
       const m = INCLUDE.exec(line.trim());
       if (!m) return line;
+      if (seen.includes(m[1])) throw new Error(`${file}: #include cycle through shaders/${m[1]}`);
       if (!existsSync(join(dir, m[1]))) throw new Error(`${file}: #include of missing shaders/${m[1]}`);
-      return readFileSync(join(dir, m[1]), 'utf8').replace(/\n$/, '');
+      return expand(m[1], [...seen, m[1]]).replace(/\n$/, '');
     })
     .join('\n');
 }

@@ -113,29 +113,7 @@ fn finish(s: State, reduced: u32, correction: f32) -> f32 {
   }
 }
 
-fn kept_offset(o: u32) -> u32 {
-  var rest = o;
-  var off = 0u;
-  for (var d = i32(params.kept_rank) - 1; d >= 0; d--) {
-    let k = u32(d);
-    let size = params.kept_shape[k / 4u][k % 4u];
-    off += (rest % size) * params.kept_strides[k / 4u][k % 4u];
-    rest = rest / size;
-  }
-  return off;
-}
-
-fn reduced_offset(r: u32) -> u32 {
-  var rest = r;
-  var off = 0u;
-  for (var d = i32(params.reduced_rank) - 1; d >= 0; d--) {
-    let k = u32(d);
-    let size = params.reduced_shape[k / 4u][k % 4u];
-    off += (rest % size) * params.reduced_strides[k / 4u][k % 4u];
-    rest = rest / size;
-  }
-  return off;
-}
+// #include "lib/strided_offsets.wgsl"
 
 // What variance subtracts from every value of the output at `base`: its first value
 // (0 for the other reductions, and for an empty or infinite first value).
