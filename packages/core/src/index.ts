@@ -12,7 +12,7 @@ export { fromArray, zeros, ones, zerosLike, onesLike, rand, randn, type Creation
 export { noGrad, isGradEnabled } from './autograd/grad_mode.ts';
 export { backward } from './autograd/backward.ts';
 export { manualSeed, Random } from './util/random.ts';
-export { type Shape, shapeToString, sizeOf, broadcastShapes } from './util/shape.ts';
+export { type Shape, shapeToString, sizeOf, sameShape, broadcastShapes } from './util/shape.ts';
 export { registerOp, getOp, registeredOps } from './ops/registry.ts';
 export { runOp } from './ops/dispatch.ts';
 export type { OpDef, HostArray, BackwardContext } from './ops/op_def.ts';
@@ -32,4 +32,5 @@ export * from './ops/gather.ts';
 export * from './ops/loss.ts';
 export * from './ops/layout.ts';
 export * from './ops/where.ts';
+export { assign } from './ops/assign.ts';
 export * from './optim/index.ts';

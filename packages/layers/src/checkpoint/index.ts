@@ -1,0 +1,2 @@
+// Filled in as the checkpoint modules are written.
+export {};

@@ -1,0 +1,3 @@
+export { Linear, type LinearOptions } from './linear.ts';
+export { Embedding } from './embedding.ts';
+export { WeightedLayer } from './weighted.ts';

@@ -1,0 +1,2 @@
+// Filled in as the models modules are written.
+export {};

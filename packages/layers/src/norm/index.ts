@@ -1,0 +1,2 @@
+// Filled in as the norm modules are written.
+export {};
