@@ -32,5 +32,7 @@ export * from './ops/gather.ts';
 export * from './ops/loss.ts';
 export * from './ops/layout.ts';
 export * from './ops/where.ts';
+export { dropout, type DropoutOptions } from './ops/dropout.ts';
+export { pad } from './ops/pad.ts';
 export { assign } from './ops/assign.ts';
 export * from './optim/index.ts';

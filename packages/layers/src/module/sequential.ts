@@ -29,7 +29,7 @@ export class Sequential extends Module<[Tensor], Tensor> {
 }
 
 /** A list of child modules that are registered (saved, trained) but called by their owner (`torch.nn.ModuleList`). */
-export class ModuleList<M extends AnyModule = AnyModule> extends Module<[], never> {
+export class ModuleList<M extends AnyModule = AnyModule> extends Module<unknown[], unknown> {
   private readonly items: M[] = [];
 
   constructor(modules: readonly M[] = []) {
@@ -57,7 +57,7 @@ export class ModuleList<M extends AnyModule = AnyModule> extends Module<[], neve
     return this.items[Symbol.iterator]();
   }
 
-  forward(): never {
+  forward(): unknown {
     throw new Error('ModuleList has no forward: call its modules');
   }
 }

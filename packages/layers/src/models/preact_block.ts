@@ -1,0 +1,120 @@
+import { add, relu, type Tensor } from '@welford/core';
+import { checkPositiveInt } from '../checks.ts';
+import { Conv2d } from '../layers/conv2d.ts';
+import { Module } from '../module/module.ts';
+import { convBias, normChoice, normLayer, type NormChoice } from './norm_choice.ts';
+
+/** Options of a residual block. */
+export interface BlockOptions extends NormChoice {
+  /** Stride of the block's 3×3 convolution and its shortcut (default 1). */
+  stride?: number;
+}
+
+/**
+ * The full pre-activation residual block of He et al. (2016), "Identity Mappings in Deep
+ * Residual Networks": out = conv2(relu(bn2(conv1(relu(bn1(x)))))) + shortcut. The shortcut is
+ * x itself, or a 1×1 convolution (with the stride, no bias) of relu(bn1(x)) when the shape
+ * changes. Nothing follows the addition, so the identity path stays clean through depth.
+ * Children: bn1, conv1 (3×3, stride), bn2, conv2 (3×3), shortcut; the norms are named bn*
+ * whatever their kind.
+ */
+export class PreActBlock extends Module {
+  /** Output channels per `planes`. */
+  static readonly expansion = 1;
+  readonly inPlanes: number;
+  readonly planes: number;
+  readonly outPlanes: number;
+  readonly stride: number;
+  readonly bn1: Module;
+  readonly conv1: Conv2d;
+  readonly bn2: Module;
+  readonly conv2: Conv2d;
+  readonly shortcut: Conv2d | null;
+
+  constructor(inPlanes: number, planes: number, options: BlockOptions = {}) {
+    super();
+    checkPositiveInt('PreActBlock', 'inPlanes', inPlanes);
+    checkPositiveInt('PreActBlock', 'planes', planes);
+    const { stride = 1 } = options;
+    checkPositiveInt('PreActBlock', 'stride', stride);
+    const choice = normChoice(options);
+    const bias = convBias(choice);
+    this.inPlanes = inPlanes;
+    this.planes = planes;
+    this.outPlanes = planes;
+    this.stride = stride;
+    this.bn1 = this.registerModule('bn1', normLayer(choice, inPlanes));
+    this.conv1 = this.registerModule('conv1', new Conv2d(inPlanes, planes, 3, { stride, padding: 1, bias }));
+    this.bn2 = this.registerModule('bn2', normLayer(choice, planes));
+    this.conv2 = this.registerModule('conv2', new Conv2d(planes, planes, 3, { padding: 1, bias }));
+    const project = stride !== 1 || inPlanes !== planes;
+    this.shortcut = project ? this.registerModule('shortcut', new Conv2d(inPlanes, planes, 1, { stride, bias: false })) : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    const pre = relu(this.bn1.call(x));
+    const shortcut = this.shortcut ? this.shortcut.call(pre) : x;
+    const out = this.conv2.call(relu(this.bn2.call(this.conv1.call(pre))));
+    return add(out, shortcut);
+  }
+
+  override extraRepr(): string {
+    return `${this.inPlanes}, ${this.planes}, stride=${this.stride}`;
+  }
+}
+
+/**
+ * The pre-activation bottleneck block (expansion 4): 1×1 conv to `planes`, 3×3 conv with the
+ * stride, 1×1 conv to 4·planes, each preceded by norm and ReLU; plus the shortcut (x, or a
+ * strided 1×1 convolution of relu(bn1(x)) when the shape changes). Children: bn1, conv1, bn2,
+ * conv2, bn3, conv3, shortcut.
+ */
+export class PreActBottleneck extends Module {
+  static readonly expansion = 4;
+  readonly inPlanes: number;
+  readonly planes: number;
+  readonly outPlanes: number;
+  readonly stride: number;
+  readonly bn1: Module;
+  readonly conv1: Conv2d;
+  readonly bn2: Module;
+  readonly conv2: Conv2d;
+  readonly bn3: Module;
+  readonly conv3: Conv2d;
+  readonly shortcut: Conv2d | null;
+
+  constructor(inPlanes: number, planes: number, options: BlockOptions = {}) {
+    super();
+    checkPositiveInt('PreActBottleneck', 'inPlanes', inPlanes);
+    checkPositiveInt('PreActBottleneck', 'planes', planes);
+    const { stride = 1 } = options;
+    checkPositiveInt('PreActBottleneck', 'stride', stride);
+    const choice = normChoice(options);
+    const bias = convBias(choice);
+    this.inPlanes = inPlanes;
+    this.planes = planes;
+    this.outPlanes = planes * PreActBottleneck.expansion;
+    this.stride = stride;
+    this.bn1 = this.registerModule('bn1', normLayer(choice, inPlanes));
+    this.conv1 = this.registerModule('conv1', new Conv2d(inPlanes, planes, 1, { bias }));
+    this.bn2 = this.registerModule('bn2', normLayer(choice, planes));
+    this.conv2 = this.registerModule('conv2', new Conv2d(planes, planes, 3, { stride, padding: 1, bias }));
+    this.bn3 = this.registerModule('bn3', normLayer(choice, planes));
+    this.conv3 = this.registerModule('conv3', new Conv2d(planes, this.outPlanes, 1, { bias }));
+    const project = stride !== 1 || inPlanes !== this.outPlanes;
+    this.shortcut = project ? this.registerModule('shortcut', new Conv2d(inPlanes, this.outPlanes, 1, { stride, bias: false })) : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    const pre = relu(this.bn1.call(x));
+    const shortcut = this.shortcut ? this.shortcut.call(pre) : x;
+    let out = this.conv1.call(pre);
+    out = this.conv2.call(relu(this.bn2.call(out)));
+    out = this.conv3.call(relu(this.bn3.call(out)));
+    return add(out, shortcut);
+  }
+
+  override extraRepr(): string {
+    return `${this.inPlanes}, ${this.planes}, stride=${this.stride}`;
+  }
+}

@@ -1,0 +1,173 @@
+import { assign, batchNorm, mul, noGrad, ones, zeros, type Tensor } from '@welford/core';
+import { checkChannels, checkPositiveInt } from '../checks.ts';
+import { Module } from '../module/module.ts';
+import { checkBoolean, checkEps, checkMomentum, formatFloat } from './options.ts';
+
+export interface BatchNormLayerOptions {
+  /** Added to the variance inside the square root (default 1e-5). */
+  eps?: number;
+  /** Weight of the new batch in the running averages (default 0.1); null: a cumulative average over all batches. */
+  momentum?: number | null;
+  /** Learn a per-channel scale `weight` (γ, initially 1) and shift `bias` (β, initially 0) (default true). */
+  affine?: boolean;
+  /** Keep running statistics and use them in evaluation (default true); false: batch statistics always. */
+  trackRunningStats?: boolean;
+  /**
+   * welford's opt-in, not in PyTorch (default false): the running averages start at zero and
+   * evaluation divides them by 1 − (1 − momentum)^t, t = numBatchesTracked, which removes the
+   * bias toward the initial value that an exponential moving average has early in training.
+   * Needs a numeric momentum (momentum null is already an unbiased cumulative average).
+   */
+  biasCorrection?: boolean;
+}
+
+/** Running statistics as evaluation uses them. The caller owns (and disposes) both tensors. */
+export interface RunningStats {
+  mean: Tensor;
+  var: Tensor;
+}
+
+/**
+ * What BatchNorm1d and BatchNorm2d share (PyTorch's `_BatchNorm`): parameters `weight` and
+ * `bias` [C] when affine; buffers `runningMean` [C], `runningVar` [C] and the counter
+ * `numBatchesTracked` when tracking running statistics (declared null otherwise).
+ *
+ * Training normalises with the batch's mean and biased variance and, when tracking, updates
+ * the running statistics in place: running = (1 − momentum)·running + momentum·batch with the
+ * unbiased batch variance (momentum null: factor 1/numBatchesTracked, a cumulative average),
+ * and counts the batch. Evaluation normalises with the running statistics, or with the batch's
+ * own when `trackRunningStats` is false. A call that throws changes no state.
+ */
+export abstract class BatchNormBase extends Module {
+  readonly numFeatures: number;
+  readonly eps: number;
+  readonly momentum: number | null;
+  readonly affine: boolean;
+  readonly trackRunningStats: boolean;
+  readonly biasCorrection: boolean;
+  readonly weight: Tensor | null;
+  readonly bias: Tensor | null;
+  readonly runningMean: Tensor | null;
+  readonly runningVar: Tensor | null;
+
+  constructor(numFeatures: number, options: BatchNormLayerOptions = {}) {
+    super();
+    const { eps = 1e-5, momentum = 0.1, affine = true, trackRunningStats = true, biasCorrection = false } = options;
+    const name = this.typeName;
+    checkPositiveInt(name, 'numFeatures', numFeatures);
+    checkEps(name, eps);
+    checkMomentum(name, momentum, true);
+    checkBoolean(name, 'affine', affine);
+    checkBoolean(name, 'trackRunningStats', trackRunningStats);
+    checkBoolean(name, 'biasCorrection', biasCorrection);
+    if (biasCorrection && !trackRunningStats) throw new Error(`${name}: biasCorrection corrects running statistics, so it needs trackRunningStats: true`);
+    if (biasCorrection && momentum === null) {
+      throw new Error(`${name}: biasCorrection needs a numeric momentum; momentum null is a cumulative average, which is already unbiased`);
+    }
+    if (biasCorrection && momentum === 0) throw new Error(`${name}: biasCorrection needs momentum > 0 (with momentum 0 the running averages never move)`);
+    this.numFeatures = numFeatures;
+    this.eps = eps;
+    this.momentum = momentum;
+    this.affine = affine;
+    this.trackRunningStats = trackRunningStats;
+    this.biasCorrection = biasCorrection;
+    this.weight = this.registerParameter('weight', affine ? ones([numFeatures]) : null);
+    this.bias = this.registerParameter('bias', affine ? zeros([numFeatures]) : null);
+    if (trackRunningStats) {
+      this.runningMean = this.registerBuffer('runningMean', zeros([numFeatures]));
+      // Bias correction divides an average that started at zero; PyTorch starts the variance at 1.
+      this.runningVar = this.registerBuffer('runningVar', biasCorrection ? zeros([numFeatures]) : ones([numFeatures]));
+      this.registerCounter('numBatchesTracked', 0);
+    } else {
+      this.runningMean = this.registerBuffer('runningMean', null);
+      this.runningVar = this.registerBuffer('runningVar', null);
+      this.registerBuffer('numBatchesTracked', null);
+    }
+  }
+
+  /** Throws unless `x` has this layer's rank and channel count. */
+  protected abstract checkInput(x: Tensor): void;
+
+  /** Training batches counted so far (null without running statistics). */
+  get numBatchesTracked(): number | null {
+    return this.trackRunningStats ? this.counter('numBatchesTracked') : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    this.checkInput(x);
+    const { weight, bias, eps, momentum } = this;
+    const affine = { weight: weight ?? undefined, bias: bias ?? undefined, eps };
+    if (!this.training && this.runningMean && this.runningVar) {
+      if (!this.biasCorrection) return batchNorm(x, { ...affine, runningMean: this.runningMean, runningVar: this.runningVar, training: false });
+      const stats = this.correctedRunningStats();
+      try {
+        return batchNorm(x, { ...affine, runningMean: stats.mean, runningVar: stats.var, training: false });
+      } finally {
+        stats.mean.dispose();
+        stats.var.dispose();
+      }
+    }
+    if (!this.training || !this.runningMean || !this.runningVar) return batchNorm(x, { ...affine, training: true });
+    const counted = this.counter('numBatchesTracked') + 1;
+    const y = batchNorm(x, { ...affine, runningMean: this.runningMean, runningVar: this.runningVar, training: true, momentum, numBatchesTracked: counted });
+    this.setCounter('numBatchesTracked', counted);
+    return y;
+  }
+
+  /**
+   * The running statistics evaluation uses, as new tensors the caller disposes. Without
+   * `biasCorrection` they are copies of the buffers. With it they are the buffers divided by
+   * 1 − (1 − momentum)^t, t = numBatchesTracked: with zero-initialised averages
+   * E[running_t] = m·(1 − (1 − momentum)^t) for a constant batch statistic m, so the quotient
+   * is an unbiased estimate. Before the first training batch (t = 0) there is no estimate and
+   * the result is PyTorch's initial statistics, mean 0 and variance 1.
+   */
+  correctedRunningStats(): RunningStats {
+    const { runningMean, runningVar } = this;
+    if (!runningMean || !runningVar) throw new Error(`${this.typeName}: no running statistics (trackRunningStats is false)`);
+    return noGrad(() => {
+      if (!this.biasCorrection) return { mean: mul(runningMean, 1), var: mul(runningVar, 1) };
+      const t = this.counter('numBatchesTracked');
+      if (t === 0) return { mean: zeros([this.numFeatures]), var: ones([this.numFeatures]) };
+      // 1 − (1 − m)^t without cancellation when m·t is small.
+      const correction = -Math.expm1(t * Math.log1p(-this.momentum!));
+      return { mean: mul(runningMean, 1 / correction), var: mul(runningVar, 1 / correction) };
+    });
+  }
+
+  /** Running mean to 0, running variance to 1 (0 with bias correction), numBatchesTracked to 0, as PyTorch. */
+  resetRunningStats(): void {
+    const { runningMean, runningVar, numFeatures: c } = this;
+    if (!runningMean || !runningVar) return;
+    assign(runningMean, new Float32Array(c));
+    assign(runningVar, new Float32Array(c).fill(this.biasCorrection ? 0 : 1));
+    this.setCounter('numBatchesTracked', 0);
+  }
+
+  /** Resets the running statistics, and weight to 1 and bias to 0 (in place). */
+  resetParameters(): void {
+    this.resetRunningStats();
+    if (this.weight) assign(this.weight, new Float32Array(this.numFeatures).fill(1));
+    if (this.bias) assign(this.bias, new Float32Array(this.numFeatures));
+  }
+
+  override extraRepr(): string {
+    const momentum = this.momentum === null ? 'null' : formatFloat(this.momentum);
+    const extra = this.biasCorrection ? ', biasCorrection=true' : '';
+    return `${this.numFeatures}, eps=${formatFloat(this.eps)}, momentum=${momentum}, affine=${this.affine}, trackRunningStats=${this.trackRunningStats}${extra}`;
+  }
+}
+
+/** Batch normalisation of (N, C) or (N, C, L) inputs per channel (`torch.nn.BatchNorm1d`); see BatchNormBase. */
+export class BatchNorm1d extends BatchNormBase {
+  protected checkInput(x: Tensor): void {
+    checkChannels('BatchNorm1d', x, [2, 3], this.numFeatures);
+  }
+}
+
+/** Batch normalisation of (N, C, H, W) inputs per channel (`torch.nn.BatchNorm2d`); see BatchNormBase. */
+export class BatchNorm2d extends BatchNormBase {
+  protected checkInput(x: Tensor): void {
+    checkChannels('BatchNorm2d', x, [4], this.numFeatures);
+  }
+}
