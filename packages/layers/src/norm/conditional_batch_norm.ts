@@ -3,7 +3,6 @@ import { checkChannels, checkPositiveInt } from '../checks.ts';
 import { Embedding } from '../layers/embedding.ts';
 import { Module } from '../module/module.ts';
 import { BatchNorm2d } from './batch_norm.ts';
-import { formatFloat } from './options.ts';
 
 export interface ConditionalBatchNormOptions {
   /** Added to the variance inside the square root (default 1e-5). */
@@ -53,8 +52,8 @@ export class ConditionalBatchNorm2d extends Module<[Tensor, Tensor], Tensor> {
     return add(mul(normalized, gamma), beta);
   }
 
+  // eps and momentum show in the child `bn`.
   override extraRepr(): string {
-    const { eps, momentum } = this.bn;
-    return `${this.numFeatures}, numClasses=${this.numClasses}, eps=${formatFloat(eps)}, momentum=${momentum === null ? 'null' : formatFloat(momentum)}`;
+    return `${this.numFeatures}, numClasses=${this.numClasses}`;
   }
 }

@@ -43,22 +43,22 @@ export interface CreateNormOptions {
  */
 export function createNorm(kind: NormKind, channels: number, options: CreateNormOptions = {}): Module<[Tensor], Tensor> {
   const { groups = 8, eps, momentum, rmax, dmax, warmupSteps } = options;
-  const opt = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+  if (momentum === null && (kind === 'instance' || kind === 'batchrenorm')) throw new Error(`createNorm: momentum null (a cumulative average) is only for 'batch' norm, got it for '${kind}'`);
   switch (kind) {
     case 'batch':
-      return new BatchNorm2d(channels, opt({ eps, momentum }));
+      return new BatchNorm2d(channels, { eps, momentum });
     case 'group':
       if (!Number.isInteger(groups) || groups < 1) throw new Error(`createNorm: groups must be a positive integer, got ${String(groups)}`);
       if (!Number.isInteger(channels) || channels % groups !== 0) {
         throw new Error(`createNorm: 'group' norm needs the channel count to be divisible by groups, got ${channels} channels and ${groups} groups`);
       }
-      return new GroupNorm(groups, channels, opt({ eps }));
+      return new GroupNorm(groups, channels, { eps });
     case 'layer':
-      return new GroupNorm(1, channels, opt({ eps }));
+      return new GroupNorm(1, channels, { eps });
     case 'instance':
-      return new InstanceNorm2d(channels, opt({ eps, momentum: momentum ?? undefined, affine: true }));
+      return new InstanceNorm2d(channels, { eps, momentum: momentum ?? undefined, affine: true });
     case 'batchrenorm':
-      return new BatchRenorm2d(channels, opt({ eps, momentum: momentum ?? undefined, rmax, dmax, warmupSteps }));
+      return new BatchRenorm2d(channels, { eps, momentum: momentum ?? undefined, rmax, dmax, warmupSteps });
     case 'none':
       return new Identity();
     default:
