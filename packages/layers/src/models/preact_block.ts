@@ -1,14 +1,8 @@
 import { add, relu, type Tensor } from '@welford/core';
-import { checkPositiveInt } from '../checks.ts';
 import { Conv2d } from '../layers/conv2d.ts';
-import { Module } from '../module/module.ts';
-import { convBias, normChoice, normLayer, type NormChoice } from './norm_choice.ts';
-
-/** Options of a residual block. */
-export interface BlockOptions extends NormChoice {
-  /** Stride of the block's 3×3 convolution and its shortcut (default 1). */
-  stride?: number;
-}
+import type { Module } from '../module/module.ts';
+import { normLayer } from './norm_choice.ts';
+import { ResidualBlock, type BlockOptions } from './residual_block.ts';
 
 /**
  * The full pre-activation residual block of He et al. (2016), "Identity Mappings in Deep
@@ -18,13 +12,9 @@ export interface BlockOptions extends NormChoice {
  * Children: bn1, conv1 (3×3, stride), bn2, conv2 (3×3), shortcut; the norms are named bn*
  * whatever their kind.
  */
-export class PreActBlock extends Module {
+export class PreActBlock extends ResidualBlock {
   /** Output channels per `planes`. */
   static readonly expansion = 1;
-  readonly inPlanes: number;
-  readonly planes: number;
-  readonly outPlanes: number;
-  readonly stride: number;
   readonly bn1: Module;
   readonly conv1: Conv2d;
   readonly bn2: Module;
@@ -32,23 +22,13 @@ export class PreActBlock extends Module {
   readonly shortcut: Conv2d | null;
 
   constructor(inPlanes: number, planes: number, options: BlockOptions = {}) {
-    super();
-    checkPositiveInt('PreActBlock', 'inPlanes', inPlanes);
-    checkPositiveInt('PreActBlock', 'planes', planes);
-    const { stride = 1 } = options;
-    checkPositiveInt('PreActBlock', 'stride', stride);
-    const choice = normChoice(options);
-    const bias = convBias(choice);
-    this.inPlanes = inPlanes;
-    this.planes = planes;
-    this.outPlanes = planes;
-    this.stride = stride;
+    super(inPlanes, planes, PreActBlock.expansion, options);
+    const { choice, convBias: bias, stride } = this;
     this.bn1 = this.registerModule('bn1', normLayer(choice, inPlanes));
     this.conv1 = this.registerModule('conv1', new Conv2d(inPlanes, planes, 3, { stride, padding: 1, bias }));
     this.bn2 = this.registerModule('bn2', normLayer(choice, planes));
     this.conv2 = this.registerModule('conv2', new Conv2d(planes, planes, 3, { padding: 1, bias }));
-    const project = stride !== 1 || inPlanes !== planes;
-    this.shortcut = project ? this.registerModule('shortcut', new Conv2d(inPlanes, planes, 1, { stride, bias: false })) : null;
+    this.shortcut = this.projects ? this.registerModule('shortcut', new Conv2d(inPlanes, planes, 1, { stride, bias: false })) : null;
   }
 
   forward(x: Tensor): Tensor {
@@ -56,10 +36,6 @@ export class PreActBlock extends Module {
     const shortcut = this.shortcut ? this.shortcut.call(pre) : x;
     const out = this.conv2.call(relu(this.bn2.call(this.conv1.call(pre))));
     return add(out, shortcut);
-  }
-
-  override extraRepr(): string {
-    return `${this.inPlanes}, ${this.planes}, stride=${this.stride}`;
   }
 }
 
@@ -69,12 +45,8 @@ export class PreActBlock extends Module {
  * strided 1×1 convolution of relu(bn1(x)) when the shape changes). Children: bn1, conv1, bn2,
  * conv2, bn3, conv3, shortcut.
  */
-export class PreActBottleneck extends Module {
+export class PreActBottleneck extends ResidualBlock {
   static readonly expansion = 4;
-  readonly inPlanes: number;
-  readonly planes: number;
-  readonly outPlanes: number;
-  readonly stride: number;
   readonly bn1: Module;
   readonly conv1: Conv2d;
   readonly bn2: Module;
@@ -84,25 +56,15 @@ export class PreActBottleneck extends Module {
   readonly shortcut: Conv2d | null;
 
   constructor(inPlanes: number, planes: number, options: BlockOptions = {}) {
-    super();
-    checkPositiveInt('PreActBottleneck', 'inPlanes', inPlanes);
-    checkPositiveInt('PreActBottleneck', 'planes', planes);
-    const { stride = 1 } = options;
-    checkPositiveInt('PreActBottleneck', 'stride', stride);
-    const choice = normChoice(options);
-    const bias = convBias(choice);
-    this.inPlanes = inPlanes;
-    this.planes = planes;
-    this.outPlanes = planes * PreActBottleneck.expansion;
-    this.stride = stride;
+    super(inPlanes, planes, PreActBottleneck.expansion, options);
+    const { choice, convBias: bias, stride, outPlanes } = this;
     this.bn1 = this.registerModule('bn1', normLayer(choice, inPlanes));
     this.conv1 = this.registerModule('conv1', new Conv2d(inPlanes, planes, 1, { bias }));
     this.bn2 = this.registerModule('bn2', normLayer(choice, planes));
     this.conv2 = this.registerModule('conv2', new Conv2d(planes, planes, 3, { stride, padding: 1, bias }));
     this.bn3 = this.registerModule('bn3', normLayer(choice, planes));
-    this.conv3 = this.registerModule('conv3', new Conv2d(planes, this.outPlanes, 1, { bias }));
-    const project = stride !== 1 || inPlanes !== this.outPlanes;
-    this.shortcut = project ? this.registerModule('shortcut', new Conv2d(inPlanes, this.outPlanes, 1, { stride, bias: false })) : null;
+    this.conv3 = this.registerModule('conv3', new Conv2d(planes, outPlanes, 1, { bias }));
+    this.shortcut = this.projects ? this.registerModule('shortcut', new Conv2d(inPlanes, outPlanes, 1, { stride, bias: false })) : null;
   }
 
   forward(x: Tensor): Tensor {
@@ -112,9 +74,5 @@ export class PreActBottleneck extends Module {
     out = this.conv2.call(relu(this.bn2.call(out)));
     out = this.conv3.call(relu(this.bn3.call(out)));
     return add(out, shortcut);
-  }
-
-  override extraRepr(): string {
-    return `${this.inPlanes}, ${this.planes}, stride=${this.stride}`;
   }
 }

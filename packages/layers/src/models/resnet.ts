@@ -6,7 +6,8 @@ import { Module } from '../module/module.ts';
 import { Sequential } from '../module/sequential.ts';
 import { convBias, normChoice, normLayer, type NormChoice } from './norm_choice.ts';
 import { BasicBlock, Bottleneck } from './postact_block.ts';
-import { PreActBlock, PreActBottleneck, type BlockOptions } from './preact_block.ts';
+import { PreActBlock, PreActBottleneck } from './preact_block.ts';
+import type { BlockOptions } from './residual_block.ts';
 
 /** The residual block a ResNet stacks: two 3×3 convolutions, or the 1×1-3×3-1×1 bottleneck (expansion 4). */
 export type ResidualBlockKind = 'basic' | 'bottleneck';

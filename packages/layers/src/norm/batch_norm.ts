@@ -1,7 +1,7 @@
-import { assign, batchNorm, mul, noGrad, ones, zeros, type Tensor } from '@welford/core';
+import { batchNorm, mul, noGrad, ones, zeros, type Tensor } from '@welford/core';
 import { checkChannels, checkPositiveInt } from '../checks.ts';
 import { Module } from '../module/module.ts';
-import { checkBoolean, checkEps, checkMomentum, formatFloat } from './options.ts';
+import { checkBoolean, checkEps, checkMomentum, formatFloat, fillIdentityAffine, fillRunningStats } from './options.ts';
 
 export interface BatchNormLayerOptions {
   /** Added to the variance inside the square root (default 1e-5). */
@@ -137,18 +137,16 @@ export abstract class BatchNormBase extends Module {
 
   /** Running mean to 0, running variance to 1 (0 with bias correction), numBatchesTracked to 0, as PyTorch. */
   resetRunningStats(): void {
-    const { runningMean, runningVar, numFeatures: c } = this;
+    const { runningMean, runningVar } = this;
     if (!runningMean || !runningVar) return;
-    assign(runningMean, new Float32Array(c));
-    assign(runningVar, new Float32Array(c).fill(this.biasCorrection ? 0 : 1));
+    fillRunningStats(runningMean, runningVar, this.biasCorrection ? 0 : 1);
     this.setCounter('numBatchesTracked', 0);
   }
 
   /** Resets the running statistics, and weight to 1 and bias to 0 (in place). */
   resetParameters(): void {
     this.resetRunningStats();
-    if (this.weight) assign(this.weight, new Float32Array(this.numFeatures).fill(1));
-    if (this.bias) assign(this.bias, new Float32Array(this.numFeatures));
+    fillIdentityAffine(this.weight, this.bias);
   }
 
   override extraRepr(): string {

@@ -1,7 +1,7 @@
-import { assign, batchRenorm, keep, ones, zeros, type Tensor } from '@welford/core';
+import { batchRenorm, keep, ones, zeros, type Tensor } from '@welford/core';
 import { checkChannels, checkNumber, checkPositiveInt } from '../checks.ts';
 import { Module } from '../module/module.ts';
-import { checkBoolean, checkEps, checkMomentum, formatFloat } from './options.ts';
+import { checkBoolean, checkEps, checkMomentum, formatFloat, fillIdentityAffine, fillRunningStats } from './options.ts';
 
 export interface BatchRenormLayerOptions {
   /** Added to the variance inside the square root (default 1e-5). */
@@ -104,16 +104,14 @@ export class BatchRenorm2d extends Module {
 
   /** Running mean to 0, running variance to 1 and numBatchesTracked to 0 (in place), which restarts the warm-up. */
   resetRunningStats(): void {
-    assign(this.runningMean, new Float32Array(this.numFeatures));
-    assign(this.runningVar, new Float32Array(this.numFeatures).fill(1));
+    fillRunningStats(this.runningMean, this.runningVar);
     this.setCounter('numBatchesTracked', 0);
   }
 
   /** Resets the running statistics, and weight to 1 and bias to 0 (in place). */
   resetParameters(): void {
     this.resetRunningStats();
-    if (this.weight) assign(this.weight, new Float32Array(this.numFeatures).fill(1));
-    if (this.bias) assign(this.bias, new Float32Array(this.numFeatures));
+    fillIdentityAffine(this.weight, this.bias);
   }
 
   override dispose(): void {

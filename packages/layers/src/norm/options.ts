@@ -1,3 +1,4 @@
+import { assign, type Tensor } from '@welford/core';
 import { checkNumber } from '../checks.ts';
 
 // Option checks and `extraRepr` formatting shared by the normalization layers.
@@ -29,4 +30,16 @@ export function checkMomentum(layer: string, momentum: number | null, allowNull:
 export function formatFloat(v: number): string {
   if (v !== 0 && Number.isFinite(v) && Math.abs(v) < 1e-4) return v.toExponential().replace(/e([+-])(\d)$/, 'e$10$2');
   return String(v);
+}
+
+/** Running mean to 0 and running variance to `initialVar` (PyTorch: 1), in place. */
+export function fillRunningStats(runningMean: Tensor, runningVar: Tensor, initialVar = 1): void {
+  assign(runningMean, new Float32Array(runningMean.size));
+  assign(runningVar, new Float32Array(runningVar.size).fill(initialVar));
+}
+
+/** Weight (γ) to 1 and bias (β) to 0, in place: the identity affine of a fresh norm layer. */
+export function fillIdentityAffine(weight: Tensor | null, bias: Tensor | null): void {
+  if (weight) assign(weight, new Float32Array(weight.size).fill(1));
+  if (bias) assign(bias, new Float32Array(bias.size));
 }
