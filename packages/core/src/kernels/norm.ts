@@ -1,9 +1,10 @@
+import type { GpuTraits } from '../backend/webgpu/traits.ts';
 import type { KernelArg } from '../backend/backend.ts';
 import type { GpuStorage } from '../backend/webgpu/webgpu_backend.ts';
 import { sizeOf, type Shape } from '../util/shape.ts';
 import { dims8 } from './elementwise.ts';
 import { dispatch1d, type Program } from './program.ts';
-import { chunkLength, reductionGeometry, SERIAL_MAX, type ReductionGeometry } from './reduce.ts';
+import { chunkLength, powerOfTwoAtLeast, reductionGeometry, SERIAL_MAX, type ReductionGeometry } from './reduce.ts';
 
 /**
  * Which numbers a normalisation averages together, for an input (N, C, ...):
@@ -86,12 +87,6 @@ export interface NormFlags {
   readonly relu: boolean;
 }
 
-function powerOfTwoAtLeast(n: number, max: number): number {
-  let p = 1;
-  while (p < n && p < max) p *= 2;
-  return p;
-}
-
 /** Every field of the WGSL `Params`, for the layout and (for reductions) one geometry. */
 function normUniforms(l: NormLayout, n: number, eps: number, g: ReductionGeometry | null, chunks: number): Record<string, number | number[]> {
   return {
@@ -132,23 +127,23 @@ function bind(x: Arg, given: Record<string, Arg | undefined>, names: readonly st
  * Mean and biased variance per group into `out` ([2, groups]), one level: one thread per
  * group for short groups, else one workgroup per group.
  */
-export function statsProgram(x: Arg, out: Arg, l: NormLayout): Program {
+export function statsProgram(x: Arg, out: Arg, l: NormLayout, traits: GpuTraits): Program {
   const g = reductionGeometry(l.statsView, l.statsAxes);
   const uniforms = normUniforms(l, sizeOf(x.shape), 0, g, 1);
   const bindings = { x: x.storage, out: out.storage };
   if (g.reduced <= SERIAL_MAX) {
     return { kernel: 'norm', entryPoint: 'stats_serial', overrides: { WG: 64 }, uniforms, bindings, dispatch: dispatch1d(g.outputs, 64) };
   }
-  return { kernel: 'norm', entryPoint: 'stats_main', overrides: { WG: powerOfTwoAtLeast(g.reduced, 256) }, uniforms, bindings, dispatch: dispatch1d(g.outputs, 1) };
+  return { kernel: 'norm', entryPoint: 'stats_main', overrides: { WG: powerOfTwoAtLeast(g.reduced, traits.reductionWorkgroup) }, uniforms, bindings, dispatch: dispatch1d(g.outputs, 1) };
 }
 
 /** First level of split statistics: (count, shifted mean, M2, shift) per chunk into `partials` ([groups, chunks, 4]). */
-export function statsPartialsProgram(x: Arg, partials: Arg, l: NormLayout, chunks: number): Program {
+export function statsPartialsProgram(x: Arg, partials: Arg, l: NormLayout, chunks: number, traits: GpuTraits): Program {
   const g = reductionGeometry(l.statsView, l.statsAxes);
   return {
     kernel: 'norm',
     entryPoint: 'stats_main',
-    overrides: { WG: powerOfTwoAtLeast(chunkLength(g.reduced, chunks), 256), PARTIAL: true },
+    overrides: { WG: powerOfTwoAtLeast(chunkLength(g.reduced, chunks), traits.reductionWorkgroup), PARTIAL: true },
     uniforms: normUniforms(l, sizeOf(x.shape), 0, g, chunks),
     bindings: { x: x.storage, out: partials.storage },
     dispatch: dispatch1d(g.outputs * chunks, 1),
@@ -156,12 +151,12 @@ export function statsPartialsProgram(x: Arg, partials: Arg, l: NormLayout, chunk
 }
 
 /** Second level: merges each group's chunk states into mean and biased variance ([2, groups]). */
-export function statsMergeProgram(partials: Arg, out: Arg, l: NormLayout): Program {
+export function statsMergeProgram(partials: Arg, out: Arg, l: NormLayout, traits: GpuTraits): Program {
   const chunks = partials.shape[1];
   return {
     kernel: 'norm',
     entryPoint: 'stats_merge',
-    overrides: { WG: powerOfTwoAtLeast(chunks, 256) },
+    overrides: { WG: powerOfTwoAtLeast(chunks, traits.reductionWorkgroup) },
     uniforms: { n_out: l.groups, chunks, reduced: l.groupSize },
     bindings: { partials: partials.storage, out: out.storage },
     dispatch: dispatch1d(l.groups, 1),
@@ -195,7 +190,7 @@ export interface NormGradArgs {
  * Σ dy·w and Σ dy·w·x̂ per group or per weight entry into `out`: [2, outputs] in one level,
  * or [2, outputs, chunks] (chunks > 1) for a sum over the last axis. w = γ·r when `weighted`.
  */
-export function gradSumsProgram(t: NormGradArgs, out: Arg, l: NormLayout, flags: NormFlags, eps: number, over: SumOver, weighted: boolean, chunks: number): Program {
+export function gradSumsProgram(t: NormGradArgs, out: Arg, l: NormLayout, flags: NormFlags, eps: number, over: SumOver, weighted: boolean, chunks: number, traits: GpuTraits): Program {
   const g = sumGeometry(l, over);
   const uniforms = normUniforms(l, sizeOf(t.x.shape), eps, g, chunks);
   const bindings = { ...bind(t.x, { ...t }, ['x', 'stats', 'weight', 'dy', 'y']), out: out.storage };
@@ -203,7 +198,7 @@ export function gradSumsProgram(t: NormGradArgs, out: Arg, l: NormLayout, flags:
   if (chunks === 1 && g.reduced <= SERIAL_MAX) {
     return { kernel: 'norm', entryPoint: 'grad_sums_serial', overrides: { ...overrides, WG: 64 }, uniforms, bindings, dispatch: dispatch1d(g.outputs, 64) };
   }
-  const wg = powerOfTwoAtLeast(chunkLength(g.reduced, chunks), 256);
+  const wg = powerOfTwoAtLeast(chunkLength(g.reduced, chunks), traits.reductionWorkgroup);
   return { kernel: 'norm', entryPoint: 'grad_sums', overrides: { ...overrides, WG: wg }, uniforms, bindings, dispatch: dispatch1d(g.outputs * chunks, 1) };
 }
 

@@ -1,5 +1,6 @@
 import type { KernelArg } from '../backend/backend.ts';
 import type { GpuStorage } from '../backend/webgpu/webgpu_backend.ts';
+import { DEFAULT_GPU_TRAITS, type GpuTraits } from '../backend/webgpu/traits.ts';
 import { stridesOf, type Shape } from '../util/shape.ts';
 import { dims8 } from './elementwise.ts';
 import { dispatch1d, type Program } from './program.ts';
@@ -96,7 +97,8 @@ export function reduceKernel(subgroups: boolean): 'reduce' | 'reduce_subgroups' 
   return subgroups ? 'reduce_subgroups' : 'reduce';
 }
 
-function powerOfTwoAtLeast(n: number, max: number): number {
+/** The smallest power of two at least `n`, capped at `max`. */
+export function powerOfTwoAtLeast(n: number, max: number): number {
   let p = 1;
   while (p < n && p < max) p *= 2;
   return p;
@@ -121,27 +123,27 @@ function reduceUniforms(g: ReductionGeometry, chunks: number, correction: number
 /**
  * One-level reduction of `x` into the finished `out` (one value per output, row-major over
  * the kept dims): one thread per output for short reductions, else one workgroup per output.
- * `subgroups` picks the subgroup kernel (see `reduceKernel`).
+ * `traits` pick the subgroup kernel (see `reduceKernel`) and the workgroup size.
  */
-export function reduceProgram(reduction: Reduction, x: KernelArg<GpuStorage>, out: KernelArg<GpuStorage>, g: ReductionGeometry, correction = 0, subgroups = false): Program {
+export function reduceProgram(reduction: Reduction, x: KernelArg<GpuStorage>, out: KernelArg<GpuStorage>, g: ReductionGeometry, correction = 0, traits: GpuTraits = DEFAULT_GPU_TRAITS): Program {
   const uniforms = reduceUniforms(g, 1, correction);
   const bindings = { x: x.storage, out: out.storage };
   if (g.reduced <= SERIAL_MAX) {
     const wg = 64;
-    return { kernel: reduceKernel(subgroups), entryPoint: 'serial', overrides: { OP: OP_IDS[reduction], WG: wg }, uniforms, bindings, dispatch: dispatch1d(g.outputs, wg) };
+    return { kernel: reduceKernel(traits.subgroups), entryPoint: 'serial', overrides: { OP: OP_IDS[reduction], WG: wg }, uniforms, bindings, dispatch: dispatch1d(g.outputs, wg) };
   }
-  const wg = powerOfTwoAtLeast(g.reduced, 256);
-  return { kernel: reduceKernel(subgroups), entryPoint: 'main', overrides: { OP: OP_IDS[reduction], WG: wg }, uniforms, bindings, dispatch: dispatch1d(g.outputs, 1) };
+  const wg = powerOfTwoAtLeast(g.reduced, traits.reductionWorkgroup);
+  return { kernel: reduceKernel(traits.subgroups), entryPoint: 'main', overrides: { OP: OP_IDS[reduction], WG: wg }, uniforms, bindings, dispatch: dispatch1d(g.outputs, 1) };
 }
 
 /**
  * First level of a split reduction: each of `chunks` workgroups per output writes the state
  * of its chunk to `partials` ([outputs, chunks, partialWidth]).
  */
-export function reducePartialsProgram(reduction: Reduction, x: KernelArg<GpuStorage>, partials: KernelArg<GpuStorage>, g: ReductionGeometry, chunks: number, subgroups = false): Program {
-  const wg = powerOfTwoAtLeast(chunkLength(g.reduced, chunks), 256);
+export function reducePartialsProgram(reduction: Reduction, x: KernelArg<GpuStorage>, partials: KernelArg<GpuStorage>, g: ReductionGeometry, chunks: number, traits: GpuTraits = DEFAULT_GPU_TRAITS): Program {
+  const wg = powerOfTwoAtLeast(chunkLength(g.reduced, chunks), traits.reductionWorkgroup);
   return {
-    kernel: reduceKernel(subgroups),
+    kernel: reduceKernel(traits.subgroups),
     entryPoint: 'main',
     overrides: { OP: OP_IDS[reduction], WG: wg, PARTIAL: true },
     uniforms: reduceUniforms(g, chunks, 0),
@@ -151,10 +153,10 @@ export function reducePartialsProgram(reduction: Reduction, x: KernelArg<GpuStor
 }
 
 /** Second level: merges each output's chunk states from `partials` and writes the finished values. */
-export function mergeProgram(reduction: Reduction, partials: KernelArg<GpuStorage>, out: KernelArg<GpuStorage>, g: ReductionGeometry, chunks: number, correction = 0, subgroups = false): Program {
-  const wg = powerOfTwoAtLeast(chunks, 256);
+export function mergeProgram(reduction: Reduction, partials: KernelArg<GpuStorage>, out: KernelArg<GpuStorage>, g: ReductionGeometry, chunks: number, correction = 0, traits: GpuTraits = DEFAULT_GPU_TRAITS): Program {
+  const wg = powerOfTwoAtLeast(chunks, traits.reductionWorkgroup);
   return {
-    kernel: reduceKernel(subgroups),
+    kernel: reduceKernel(traits.subgroups),
     entryPoint: 'merge',
     overrides: { OP: OP_IDS[reduction], WG: wg },
     uniforms: { n_out: g.outputs, chunks, reduced: g.reduced, correction },

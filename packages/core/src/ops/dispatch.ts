@@ -12,7 +12,7 @@ import type { Backend, Storage } from '../backend/backend.ts';
 function execute<A>(def: OpDef<A>, target: Backend, inputs: readonly Tensor[], storages: Storage[], out: Tensor, attrs: A): void {
   if (target instanceof WebGpuBackend) {
     const args = inputs.map((t, i) => ({ shape: t.shape, storage: storages[i] as GpuStorage }));
-    const programs = def.gpu(args, { shape: out.shape, storage: out.storageFor(def.name) as GpuStorage }, attrs);
+    const programs = def.gpu(args, { shape: out.shape, storage: out.storageFor(def.name) as GpuStorage }, attrs, target.traits);
     for (const program of programs) target.run(program);
   } else {
     const args = inputs.map((t, i) => ({ shape: t.shape, data: (storages[i] as CpuStorage).data }));

@@ -131,9 +131,9 @@ registerOp<StatisticsAttrs>({
   name: 'normStatistics',
   shape: ([x], { grouping }) => statisticsShape(x, grouping),
   cpu: ([x], out, { grouping }) => normStatisticsReference(x, elementGroups(grouping, x.shape), out),
-  gpu: ([x, partials], out, { grouping }) => {
+  gpu: ([x, partials], out, { grouping }, traits) => {
     const l = normLayout(grouping, x.shape);
-    return [partials ? statsMergeProgram(partials, out, l) : statsProgram(x, out, l)];
+    return [partials ? statsMergeProgram(partials, out, l, traits) : statsProgram(x, out, l, traits)];
   },
   // The normalise ops differentiate through their statistics themselves.
   backward: null,
@@ -143,7 +143,7 @@ registerOp<PartialsAttrs>({
   name: 'normStatisticsPartials',
   shape: ([x], { grouping, chunks }) => [statisticsShape(x, grouping)[1], chunks, 4],
   cpu: ([x], out, { grouping, chunks }) => normStatisticsPartialsReference(x, elementGroups(grouping, x.shape), chunks, out),
-  gpu: ([x], out, { grouping, chunks }) => [statsPartialsProgram(x, out, normLayout(grouping, x.shape), chunks)],
+  gpu: ([x], out, { grouping, chunks }, traits) => [statsPartialsProgram(x, out, normLayout(grouping, x.shape), chunks, traits)],
   backward: null,
 });
 
@@ -232,9 +232,9 @@ registerOp<GradSumsAttrs>({
     const t = gradNamed(inputs, attrs, false);
     normGradSumsReference(t, elementGroups(attrs.grouping, t.x.shape), out, attrs);
   },
-  gpu: (inputs, out, attrs) => {
+  gpu: (inputs, out, attrs, traits) => {
     const t = gradNamed(inputs, attrs, false);
-    return [gradSumsProgram(t, out, normLayout(attrs.grouping, t.x.shape), attrs, attrs.eps, attrs.over, attrs.weighted, 1)];
+    return [gradSumsProgram(t, out, normLayout(attrs.grouping, t.x.shape), attrs, attrs.eps, attrs.over, attrs.weighted, 1, traits)];
   },
   backward: null,
 });
@@ -247,9 +247,9 @@ registerOp<GradSumsPartialsAttrs>({
     const t = gradNamed(inputs, attrs, false);
     normGradSumsReference(t, elementGroups(attrs.grouping, t.x.shape), out, attrs, attrs.chunks);
   },
-  gpu: (inputs, out, attrs) => {
+  gpu: (inputs, out, attrs, traits) => {
     const t = gradNamed(inputs, attrs, false);
-    return [gradSumsProgram(t, out, normLayout(attrs.grouping, t.x.shape), attrs, attrs.eps, attrs.over, attrs.weighted, attrs.chunks)];
+    return [gradSumsProgram(t, out, normLayout(attrs.grouping, t.x.shape), attrs, attrs.eps, attrs.over, attrs.weighted, attrs.chunks, traits)];
   },
   backward: null,
 });

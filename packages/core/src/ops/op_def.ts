@@ -1,5 +1,6 @@
 import type { KernelArg } from '../backend/backend.ts';
 import type { GpuStorage } from '../backend/webgpu/webgpu_backend.ts';
+import type { GpuTraits } from '../backend/webgpu/traits.ts';
 import type { Program } from '../kernels/program.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Shape } from '../util/shape.ts';
@@ -28,8 +29,8 @@ export interface OpDef<A = Record<string, never>> {
   shape(inputs: readonly Shape[], attrs: A): Shape;
   /** CPU reference: writes the output from the inputs, accumulating in float64. */
   cpu(inputs: readonly HostArray[], output: HostArray, attrs: A): void;
-  /** The GPU dispatches that compute the output. */
-  gpu(inputs: readonly KernelArg<GpuStorage>[], output: KernelArg<GpuStorage>, attrs: A): Program[];
+  /** The GPU dispatches that compute the output, for a device with `traits` (workgroup sizes, subgroups). */
+  gpu(inputs: readonly KernelArg<GpuStorage>[], output: KernelArg<GpuStorage>, attrs: A, traits: GpuTraits): Program[];
   /**
    * Gradients of the inputs (null where an input gets none). `null` declares the op not
    * differentiable (its output never requires grad, like a comparison); leaving it out makes

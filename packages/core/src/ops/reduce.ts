@@ -1,4 +1,3 @@
-import { WebGpuBackend } from '../backend/webgpu/webgpu_backend.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { div, eq, mul, sqrt, sub } from './elementwise.ts';
 import { broadcastTo } from './layout.ts';
@@ -16,8 +15,6 @@ import { registerOp } from './registry.ts';
 export interface ReduceAttrs {
   axes: number[];
   keepDims: boolean;
-  /** GPU only: run the subgroup kernel (see `reduceKernel`); left out, the plain one. */
-  subgroups?: boolean;
 }
 
 export interface VarianceAttrs extends ReduceAttrs {
@@ -111,11 +108,10 @@ function registerReduction<A extends ReduceAttrs>(name: Reduction, correctionOf:
       return out;
     },
     cpu: ([x], out, attrs) => reduceReference(name, x, presentAxes(x.shape, attrs.axes), out, correctionOf(attrs)),
-    gpu: ([x, partials], out, attrs) => {
+    gpu: ([x, partials], out, attrs, traits) => {
       const g = reductionGeometry(x.shape, presentAxes(x.shape, attrs.axes));
-      const subgroups = attrs.subgroups === true;
-      if (partials) return [mergeProgram(name, partials, out, g, partials.shape[1], correctionOf(attrs), subgroups)];
-      return [reduceProgram(name, x, out, g, correctionOf(attrs), subgroups)];
+      if (partials) return [mergeProgram(name, partials, out, g, partials.shape[1], correctionOf(attrs), traits)];
+      return [reduceProgram(name, x, out, g, correctionOf(attrs), traits)];
     },
     backward: (ctx) => {
       const x = ctx.inputs[0];
@@ -135,7 +131,6 @@ interface PartialsAttrs {
   reduction: Reduction;
   axes: number[];
   chunks: number;
-  subgroups?: boolean;
 }
 
 registerOp<PartialsAttrs>({
@@ -146,22 +141,19 @@ registerOp<PartialsAttrs>({
     return partialsShape(reduction, x, normalizeAxes('reducePartials', axes, x.length), chunks);
   },
   cpu: ([x], out, { reduction, axes, chunks }) => reducePartialsReference(reduction, x, presentAxes(x.shape, axes), chunks, out),
-  gpu: ([x], out, { reduction, axes, chunks, subgroups }) => [reducePartialsProgram(reduction, x, out, reductionGeometry(x.shape, presentAxes(x.shape, axes)), chunks, subgroups === true)],
+  gpu: ([x], out, { reduction, axes, chunks }, traits) => [reducePartialsProgram(reduction, x, out, reductionGeometry(x.shape, presentAxes(x.shape, axes)), chunks, traits)],
   // Only ever an input of the merge, whose backward goes to the original input.
   backward: null,
 });
 
-function reduce<A extends ReduceAttrs>(name: Reduction, x: Tensor, given: A): Tensor {
+function reduce<A extends ReduceAttrs>(name: Reduction, x: Tensor, attrs: A): Tensor {
   const backend = x.backendFor(name);
-  // The backend says whether its device runs the subgroup kernels.
-  const subgroups = backend instanceof WebGpuBackend && backend.useSubgroups;
-  const attrs: A = subgroups ? { ...given, subgroups } : given;
   const axes = presentAxes(x.shape, attrs.axes);
   // On the GPU a long reduction into few outputs is split across workgroups, then merged.
   // (Ranks past MAX_RANK are left to runOp, whose shape rule rejects them.)
   const chunks = backend.kind === 'webgpu' && x.rank <= MAX_RANK ? chunkCount(reductionGeometry(x.shape, axes)) : 1;
   if (chunks === 1) return runOp(name, [x], attrs);
-  const partials = runOp<PartialsAttrs>('reducePartials', [x], { reduction: name, axes: attrs.axes, chunks, subgroups });
+  const partials = runOp<PartialsAttrs>('reducePartials', [x], { reduction: name, axes: attrs.axes, chunks });
   const out = runOp(name, [x, partials], attrs);
   // Only the merge, already recorded, reads the states: their buffer can go back to the pool
   // (work that reuses it is recorded, and runs, after the merge).

@@ -1,3 +1,4 @@
+import { gpuTraits, type GpuTraits } from './traits.ts';
 import type { Backend, MemoryReport, Storage } from '../backend.ts';
 import type { AcquiredDevice } from '../../device/acquire.ts';
 import type { Program } from '../../kernels/program.ts';
@@ -48,11 +49,13 @@ export class WebGpuBackend implements Backend {
   /** Whether the device has the 'subgroups' feature (acquireDevice asks for it wherever the adapter offers it). */
   readonly hasSubgroups: boolean;
   private subgroupsOn: boolean;
+  private currentTraits: GpuTraits;
 
   constructor(readonly acquired: AcquiredDevice) {
     this.device = acquired.device;
     this.hasSubgroups = this.device.features.has('subgroups');
     this.subgroupsOn = this.hasSubgroups;
+    this.currentTraits = gpuTraits(acquired.software, this.subgroupsOn);
     this.description = `webgpu: ${acquired.adapterName}${acquired.software ? ' [software]' : ''}`;
     this.pool = new BufferPool(this.device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
     this.device.addEventListener('uncapturederror', (event) => {
@@ -75,6 +78,26 @@ export class WebGpuBackend implements Backend {
       throw new Error(`useSubgroups: the device (${this.description}) lacks the 'subgroups' feature, so subgroup kernels cannot run on it`);
     }
     this.subgroupsOn = on;
+    this.currentTraits = gpuTraits(this.acquired.software, on, this.currentTraits.reductionWorkgroup);
+  }
+
+  /**
+   * The largest workgroup reductions use (see `GpuTraits.reductionWorkgroup`): 64 on software
+   * adapters, 256 on GPUs. Settable, to a power of two from 32 to 256, to compare kernels or test
+   * the sizes another adapter would use; results agree to float32 rounding.
+   */
+  get reductionWorkgroup(): number {
+    return this.currentTraits.reductionWorkgroup;
+  }
+
+  set reductionWorkgroup(size: number) {
+    if (![32, 64, 128, 256].includes(size)) throw new Error(`reductionWorkgroup: expected 32, 64, 128 or 256, got ${size}`);
+    this.currentTraits = gpuTraits(this.acquired.software, this.subgroupsOn, size);
+  }
+
+  /** What kernel builders specialise on for this device (see `GpuTraits`). */
+  get traits(): GpuTraits {
+    return this.currentTraits;
   }
 
   alloc(size: number): GpuStorage {

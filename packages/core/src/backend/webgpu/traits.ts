@@ -1,0 +1,31 @@
+/**
+ * What kernel builders may specialise on about the device that will run them, handed to every
+ * op's `gpu()`: a builder picks workgroup sizes and kernel variants from these, so the same op
+ * compiles to what suits a discrete GPU or a software adapter.
+ */
+export interface GpuTraits {
+  /** Subgroup operations are available and turned on (`WebGpuBackend.useSubgroups`). */
+  readonly subgroups: boolean;
+  /** The adapter runs on the CPU (SwiftShader). */
+  readonly software: boolean;
+  /**
+   * The largest workgroup a reduction uses (a power of two). 256 on GPUs. On a software
+   * adapter each workgroup barrier costs a pass over every invocation of the workgroup, so a
+   * tree over 256 invocations is several times slower than one over 64 (measured in SwiftShader:
+   * batch-norm statistics 3x faster with 64).
+   */
+  readonly reductionWorkgroup: number;
+}
+
+/** The reduction workgroup that suits an adapter: 64 on software adapters, 256 on GPUs. */
+export function defaultReductionWorkgroup(software: boolean): number {
+  return software ? 64 : 256;
+}
+
+/** Traits of a device, from what the adapter is, whether subgroups are used and the reduction workgroup. */
+export function gpuTraits(software: boolean, subgroups: boolean, reductionWorkgroup = defaultReductionWorkgroup(software)): GpuTraits {
+  return Object.freeze({ subgroups, software, reductionWorkgroup });
+}
+
+/** The traits kernels assume when no device is at hand (tests that build programs directly). */
+export const DEFAULT_GPU_TRAITS: GpuTraits = gpuTraits(false, false);
