@@ -153,9 +153,9 @@ describe('small CNN', () => {
     expectCounts('small-cnn-default', model);
     const again = smallCnn();
     const names = Object.keys(again.stateDict());
-    expect(names).toEqual(expect.arrayContaining(['features.0.weight', 'features.1.runningMean', 'features.3.weight', 'features.7.bias', 'fc.weight']));
-    expect(names).not.toContain('features.0.bias'); // the norm's shift replaces the conv bias
-    expect(again.features.length).toBe(9);
+    expect(names).toEqual(expect.arrayContaining(['conv1.weight', 'bn1.runningMean', 'conv2.weight', 'bn3.bias', 'fc.weight']));
+    expect(names).not.toContain('conv1.bias'); // the norm's shift replaces the conv bias
+    expect(again.convs.length).toBe(3);
     const out = tidy(() => noGrad(() => again.call(randn([3, 1, 10, 9]))));
     expect(out.shape).toEqual([3, 10]);
     out.dispose();
@@ -164,7 +164,7 @@ describe('small CNN', () => {
 
   it('gives the convolutions a bias when there is no norm, and rejects mismatched widths and strides', () => {
     const model = smallCnn({ norm: 'none', widths: [4, 4], strides: [2, 2] });
-    expect(Object.keys(model.stateDict())).toEqual(expect.arrayContaining(['features.0.bias', 'features.3.bias']));
+    expect(Object.keys(model.stateDict())).toEqual(expect.arrayContaining(['conv1.bias', 'conv2.bias']));
     model.dispose();
     expect(() => smallCnn({ widths: [8, 8], strides: [1] })).toThrow('SmallCnn: widths and strides must be non-empty arrays of the same length, got widths [8,8] and strides [1]');
     expect(() => smallCnn({ widths: [8, 0], strides: [1, 1] })).toThrow('SmallCnn: widths[1] must be a positive integer, got 0');

@@ -68,6 +68,8 @@ export interface BatchRenormOptions {
   rmax: number;
   /** d is clipped to [−dmax, dmax] (dmax >= 0). */
   dmax: number;
+  /** Applies ReLU to the result in the same pass (default false). */
+  relu?: boolean;
 }
 
 interface Checked {
@@ -158,24 +160,24 @@ export function batchNorm(input: Tensor, options: BatchNormOptions = {}): Tensor
  * σ_B = sqrt(var_B + eps), r = clip(σ_B/σ, 1/rmax, rmax) and d = clip((μ_B − μ)/σ, −dmax, dmax)
  * from the running statistics (σ = sqrt(running var + eps)) before this call updates them as
  * batchNorm does. r and d are constants for the gradient. With training false it is batchNorm
- * in evaluation.
+ * in evaluation. `relu` fuses a ReLU into the same pass.
  */
 export function batchRenorm(input: Tensor, options: BatchRenormOptions): Tensor {
   const op = 'batchRenorm';
-  const { runningMean, runningVar, weight, bias, training = false, momentum = 0.1, eps = 1e-5, rmax, dmax } = options;
+  const { runningMean, runningVar, weight, bias, training = false, momentum = 0.1, eps = 1e-5, rmax, dmax, relu = false } = options;
   for (const [what, t] of Object.entries({ runningMean, runningVar, weight, bias })) {
     if (t === undefined) throw new Error(`${op}: ${what} is required`);
   }
   if (typeof rmax !== 'number' || !(rmax >= 1) || !Number.isFinite(rmax)) throw new Error(`${op}: rmax must be a finite number >= 1, got ${String(rmax)}`);
   if (typeof dmax !== 'number' || !(dmax >= 0) || !Number.isFinite(dmax)) throw new Error(`${op}: dmax must be a finite number >= 0, got ${String(dmax)}`);
   if (momentum === null) throw new Error(`${op}: momentum must be a number, got null`);
-  const { factor } = checkBatchNorm(op, input, { runningMean, runningVar, weight, bias, training, momentum, eps });
+  const { factor } = checkBatchNorm(op, input, { runningMean, runningVar, weight, bias, training, momentum, eps, relu });
   if (input.size === 0) return emptyNorm(input);
-  if (!training) return evaluate(op, input, runningMean, runningVar, weight, bias, eps, false);
+  if (!training) return evaluate(op, input, runningMean, runningVar, weight, bias, eps, relu);
   const batch = normStatistics(input, PER_CHANNEL);
   const stats = runOp<FactorAttrs>('batchRenormFactors', [batch, runningMean, runningVar], { eps, rmax, dmax });
   // r and d are recorded before the update below changes the running statistics.
   batch.dispose();
   updateRunning(op, input, stats, runningMean, runningVar, factor!);
-  return normalize(op, input, stats, weight, bias, { grouping: PER_CHANNEL, eps, relu: false, batchStats: true, renorm: true, hasWeight: true, hasBias: true });
+  return normalize(op, input, stats, weight, bias, { grouping: PER_CHANNEL, eps, relu, batchStats: true, renorm: true, hasWeight: true, hasBias: true });
 }

@@ -28,14 +28,14 @@ export class BasicBlock extends ResidualBlock {
     super(inPlanes, planes, BasicBlock.expansion, options);
     const { choice, convBias: bias, stride } = this;
     this.conv1 = this.registerModule('conv1', new Conv2d(inPlanes, planes, 3, { stride, padding: 1, bias }));
-    this.bn1 = this.registerModule('bn1', normLayer(choice, planes));
+    this.bn1 = this.registerModule('bn1', normLayer(choice, planes, true));
     this.conv2 = this.registerModule('conv2', new Conv2d(planes, planes, 3, { padding: 1, bias }));
     this.bn2 = this.registerModule('bn2', normLayer(choice, planes));
     this.shortcut = this.projects ? this.registerModule('shortcut', projection(choice, inPlanes, planes, stride)) : null;
   }
 
   forward(x: Tensor): Tensor {
-    const out = this.bn2.call(this.conv2.call(relu(this.bn1.call(this.conv1.call(x)))));
+    const out = this.bn2.call(this.conv2.call(this.bn1.call(this.conv1.call(x))));
     return relu(add(out, this.shortcut ? this.shortcut.call(x) : x));
   }
 }
@@ -60,17 +60,17 @@ export class Bottleneck extends ResidualBlock {
     super(inPlanes, planes, Bottleneck.expansion, options);
     const { choice, convBias: bias, stride, outPlanes } = this;
     this.conv1 = this.registerModule('conv1', new Conv2d(inPlanes, planes, 1, { bias }));
-    this.bn1 = this.registerModule('bn1', normLayer(choice, planes));
+    this.bn1 = this.registerModule('bn1', normLayer(choice, planes, true));
     this.conv2 = this.registerModule('conv2', new Conv2d(planes, planes, 3, { stride, padding: 1, bias }));
-    this.bn2 = this.registerModule('bn2', normLayer(choice, planes));
+    this.bn2 = this.registerModule('bn2', normLayer(choice, planes, true));
     this.conv3 = this.registerModule('conv3', new Conv2d(planes, outPlanes, 1, { bias }));
     this.bn3 = this.registerModule('bn3', normLayer(choice, outPlanes));
     this.shortcut = this.projects ? this.registerModule('shortcut', projection(choice, inPlanes, outPlanes, stride)) : null;
   }
 
   forward(x: Tensor): Tensor {
-    let out = relu(this.bn1.call(this.conv1.call(x)));
-    out = relu(this.bn2.call(this.conv2.call(out)));
+    let out = this.bn1.call(this.conv1.call(x));
+    out = this.bn2.call(this.conv2.call(out));
     out = this.bn3.call(this.conv3.call(out));
     return relu(add(out, this.shortcut ? this.shortcut.call(x) : x));
   }

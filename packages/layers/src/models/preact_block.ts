@@ -1,4 +1,4 @@
-import { add, relu, type Tensor } from '@welford/core';
+import { add, type Tensor } from '@welford/core';
 import { Conv2d } from '../layers/conv2d.ts';
 import type { Module } from '../module/module.ts';
 import { normLayer } from './norm_choice.ts';
@@ -24,17 +24,17 @@ export class PreActBlock extends ResidualBlock {
   constructor(inPlanes: number, planes: number, options: BlockOptions = {}) {
     super(inPlanes, planes, PreActBlock.expansion, options);
     const { choice, convBias: bias, stride } = this;
-    this.bn1 = this.registerModule('bn1', normLayer(choice, inPlanes));
+    this.bn1 = this.registerModule('bn1', normLayer(choice, inPlanes, true));
     this.conv1 = this.registerModule('conv1', new Conv2d(inPlanes, planes, 3, { stride, padding: 1, bias }));
-    this.bn2 = this.registerModule('bn2', normLayer(choice, planes));
+    this.bn2 = this.registerModule('bn2', normLayer(choice, planes, true));
     this.conv2 = this.registerModule('conv2', new Conv2d(planes, planes, 3, { padding: 1, bias }));
     this.shortcut = this.projects ? this.registerModule('shortcut', new Conv2d(inPlanes, planes, 1, { stride, bias: false })) : null;
   }
 
   forward(x: Tensor): Tensor {
-    const pre = relu(this.bn1.call(x));
+    const pre = this.bn1.call(x); // relu(bn1(x)), fused
     const shortcut = this.shortcut ? this.shortcut.call(pre) : x;
-    const out = this.conv2.call(relu(this.bn2.call(this.conv1.call(pre))));
+    const out = this.conv2.call(this.bn2.call(this.conv1.call(pre)));
     return add(out, shortcut);
   }
 }
@@ -58,21 +58,21 @@ export class PreActBottleneck extends ResidualBlock {
   constructor(inPlanes: number, planes: number, options: BlockOptions = {}) {
     super(inPlanes, planes, PreActBottleneck.expansion, options);
     const { choice, convBias: bias, stride, outPlanes } = this;
-    this.bn1 = this.registerModule('bn1', normLayer(choice, inPlanes));
+    this.bn1 = this.registerModule('bn1', normLayer(choice, inPlanes, true));
     this.conv1 = this.registerModule('conv1', new Conv2d(inPlanes, planes, 1, { bias }));
-    this.bn2 = this.registerModule('bn2', normLayer(choice, planes));
+    this.bn2 = this.registerModule('bn2', normLayer(choice, planes, true));
     this.conv2 = this.registerModule('conv2', new Conv2d(planes, planes, 3, { stride, padding: 1, bias }));
-    this.bn3 = this.registerModule('bn3', normLayer(choice, planes));
+    this.bn3 = this.registerModule('bn3', normLayer(choice, planes, true));
     this.conv3 = this.registerModule('conv3', new Conv2d(planes, outPlanes, 1, { bias }));
     this.shortcut = this.projects ? this.registerModule('shortcut', new Conv2d(inPlanes, outPlanes, 1, { stride, bias: false })) : null;
   }
 
   forward(x: Tensor): Tensor {
-    const pre = relu(this.bn1.call(x));
+    const pre = this.bn1.call(x); // relu(bn1(x)), fused
     const shortcut = this.shortcut ? this.shortcut.call(pre) : x;
     let out = this.conv1.call(pre);
-    out = this.conv2.call(relu(this.bn2.call(out)));
-    out = this.conv3.call(relu(this.bn3.call(out)));
+    out = this.conv2.call(this.bn2.call(out));
+    out = this.conv3.call(this.bn3.call(out));
     return add(out, shortcut);
   }
 }

@@ -1,4 +1,4 @@
-import { flatten, globalAvgPool2d, relu, type Tensor } from '@welford/core';
+import { flatten, globalAvgPool2d, type Tensor } from '@welford/core';
 import { checkPositiveInt } from '../checks.ts';
 import { Conv2d } from '../layers/conv2d.ts';
 import { Linear } from '../layers/linear.ts';
@@ -99,14 +99,14 @@ export class PreActResNet extends Module {
     this.conv1 = this.registerModule('conv1', new Conv2d(s.inChannels, s.width, 3, { padding: 1, bias: convBias(choice) }));
     const { layers, channels } = stages(s.block === 'basic' ? PreActBlock : PreActBottleneck, s, choice);
     [this.layer1, this.layer2, this.layer3] = registerStages(this, layers);
-    this.bn = this.registerModule('bn', normLayer(choice, channels));
+    this.bn = this.registerModule('bn', normLayer(choice, channels, true));
     this.fc = this.registerModule('fc', new Linear(channels, s.classes));
   }
 
   forward(x: Tensor): Tensor {
     let out = this.conv1.call(x);
     out = this.layer3.call(this.layer2.call(this.layer1.call(out)));
-    out = relu(this.bn.call(out));
+    out = this.bn.call(out); // relu(bn(out)), fused
     return this.fc.call(flatten(globalAvgPool2d(out), 1));
   }
 
@@ -137,14 +137,14 @@ export class PostActResNet extends Module {
     this.depth = s.depth;
     this.block = s.block;
     this.conv1 = this.registerModule('conv1', new Conv2d(s.inChannels, s.width, 3, { padding: 1, bias: convBias(choice) }));
-    this.bn1 = this.registerModule('bn1', normLayer(choice, s.width));
+    this.bn1 = this.registerModule('bn1', normLayer(choice, s.width, true));
     const { layers, channels } = stages(s.block === 'basic' ? BasicBlock : Bottleneck, s, choice);
     [this.layer1, this.layer2, this.layer3] = registerStages(this, layers);
     this.fc = this.registerModule('fc', new Linear(channels, s.classes));
   }
 
   forward(x: Tensor): Tensor {
-    let out = relu(this.bn1.call(this.conv1.call(x)));
+    let out = this.bn1.call(this.conv1.call(x));
     out = this.layer3.call(this.layer2.call(this.layer1.call(out)));
     return this.fc.call(flatten(globalAvgPool2d(out), 1));
   }

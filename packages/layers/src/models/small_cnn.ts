@@ -1,10 +1,8 @@
 import { flatten, globalAvgPool2d, type Tensor } from '@welford/core';
 import { checkPositiveInt } from '../checks.ts';
-import { ReLU } from '../layers/activation.ts';
 import { Conv2d } from '../layers/conv2d.ts';
 import { Linear } from '../layers/linear.ts';
 import { Module } from '../module/module.ts';
-import { Sequential } from '../module/sequential.ts';
 import { convBias, normChoice, normLayer, type NormChoice } from './norm_choice.ts';
 
 /** Options of `smallCnn`. */
@@ -20,14 +18,18 @@ export interface SmallCnnOptions extends NormChoice {
 }
 
 /**
- * A plain convolutional classifier: `features` = Sequential of (Conv2d 3×3, padding 1, with
- * the stride; norm; ReLU) per width, then global average pooling and `fc`. The defaults are
- * the benchmark "model S". Build it with `smallCnn`.
+ * A plain convolutional classifier: per width a stage conv{i} (3×3, padding 1, with the
+ * stride), bn{i} (the chosen norm, whatever its kind) and ReLU (fused into the norm's kernel),
+ * then global average pooling and `fc`. The defaults are the benchmark "model S". Build it
+ * with `smallCnn`.
  */
 export class SmallCnn extends Module {
   readonly widths: readonly number[];
   readonly strides: readonly number[];
-  readonly features: Sequential;
+  /** conv1, conv2, ... */
+  readonly convs: readonly Conv2d[];
+  /** bn1, bn2, ...: each norm applies the stage's ReLU. */
+  readonly norms: readonly Module[];
   readonly fc: Linear;
 
   constructor(options: SmallCnnOptions = {}) {
@@ -41,19 +43,23 @@ export class SmallCnn extends Module {
     widths.forEach((w, i) => checkPositiveInt('SmallCnn', `widths[${i}]`, w));
     strides.forEach((s, i) => checkPositiveInt('SmallCnn', `strides[${i}]`, s));
     const choice = normChoice(options);
-    const layers: Module[] = [];
+    const convs: Conv2d[] = [];
+    const norms: Module[] = [];
     widths.forEach((w, i) => {
       const cin = i === 0 ? inChannels : widths[i - 1];
-      layers.push(new Conv2d(cin, w, 3, { stride: strides[i], padding: 1, bias: convBias(choice) }), normLayer(choice, w), new ReLU());
+      convs.push(this.registerModule(`conv${i + 1}`, new Conv2d(cin, w, 3, { stride: strides[i], padding: 1, bias: convBias(choice) })));
+      norms.push(this.registerModule(`bn${i + 1}`, normLayer(choice, w, true)));
     });
     this.widths = [...widths];
     this.strides = [...strides];
-    this.features = this.registerModule('features', new Sequential(...layers));
+    this.convs = convs;
+    this.norms = norms;
     this.fc = this.registerModule('fc', new Linear(widths[widths.length - 1], classes));
   }
 
   forward(x: Tensor): Tensor {
-    return this.fc.call(flatten(globalAvgPool2d(this.features.call(x)), 1));
+    for (let i = 0; i < this.convs.length; i++) x = this.norms[i].call(this.convs[i].call(x));
+    return this.fc.call(flatten(globalAvgPool2d(x), 1));
   }
 
   override extraRepr(): string {

@@ -1,4 +1,4 @@
-import { concat, maxPool2d, pad, relu, shapeToString, type Tensor } from '@welford/core';
+import { concat, maxPool2d, pad, shapeToString, type Tensor } from '@welford/core';
 import { checkPositiveInt } from '../checks.ts';
 import { Conv2d, ConvTranspose2d } from '../layers/conv2d.ts';
 import { Module } from '../module/module.ts';
@@ -25,14 +25,15 @@ export class DoubleConv extends Module {
     this.inChannels = inChannels;
     this.outChannels = outChannels;
     this.conv1 = this.registerModule('conv1', new Conv2d(inChannels, outChannels, 3, { padding: 1, bias }));
-    this.norm1 = this.registerModule('norm1', normLayer(choice, outChannels));
+    this.norm1 = this.registerModule('norm1', normLayer(choice, outChannels, true));
     this.conv2 = this.registerModule('conv2', new Conv2d(outChannels, outChannels, 3, { padding: 1, bias }));
-    this.norm2 = this.registerModule('norm2', normLayer(choice, outChannels));
+    this.norm2 = this.registerModule('norm2', normLayer(choice, outChannels, true));
   }
 
   forward(x: Tensor): Tensor {
-    const h = relu(this.norm1.call(this.conv1.call(x)));
-    return relu(this.norm2.call(this.conv2.call(h)));
+    // Each norm applies its ReLU in the same kernel.
+    const h = this.norm1.call(this.conv1.call(x));
+    return this.norm2.call(this.conv2.call(h));
   }
 
   override extraRepr(): string {

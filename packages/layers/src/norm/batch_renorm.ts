@@ -1,9 +1,9 @@
 import { batchRenorm, keep, ones, zeros, type Tensor } from '@welford/core';
 import { checkChannels, checkNumber, checkPositiveInt } from '../checks.ts';
 import { Module } from '../module/module.ts';
-import { checkBoolean, checkEps, checkMomentum, formatFloat, fillIdentityAffine, fillRunningStats } from './options.ts';
+import { checkBoolean, checkEps, checkMomentum, formatFloat, reluRepr, type FusedReluOption, fillIdentityAffine, fillRunningStats } from './options.ts';
 
-export interface BatchRenormLayerOptions {
+export interface BatchRenormLayerOptions extends FusedReluOption {
   /** Added to the variance inside the square root (default 1e-5). */
   eps?: number;
   /** Weight of the new batch in the running averages (default 0.1). */
@@ -44,6 +44,8 @@ export class BatchRenorm2d extends Module {
   readonly dmax: number;
   readonly warmupSteps: number;
   readonly affine: boolean;
+  /** ReLU fused into the kernel (see FusedReluOption). */
+  readonly relu: boolean;
   readonly weight: Tensor | null;
   readonly bias: Tensor | null;
   readonly runningMean: Tensor;
@@ -54,7 +56,7 @@ export class BatchRenorm2d extends Module {
 
   constructor(numFeatures: number, options: BatchRenormLayerOptions = {}) {
     super();
-    const { eps = 1e-5, momentum = 0.1, rmax = 3, dmax = 5, warmupSteps = 0, affine = true } = options;
+    const { eps = 1e-5, momentum = 0.1, rmax = 3, dmax = 5, warmupSteps = 0, affine = true, relu = false } = options;
     const name = 'BatchRenorm2d';
     checkPositiveInt(name, 'numFeatures', numFeatures);
     checkEps(name, eps);
@@ -63,6 +65,7 @@ export class BatchRenorm2d extends Module {
     checkNumber(name, 'dmax', dmax, 0);
     if (!Number.isInteger(warmupSteps) || warmupSteps < 0) throw new Error(`${name}: warmupSteps must be a non-negative integer, got ${String(warmupSteps)}`);
     checkBoolean(name, 'affine', affine);
+    checkBoolean(name, 'relu', relu);
     this.numFeatures = numFeatures;
     this.eps = eps;
     this.momentum = momentum;
@@ -70,6 +73,7 @@ export class BatchRenorm2d extends Module {
     this.dmax = dmax;
     this.warmupSteps = warmupSteps;
     this.affine = affine;
+    this.relu = relu;
     this.weight = this.registerParameter('weight', affine ? ones([numFeatures]) : null);
     this.bias = this.registerParameter('bias', affine ? zeros([numFeatures]) : null);
     this.unitScale = affine ? null : keep(ones([numFeatures]));
@@ -97,7 +101,7 @@ export class BatchRenorm2d extends Module {
     const bias = (this.bias ?? this.zeroShift)!;
     const { runningMean, runningVar, eps, momentum } = this;
     const { rmax, dmax } = this.currentLimits();
-    const y = batchRenorm(x, { runningMean, runningVar, weight, bias, training: this.training, momentum, eps, rmax, dmax });
+    const y = batchRenorm(x, { runningMean, runningVar, weight, bias, training: this.training, momentum, eps, rmax, dmax, relu: this.relu });
     if (this.training) this.setCounter('numBatchesTracked', this.counter('numBatchesTracked') + 1);
     return y;
   }
@@ -122,6 +126,6 @@ export class BatchRenorm2d extends Module {
 
   override extraRepr(): string {
     const { numFeatures, eps, momentum, rmax, dmax, warmupSteps, affine } = this;
-    return `${numFeatures}, eps=${formatFloat(eps)}, momentum=${formatFloat(momentum)}, rmax=${formatFloat(rmax)}, dmax=${formatFloat(dmax)}, warmupSteps=${warmupSteps}, affine=${affine}`;
+    return `${numFeatures}, eps=${formatFloat(eps)}, momentum=${formatFloat(momentum)}, rmax=${formatFloat(rmax)}, dmax=${formatFloat(dmax)}, warmupSteps=${warmupSteps}, affine=${affine}${reluRepr(this.relu)}`;
   }
 }

@@ -1,5 +1,5 @@
 import type { Tensor } from '@welford/core';
-import { Identity } from '../layers/activation.ts';
+import { Identity, ReLU } from '../layers/activation.ts';
 import type { Module } from '../module/module.ts';
 import { BatchNorm2d } from './batch_norm.ts';
 import { BatchRenorm2d } from './batch_renorm.ts';
@@ -27,6 +27,8 @@ export interface CreateNormOptions {
   rmax?: number;
   dmax?: number;
   warmupSteps?: number;
+  /** Fuse a ReLU after the norm into its kernel (default false); with 'none' the layer is a ReLU. */
+  relu?: boolean;
 }
 
 /**
@@ -39,28 +41,29 @@ export interface CreateNormOptions {
  * - 'instance': InstanceNorm2d(C, {affine: true}), per sample and channel over (H, W);
  * - 'batchrenorm': BatchRenorm2d(C);
  * - 'none': Identity.
- * Options that do not concern the kind are ignored.
+ * With `relu`, the layer applies ReLU in the same kernel ('none': a ReLU layer). Options that
+ * do not concern the kind are ignored.
  */
 export function createNorm(kind: NormKind, channels: number, options: CreateNormOptions = {}): Module<[Tensor], Tensor> {
-  const { groups = 8, eps, momentum, rmax, dmax, warmupSteps } = options;
+  const { groups = 8, eps, momentum, rmax, dmax, warmupSteps, relu = false } = options;
   if (momentum === null && (kind === 'instance' || kind === 'batchrenorm')) throw new Error(`createNorm: momentum null (a cumulative average) is only for 'batch' norm, got it for '${kind}'`);
   switch (kind) {
     case 'batch':
-      return new BatchNorm2d(channels, { eps, momentum });
+      return new BatchNorm2d(channels, { eps, momentum, relu });
     case 'group':
       if (!Number.isInteger(groups) || groups < 1) throw new Error(`createNorm: groups must be a positive integer, got ${String(groups)}`);
       if (!Number.isInteger(channels) || channels % groups !== 0) {
         throw new Error(`createNorm: 'group' norm needs the channel count to be divisible by groups, got ${channels} channels and ${groups} groups`);
       }
-      return new GroupNorm(groups, channels, { eps });
+      return new GroupNorm(groups, channels, { eps, relu });
     case 'layer':
-      return new GroupNorm(1, channels, { eps });
+      return new GroupNorm(1, channels, { eps, relu });
     case 'instance':
-      return new InstanceNorm2d(channels, { eps, momentum: momentum ?? undefined, affine: true });
+      return new InstanceNorm2d(channels, { eps, momentum: momentum ?? undefined, affine: true, relu });
     case 'batchrenorm':
-      return new BatchRenorm2d(channels, { eps, momentum: momentum ?? undefined, rmax, dmax, warmupSteps });
+      return new BatchRenorm2d(channels, { eps, momentum: momentum ?? undefined, rmax, dmax, warmupSteps, relu });
     case 'none':
-      return new Identity();
+      return relu ? new ReLU() : new Identity();
     default:
       throw new Error(`createNorm: unknown norm kind ${JSON.stringify(kind)}; expected one of ${NORM_KINDS.join(', ')}`);
   }

@@ -1,9 +1,9 @@
 import { layerNorm, ones, shapeToString, zeros, type Tensor } from '@welford/core';
 import { checkPositiveInt } from '../checks.ts';
 import { Module } from '../module/module.ts';
-import { checkBoolean, checkEps, formatFloat } from './options.ts';
+import { checkBoolean, checkEps, formatFloat, reluRepr, type FusedReluOption } from './options.ts';
 
-export interface LayerNormLayerOptions {
+export interface LayerNormLayerOptions extends FusedReluOption {
   /** Added to the variance inside the square root (default 1e-5). */
   eps?: number;
   /** Learn an elementwise `weight` (initially 1) and, with `bias`, a `bias` (initially 0) of the normalized shape (default true). */
@@ -22,10 +22,12 @@ export class LayerNorm extends Module {
   readonly normalizedShape: readonly number[];
   readonly eps: number;
   readonly elementwiseAffine: boolean;
+  /** ReLU fused into the kernel (see FusedReluOption). */
+  readonly relu: boolean;
   readonly weight: Tensor | null;
   readonly bias: Tensor | null;
 
-  constructor(normalizedShape: number | readonly number[], { eps = 1e-5, elementwiseAffine = true, bias = true }: LayerNormLayerOptions = {}) {
+  constructor(normalizedShape: number | readonly number[], { eps = 1e-5, elementwiseAffine = true, bias = true, relu = false }: LayerNormLayerOptions = {}) {
     super();
     const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     if (shape.length === 0) throw new Error('LayerNorm: normalizedShape must have at least one dimension, got []');
@@ -33,9 +35,11 @@ export class LayerNorm extends Module {
     checkEps('LayerNorm', eps);
     checkBoolean('LayerNorm', 'elementwiseAffine', elementwiseAffine);
     checkBoolean('LayerNorm', 'bias', bias);
+    checkBoolean('LayerNorm', 'relu', relu);
     this.normalizedShape = Object.freeze(shape);
     this.eps = eps;
     this.elementwiseAffine = elementwiseAffine;
+    this.relu = relu;
     this.weight = this.registerParameter('weight', elementwiseAffine ? ones(shape) : null);
     this.bias = this.registerParameter('bias', elementwiseAffine && bias ? zeros(shape) : null);
   }
@@ -46,10 +50,10 @@ export class LayerNorm extends Module {
     if (x.rank < shape.length || shape.some((d, i) => d !== trailing[i])) {
       throw new Error(`LayerNorm: expected input of shape [*, ${shape.join(', ')}] (normalizedShape=${shapeToString(shape)}), got ${shapeToString(x.shape)}`);
     }
-    return layerNorm(x, shape, { weight: this.weight ?? undefined, bias: this.bias ?? undefined, eps: this.eps });
+    return layerNorm(x, shape, { weight: this.weight ?? undefined, bias: this.bias ?? undefined, eps: this.eps, relu: this.relu });
   }
 
   override extraRepr(): string {
-    return `${shapeToString(this.normalizedShape)}, eps=${formatFloat(this.eps)}, elementwiseAffine=${this.elementwiseAffine}`;
+    return `${shapeToString(this.normalizedShape)}, eps=${formatFloat(this.eps)}, elementwiseAffine=${this.elementwiseAffine}${reluRepr(this.relu)}`;
   }
 }

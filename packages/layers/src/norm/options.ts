@@ -3,6 +3,21 @@ import { checkNumber } from '../checks.ts';
 
 // Option checks and `extraRepr` formatting shared by the normalization layers.
 
+/** The option every normalization layer has beyond PyTorch's: a ReLU fused into its kernel. */
+export interface FusedReluOption {
+  /**
+   * Apply ReLU to the output in the same kernel (default false): the layer then computes
+   * relu(norm(x)) with one pass over memory instead of two, forward and backward. Not in
+   * PyTorch; parameters and state are the same as without it.
+   */
+  relu?: boolean;
+}
+
+/** `, relu=true` for `extraRepr` when the ReLU is fused. */
+export function reluRepr(relu: boolean): string {
+  return relu ? ', relu=true' : '';
+}
+
 /** Throws unless `value` is a boolean, naming the layer and the option. */
 export function checkBoolean(layer: string, option: string, value: unknown): void {
   if (typeof value !== 'boolean') throw new Error(`${layer}: ${option} must be a boolean, got ${String(value)}`);
