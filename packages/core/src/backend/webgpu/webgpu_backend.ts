@@ -32,6 +32,8 @@ export class WebGpuBackend implements Backend {
   readonly description: string;
   readonly device: GPUDevice;
   private readonly pool: BufferPool;
+  /** Mappable buffers that readbacks copy into, reused so that reading a value each step allocates nothing. */
+  private readonly staging: BufferPool;
   private nextId = 1;
   private live = new Map<number, number>();
   private pipelines = new Map<string, PipelineEntry>();
@@ -58,6 +60,7 @@ export class WebGpuBackend implements Backend {
     this.currentTraits = gpuTraits(acquired.software, this.subgroupsOn);
     this.description = `webgpu: ${acquired.adapterName}${acquired.software ? ' [software]' : ''}`;
     this.pool = new BufferPool(this.device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+    this.staging = new BufferPool(this.device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
     this.device.addEventListener('uncapturederror', (event) => {
       const e = (event as GPUUncapturedErrorEvent).error;
       this.deviceError ??= new Error(`WebGPU error: ${e.message}`);
@@ -119,13 +122,19 @@ export class WebGpuBackend implements Backend {
   async read(storage: Storage): Promise<Float32Array> {
     const { buffer, size } = storage as GpuStorage;
     const bytes = Math.max(4, size * 4);
-    const staging = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const staging = this.staging.acquire(bytes);
     this.endPass();
     this.ensureEncoder().copyBufferToBuffer(buffer, 0, staging, 0, bytes);
     this.flush();
-    await staging.mapAsync(GPUMapMode.READ);
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+    } catch (e) {
+      staging.destroy();
+      throw e;
+    }
     const out = new Float32Array(staging.getMappedRange().slice(0, size * 4));
-    staging.destroy();
+    staging.unmap();
+    this.staging.release(staging);
     this.throwDeviceError();
     return out;
   }
@@ -190,7 +199,7 @@ export class WebGpuBackend implements Backend {
       liveBytes,
       pooledBuffers: this.pool.pooledBuffers,
       pooledBytes: this.pool.pooledBytes,
-      createdBuffers: this.pool.created,
+      createdBuffers: this.pool.created + this.staging.created,
     };
   }
 
@@ -199,6 +208,7 @@ export class WebGpuBackend implements Backend {
     this.flush();
     this.bindGroups.clear();
     this.pool.trim();
+    this.staging.trim();
   }
 
   private throwDeviceError(): void {

@@ -1,0 +1,69 @@
+// Where a training step's time goes: records one step of model S (and ResNet-8) on the WebGPU
+// backend, then times every recorded dispatch on its own (each replayed a few times between
+// waits) and prints the time per kernel entry point and the slowest dispatches, with the
+// step's dispatch, submit and buffer counts. A program that prints figures, not a test; the
+// per-dispatch times add up to more than a pipelined step, since each one waits for the GPU.
+//   pnpm bench:profile [small-cnn|resnet8] [batch|group|...]
+import { crossEntropy, fromArray, getBackend, init, manualSeed, memory, randn, SGD, tidy, WebGpuBackend, type Program } from '../packages/core/src/index.ts';
+import { isNormKind, preActResNet, smallCnn, type Module } from '../packages/layers/src/index.ts';
+
+const [modelName = 'small-cnn', norm = 'batch'] = process.argv.slice(2);
+if (!isNormKind(norm)) throw new Error(`unknown norm ${norm}`);
+const REPLAYS = 3;
+
+await init();
+const backend = getBackend();
+if (!(backend instanceof WebGpuBackend)) throw new Error('step_profile needs the WebGPU backend');
+manualSeed(1);
+const model: Module =
+  modelName === 'resnet8' ? preActResNet({ depth: 8, width: 16, classes: 10, inChannels: 1, norm }) : modelName === 'small-cnn' ? smallCnn({ norm }) : (() => {
+    throw new Error(`unknown model ${modelName}: small-cnn or resnet8`);
+  })();
+const opt = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9 });
+const x = randn([32, 1, 28, 28]);
+const labels = fromArray(Array.from({ length: 32 }, (_, i) => i % 10));
+const step = (): void => {
+  tidy(() => crossEntropy(model.call(x), labels).backward());
+  opt.step();
+  model.zeroGrad();
+};
+
+for (let i = 0; i < 2; i++) step(); // warm-up: pipelines, pooled buffers, cached bind groups
+await backend.sync();
+const programs: Program[] = [];
+const run = backend.run.bind(backend);
+backend.run = (p: Program) => {
+  programs.push(p);
+  run(p);
+};
+const before = { ...backend.counters, created: memory().createdBuffers };
+const t0 = performance.now();
+step();
+await backend.sync();
+const stepMs = performance.now() - t0;
+backend.run = run;
+const after = { ...backend.counters, created: memory().createdBuffers };
+
+const label = (p: Program): string => `${p.kernel}${p.entryPoint ? `:${p.entryPoint}` : ''}`;
+const rows: { label: string; detail: string; ms: number }[] = [];
+for (const p of programs) {
+  await backend.sync();
+  const start = performance.now();
+  for (let i = 0; i < REPLAYS; i++) run(p);
+  await backend.sync();
+  rows.push({ label: label(p), detail: `dispatch ${JSON.stringify(p.dispatch)} ${JSON.stringify(p.overrides ?? {})}`, ms: (performance.now() - start) / REPLAYS });
+}
+const byKernel = new Map<string, { ms: number; count: number }>();
+for (const r of rows) {
+  const k = byKernel.get(r.label) ?? { ms: 0, count: 0 };
+  byKernel.set(r.label, { ms: k.ms + r.ms, count: k.count + 1 });
+}
+const total = rows.reduce((a, r) => a + r.ms, 0);
+console.log(`${backend.description}\n${modelName} (${norm}), batch 32: one step ${stepMs.toFixed(0)} ms;`
+  + ` ${after.dispatches - before.dispatches} dispatches, ${after.submits - before.submits} submits,`
+  + ` ${after.bindGroups - before.bindGroups} new bind groups, ${after.created - before.created} new buffers`);
+console.log(`\nper kernel (each dispatch timed alone, sum ${total.toFixed(0)} ms):`);
+for (const [k, v] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms)) console.log(`${v.ms.toFixed(1).padStart(9)} ms  ${String(v.count).padStart(3)}×  ${k}`);
+console.log('\nslowest dispatches:');
+for (const r of [...rows].sort((a, b) => b.ms - a.ms).slice(0, 12)) console.log(`${r.ms.toFixed(1).padStart(9)} ms  ${r.label} ${r.detail}`);
+process.exit(0);
