@@ -9,14 +9,15 @@ import { expectTensorsClose, gpuBackend, onBoth, randomData } from './helpers.ts
 // these run every size, so the kernels a GPU would use are tested on a software adapter too.
 
 let gpu: WebGpuBackend;
-let original: number;
+let original: { workgroup: number; longSerial: boolean };
 beforeAll(async () => {
   gpu = await gpuBackend();
   w.setBackend(gpu);
-  original = gpu.reductionWorkgroup;
+  original = { workgroup: gpu.reductionWorkgroup, longSerial: gpu.longSerialReductions };
 });
 afterAll(() => {
-  gpu.reductionWorkgroup = original;
+  gpu.reductionWorkgroup = original.workgroup;
+  gpu.longSerialReductions = original.longSerial;
 });
 
 const size = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
@@ -66,6 +67,55 @@ for (const wg of [32, 64, 128, 256]) {
         await compareBackward(n.fn, inputs, gpu, { atol: 1e-4, rtol: 1e-3 });
       });
     }
+  });
+}
+
+// Many outputs of moderate length: one thread per output with longSerialReductions, a workgroup each without.
+const manyOutputs: [string, number[], (x: Tensor, g: Tensor, b: Tensor) => Tensor][] = [
+  ['mean over H, W (a global average pool)', [32, 16, 9, 11], (x) => w.mean(x, [2, 3])],
+  ['variance over the last axis', [300, 333], (x) => w.variance(x, -1)],
+  ['groupNorm(8) of 32 samples', [32, 16, 7, 9], (x, g, b) => w.groupNorm(x, 8, { weight: g, bias: b })],
+  ['instanceNorm of [20, 16, 13, 5]', [20, 16, 13, 5], (x, g, b) => w.instanceNorm(x, { weight: g, bias: b })],
+];
+
+for (const longSerial of [true, false]) {
+  describe(`long serial reductions ${longSerial ? 'on' : 'off'}`, () => {
+    beforeAll(() => {
+      gpu.reductionWorkgroup = original.workgroup;
+      gpu.longSerialReductions = longSerial;
+    });
+    afterAll(() => {
+      gpu.longSerialReductions = original.longSerial;
+    });
+
+    for (const [name, shape, fn] of manyOutputs) {
+      it(`${name} ${JSON.stringify(shape)}: forward and backward match the CPU`, async () => {
+        const c = shape[1];
+        const inputs = [
+          { shape, data: data(shape, 7) },
+          { shape: [c], data: Float32Array.from(data([c], 8), (v) => 1 + 0.25 * v) },
+          { shape: [c], data: data([c], 9) },
+        ];
+        await compareBackward(fn, inputs, gpu, { atol: 1e-4, rtol: 1e-3 });
+      });
+    }
+
+    it('picks the kernel the setting asks for', () => {
+      const x = w.zeros([32, 16, 9, 11]);
+      const run = gpu.run.bind(gpu);
+      const entries: string[] = [];
+      gpu.run = (p) => {
+        entries.push(p.entryPoint ?? '');
+        run(p);
+      };
+      try {
+        w.tidy(() => w.mean(x, [2, 3]));
+      } finally {
+        gpu.run = run;
+        x.dispose();
+      }
+      expect(entries).toEqual([longSerial ? 'serial' : 'main']);
+    });
   });
 }
 

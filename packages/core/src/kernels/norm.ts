@@ -4,7 +4,7 @@ import type { GpuStorage } from '../backend/webgpu/webgpu_backend.ts';
 import { sizeOf, type Shape } from '../util/shape.ts';
 import { dims8 } from './elementwise.ts';
 import { dispatch1d, type Program } from './program.ts';
-import { chunkLength, powerOfTwoAtLeast, reductionGeometry, SERIAL_MAX, type ReductionGeometry } from './reduce.ts';
+import { chunkLength, powerOfTwoAtLeast, reductionGeometry, runsSerially, type ReductionGeometry } from './reduce.ts';
 
 /**
  * Which numbers a normalisation averages together, for an input (N, C, ...):
@@ -131,7 +131,7 @@ export function statsProgram(x: Arg, out: Arg, l: NormLayout, traits: GpuTraits)
   const g = reductionGeometry(l.statsView, l.statsAxes);
   const uniforms = normUniforms(l, sizeOf(x.shape), 0, g, 1);
   const bindings = { x: x.storage, out: out.storage };
-  if (g.reduced <= SERIAL_MAX) {
+  if (runsSerially(g, traits)) {
     return { kernel: 'norm', entryPoint: 'stats_serial', overrides: { WG: 64 }, uniforms, bindings, dispatch: dispatch1d(g.outputs, 64) };
   }
   return { kernel: 'norm', entryPoint: 'stats_main', overrides: { WG: powerOfTwoAtLeast(g.reduced, traits.reductionWorkgroup) }, uniforms, bindings, dispatch: dispatch1d(g.outputs, 1) };
@@ -195,7 +195,7 @@ export function gradSumsProgram(t: NormGradArgs, out: Arg, l: NormLayout, flags:
   const uniforms = normUniforms(l, sizeOf(t.x.shape), eps, g, chunks);
   const bindings = { ...bind(t.x, { ...t }, ['x', 'stats', 'weight', 'dy', 'y']), out: out.storage };
   const overrides = { ...flagOverrides(flags), WEIGHTED: weighted, PARTIAL: chunks > 1 };
-  if (chunks === 1 && g.reduced <= SERIAL_MAX) {
+  if (chunks === 1 && runsSerially(g, traits)) {
     return { kernel: 'norm', entryPoint: 'grad_sums_serial', overrides: { ...overrides, WG: 64 }, uniforms, bindings, dispatch: dispatch1d(g.outputs, 64) };
   }
   const wg = powerOfTwoAtLeast(chunkLength(g.reduced, chunks), traits.reductionWorkgroup);

@@ -1,6 +1,6 @@
 import type { KernelArg } from '../backend/backend.ts';
 import type { GpuStorage } from '../backend/webgpu/webgpu_backend.ts';
-import { DEFAULT_GPU_TRAITS, type GpuTraits } from '../backend/webgpu/traits.ts';
+import { DEFAULT_GPU_TRAITS, LONG_SERIAL_MAX, LONG_SERIAL_OUTPUTS, type GpuTraits } from '../backend/webgpu/traits.ts';
 import { stridesOf, type Shape } from '../util/shape.ts';
 import { dims8 } from './elementwise.ts';
 import { dispatch1d, type Program } from './program.ts';
@@ -68,6 +68,12 @@ function fuse(dims: number[], shape: Shape, strides: readonly number[]): { shape
 
 /** Reductions this short run one thread per output: a workgroup would mostly idle. */
 export const SERIAL_MAX = 32;
+/** Whether a one-level reduction runs one thread per output (looping) rather than a workgroup per output. */
+export function runsSerially(g: ReductionGeometry, traits: GpuTraits): boolean {
+  if (g.reduced <= SERIAL_MAX) return true;
+  return traits.longSerialReductions && g.outputs >= LONG_SERIAL_OUTPUTS && g.reduced <= LONG_SERIAL_MAX;
+}
+
 /** Elements one workgroup takes on at least before a reduction is split into chunks. */
 export const CHUNK_MIN = 4096;
 /** Workgroups a split reduction aims for: enough to occupy a large GPU. */
@@ -128,7 +134,7 @@ function reduceUniforms(g: ReductionGeometry, chunks: number, correction: number
 export function reduceProgram(reduction: Reduction, x: KernelArg<GpuStorage>, out: KernelArg<GpuStorage>, g: ReductionGeometry, correction = 0, traits: GpuTraits = DEFAULT_GPU_TRAITS): Program {
   const uniforms = reduceUniforms(g, 1, correction);
   const bindings = { x: x.storage, out: out.storage };
-  if (g.reduced <= SERIAL_MAX) {
+  if (runsSerially(g, traits)) {
     const wg = 64;
     return { kernel: reduceKernel(traits.subgroups), entryPoint: 'serial', overrides: { OP: OP_IDS[reduction], WG: wg }, uniforms, bindings, dispatch: dispatch1d(g.outputs, wg) };
   }

@@ -81,7 +81,7 @@ export class WebGpuBackend implements Backend {
       throw new Error(`useSubgroups: the device (${this.description}) lacks the 'subgroups' feature, so subgroup kernels cannot run on it`);
     }
     this.subgroupsOn = on;
-    this.currentTraits = gpuTraits(this.acquired.software, on, this.currentTraits.reductionWorkgroup);
+    this.currentTraits = gpuTraits(this.acquired.software, on, this.currentTraits.reductionWorkgroup, this.currentTraits.longSerialReductions);
   }
 
   /**
@@ -95,7 +95,20 @@ export class WebGpuBackend implements Backend {
 
   set reductionWorkgroup(size: number) {
     if (![32, 64, 128, 256].includes(size)) throw new Error(`reductionWorkgroup: expected 32, 64, 128 or 256, got ${size}`);
-    this.currentTraits = gpuTraits(this.acquired.software, this.subgroupsOn, size);
+    this.currentTraits = gpuTraits(this.acquired.software, this.subgroupsOn, size, this.currentTraits.longSerialReductions);
+  }
+
+  /**
+   * Whether long reductions into many outputs run one thread per output (see
+   * `GpuTraits.longSerialReductions`): on for software adapters, off for GPUs. Settable, to
+   * compare or to test the other choice; results agree to float32 rounding.
+   */
+  get longSerialReductions(): boolean {
+    return this.currentTraits.longSerialReductions;
+  }
+
+  set longSerialReductions(on: boolean) {
+    this.currentTraits = gpuTraits(this.acquired.software, this.subgroupsOn, this.currentTraits.reductionWorkgroup, on);
   }
 
   /** What kernel builders specialise on for this device (see `GpuTraits`). */
