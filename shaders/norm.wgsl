@@ -118,12 +118,19 @@ fn flat_index(gid: vec3u, groups: vec3u) -> u32 {
 
 // ---- statistics ----
 
-// Welford: takes one more (shifted) value into a (count, mean, M2) state.
+// A thread accumulates the count and the sums of its shifted values u = x − k and of u²
+// (two multiply-adds per value, no division); `settle` turns them into (count, mean, M2)
+// before the Chan merges. The shift keeps u near zero, so Σu² − (Σu)²/n loses little.
 fn absorb(s: State, u: f32) -> State {
-  let n = s.n + 1.0;
-  let d = u - s.a;
-  let m = s.a + d / n;
-  return State(n, m, s.b + d * (u - m));
+  return State(s.n + 1.0, s.a + u, s.b + u * u);
+}
+
+fn settle(s: State) -> State {
+  if (s.n == 0.0) { return s; }
+  let mean = s.a / s.n;
+  // Rounding can leave a tiny negative M2; NaN stays NaN (max(NaN, 0) need not).
+  let m2 = s.b - s.a * mean;
+  return State(s.n, mean, select(m2, 0.0, m2 < 0.0));
 }
 
 // Chan et al.: merges two (count, mean, M2) states.
@@ -178,10 +185,10 @@ fn stats_main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wi
   let end = min(params.reduced, start + params.chunk_len);
   let k = shift(base);
   var s = State(0.0, 0.0, 0.0);
-  for (var r = start + t; r < end; r += WG) {
-    s = absorb(s, x[base + reduced_offset(r)] - k);
+  for (var c = cursor_at(start + t); c.r < end; c = cursor_advance(c, WG)) {
+    s = absorb(s, x[base + cursor_offset(c)] - k);
   }
-  merge_tree(t, s);
+  merge_tree(t, settle(s));
   if (t != 0u) { return; }
   let total = State(tree_n[0], tree_a[0], tree_b[0]);
   if (!PARTIAL) {
@@ -202,10 +209,10 @@ fn stats_serial(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
   let base = kept_offset(o);
   let k = shift(base);
   var s = State(0.0, 0.0, 0.0);
-  for (var r = 0u; r < params.reduced; r++) {
-    s = absorb(s, x[base + reduced_offset(r)] - k);
+  for (var c = cursor_at(0u); c.r < params.reduced; c = cursor_advance(c, 1u)) {
+    s = absorb(s, x[base + cursor_offset(c)] - k);
   }
-  write_stats(o, params.n_out, s, k, params.reduced);
+  write_stats(o, params.n_out, settle(s), k, params.reduced);
 }
 
 @compute @workgroup_size(WG)
@@ -301,8 +308,8 @@ fn grad_sums(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid
   let start = c * params.chunk_len;
   let end = min(params.reduced, start + params.chunk_len);
   var s = vec2<f32>(0.0, 0.0);
-  for (var r = start + t; r < end; r += WG) {
-    s += grad_terms(base + reduced_offset(r));
+  for (var c = cursor_at(start + t); c.r < end; c = cursor_advance(c, WG)) {
+    s += grad_terms(base + cursor_offset(c));
   }
   tree_a[t] = s.x;
   tree_b[t] = s.y;
@@ -323,8 +330,8 @@ fn grad_sums_serial(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
   if (o >= params.n_out) { return; }
   let base = kept_offset(o);
   var s = vec2<f32>(0.0, 0.0);
-  for (var r = 0u; r < params.reduced; r++) {
-    s += grad_terms(base + reduced_offset(r));
+  for (var c = cursor_at(0u); c.r < params.reduced; c = cursor_advance(c, 1u)) {
+    s += grad_terms(base + cursor_offset(c));
   }
   write_sums(o, 0u, s);
 }

@@ -58,9 +58,10 @@ fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec
   let end = min(params.reduced, start + params.chunk_len);
   let k = shift(base);
   var s = identity();
-  for (var r = start + t; r < end; r += WG) {
-    s = absorb(s, x[base + reduced_offset(r)], k);
+  for (var c = cursor_at(start + t); c.r < end; c = cursor_advance(c, WG)) {
+    s = absorb(s, x[base + cursor_offset(c)], k);
   }
+  s = settle(s);
   let total = workgroup_reduce(t, s);
   if (t != 0u) { return; }
   if (!PARTIAL) {
@@ -104,8 +105,9 @@ fn serial(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) gr
   let base = kept_offset(o);
   let k = shift(base);
   var s = identity();
-  for (var r = 0u; r < params.reduced; r++) {
-    s = absorb(s, x[base + reduced_offset(r)], k);
+  for (var c = cursor_at(0u); c.r < params.reduced; c = cursor_advance(c, 1u)) {
+    s = absorb(s, x[base + cursor_offset(c)], k);
   }
+  s = settle(s);
   out[o] = finish(s, params.reduced, params.correction);
 }

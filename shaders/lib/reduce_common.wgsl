@@ -71,12 +71,10 @@ fn absorb(s: State, v: f32, k: f32) -> State {
   switch OP {
     case 2u, 3u: { return State(s.n + 1.0, extreme(s.a, v), 0.0); }
     case 4u: {
-      // Welford: update the mean, then M2 with the deviations before and after.
+      // The count and the sums of u = v − k and u² (no division per value); `settle` turns
+      // them into (count, mean, M2) before any merge. The shift keeps u near zero.
       let u = v - k;
-      let n = s.n + 1.0;
-      let d = u - s.a;
-      let m = s.a + d / n;
-      return State(n, m, s.b + d * (u - m));
+      return State(s.n + 1.0, s.a + u, s.b + u * u);
     }
     default: { return State(s.n + 1.0, s.a + v, 0.0); }
   }
@@ -99,6 +97,16 @@ fn combine(p: State, q: State) -> State {
 }
 
 // The result for an output of `reduced` elements (counted exactly in u32, not in the state).
+// A thread's accumulated state in the form merges and `finish` take: for the variance,
+// (count, Σu, Σu²) becomes (count, mean of u, M2).
+fn settle(s: State) -> State {
+  if (OP != 4u || s.n == 0.0) { return s; }
+  let mean = s.a / s.n;
+  // Rounding can leave a tiny negative M2; NaN stays NaN (max(NaN, 0) need not).
+  let m2 = s.b - s.a * mean;
+  return State(s.n, mean, select(m2, 0.0, m2 < 0.0));
+}
+
 fn finish(s: State, reduced: u32, correction: f32) -> f32 {
   let nan = bitcast<f32>(nan_bits);
   switch OP {
