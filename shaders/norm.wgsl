@@ -80,6 +80,10 @@ override RELU: bool = false;
 // grad_sums: sum dy·γ·r instead of dy (the group sums of group and layer norm, where γ varies
 // within a group); grad_input: the sums are of that kind.
 override WEIGHTED: bool = false;
+// apply, grad_input: elements per thread. 4 where runs of 4 consecutive elements share their
+// group and weight entry (group_div and affine_div multiples of 4), so a thread reads the
+// group's statistics and the weight once for four values.
+override VEC: u32 = 1u;
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -251,16 +255,29 @@ fn normalized(i: u32, g: u32) -> f32 {
 
 @compute @workgroup_size(WG)
 fn apply(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = flat_index(gid, groups);
-  if (i >= params.n) { return; }
-  let g = group_of(i);
-  var v = normalized(i, g);
-  if (RENORM) { v = v * stats[2u * params.groups + g] + stats[3u * params.groups + g]; }
-  if (HAS_WEIGHT) { v = v * weight[entry_of(i)]; }
-  if (HAS_BIAS) { v = v + bias[entry_of(i)]; }
-  // NaN stays NaN, as in relu.
-  if (RELU && v < 0.0) { v = 0.0; }
-  out[i] = v;
+  let first = flat_index(gid, groups) * VEC;
+  if (first >= params.n) { return; }
+  // The VEC elements share group and weight entry: y = (x − mean)·scale + shift.
+  let g = group_of(first);
+  let mean = stats[g];
+  var scale = invstd_of(g);
+  var shift = 0.0;
+  if (RENORM) {
+    scale = scale * stats[2u * params.groups + g];
+    shift = stats[3u * params.groups + g];
+  }
+  if (HAS_WEIGHT) {
+    let w = weight[entry_of(first)];
+    scale = scale * w;
+    shift = shift * w;
+  }
+  if (HAS_BIAS) { shift = shift + bias[entry_of(first)]; }
+  for (var k = 0u; k < VEC; k++) {
+    var v = (x[first + k] - mean) * scale + shift;
+    // NaN stays NaN, as in relu.
+    if (RELU && v < 0.0) { v = 0.0; }
+    out[first + k] = v;
+  }
 }
 
 // ---- backward ----
@@ -341,19 +358,26 @@ fn grad_sums_serial(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
 // Evaluation: dx = dy·w·invstd.
 @compute @workgroup_size(WG)
 fn grad_input(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = flat_index(gid, groups);
-  if (i >= params.n) { return; }
-  let g = group_of(i);
-  let d = upstream(i);
-  let w = scale_of(i, g);
+  let first = flat_index(gid, groups) * VEC;
+  if (first >= params.n) { return; }
+  // The VEC elements share group and weight entry.
+  let g = group_of(first);
+  let w = scale_of(first, g);
   let inv = invstd_of(g);
-  if (!BATCH_STATS) {
-    out[i] = d * w * inv;
-    return;
-  }
-  let xh = (x[i] - stats[g]) * inv;
+  let mean = stats[g];
   let f = select(w, 1.0, WEIGHTED);
-  out[i] = inv * (d * w - f * (sums[g] + xh * sums[params.groups + g]) * params.inv_m);
+  let s1 = sums[g];
+  let s2 = sums[params.groups + g];
+  for (var k = 0u; k < VEC; k++) {
+    let i = first + k;
+    let d = upstream(i);
+    if (!BATCH_STATS) {
+      out[i] = d * w * inv;
+    } else {
+      let xh = (x[i] - mean) * inv;
+      out[i] = inv * (d * w - f * (s1 + xh * s2) * params.inv_m);
+    }
+  }
 }
 
 // ---- running statistics ----

@@ -163,16 +163,25 @@ export function statsMergeProgram(partials: Arg, out: Arg, l: NormLayout, traits
   };
 }
 
+/**
+ * Elements per thread of the elementwise passes: 4 when runs of 4 consecutive elements share
+ * their group and weight entry (and the count divides), else 1.
+ */
+export function elementsPerThread(l: NormLayout, n: number): number {
+  return l.groupDiv % 4 === 0 && l.affineDiv % 4 === 0 && n % 4 === 0 ? 4 : 1;
+}
+
 /** y = relu?(γ·(x̂·r + d) + β) in one pass. */
 export function applyProgram(t: { x: Arg; stats: Arg; weight?: Arg; bias?: Arg }, out: Arg, l: NormLayout, flags: NormFlags, eps: number): Program {
   const n = sizeOf(t.x.shape);
+  const vec = elementsPerThread(l, n);
   return {
     kernel: 'norm',
     entryPoint: 'apply',
-    overrides: { ...flagOverrides(flags), WG: 256 },
+    overrides: { ...flagOverrides(flags), WG: 256, VEC: vec },
     uniforms: normUniforms(l, n, eps, null, 1),
     bindings: { ...bind(t.x, t, ['x', 'stats', 'weight', 'bias']), out: out.storage },
-    dispatch: dispatch1d(n, 256),
+    dispatch: dispatch1d(n / vec, 256),
   };
 }
 
@@ -205,13 +214,14 @@ export function gradSumsProgram(t: NormGradArgs, out: Arg, l: NormLayout, flags:
 /** dx from dy and (training) the group sums; `weightedSums`: the sums already include γ·r. */
 export function gradInputProgram(t: NormGradArgs, dx: Arg, l: NormLayout, flags: NormFlags, eps: number, weightedSums: boolean): Program {
   const n = sizeOf(t.x.shape);
+  const vec = elementsPerThread(l, n);
   return {
     kernel: 'norm',
     entryPoint: 'grad_input',
-    overrides: { ...flagOverrides(flags), WEIGHTED: weightedSums, WG: 256 },
+    overrides: { ...flagOverrides(flags), WEIGHTED: weightedSums, WG: 256, VEC: vec },
     uniforms: normUniforms(l, n, eps, null, 1),
     bindings: { ...bind(t.x, { ...t }, ['x', 'stats', 'weight', 'dy', 'y', 'sums']), out: dx.storage },
-    dispatch: dispatch1d(n, 256),
+    dispatch: dispatch1d(n / vec, 256),
   };
 }
 
