@@ -68,3 +68,18 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   }
   out[i] = apply(a[ai], b[bi]);
 }
+
+// The same without broadcasting over vec4s, for sizes divisible by 4: one thread per four
+// values, with vector loads and stores. n counts floats.
+@group(0) @binding(1) var<storage, read> a4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> b4: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> out4: array<vec4<f32>>;
+
+@compute @workgroup_size(WG)
+fn main_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = gid.x + gid.y * groups.x * WG;
+  if (4u * i >= params.n) { return; }
+  let u = a4[i];
+  let v = b4[i];
+  out4[i] = vec4<f32>(apply(u.x, v.x), apply(u.y, v.y), apply(u.z, v.z), apply(u.w, v.w));
+}

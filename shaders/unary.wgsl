@@ -51,3 +51,16 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
   if (i >= params.n) { return; }
   out[i] = apply(x[i]);
 }
+
+// The same over vec4s, for sizes divisible by 4: one thread per four values, with vector loads
+// and stores (twice the throughput of `main` in SwiftShader). n counts floats.
+@group(0) @binding(1) var<storage, read> x4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> out4: array<vec4<f32>>;
+
+@compute @workgroup_size(WG)
+fn main_vec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = gid.x + gid.y * groups.x * WG;
+  if (4u * i >= params.n) { return; }
+  let v = x4[i];
+  out4[i] = vec4<f32>(apply(v.x), apply(v.y), apply(v.z), apply(v.w));
+}

@@ -14,15 +14,30 @@ export function dims8(values: readonly number[], pad = 0): number[] {
 
 export function unaryProgram(op: number, x: KernelArg<GpuStorage>, out: KernelArg<GpuStorage>, alpha = 0, beta = 0): Program {
   const n = sizeOf(out.shape);
-  return { kernel: 'unary', overrides: { OP: op }, uniforms: { n, alpha, beta }, bindings: { x: x.storage, out: out.storage }, dispatch: dispatch1d(n, WG) };
+  const uniforms = { n, alpha, beta };
+  if (n % 4 === 0) {
+    return { kernel: 'unary', entryPoint: 'main_vec4', overrides: { OP: op }, uniforms, bindings: { x4: x.storage, out4: out.storage }, dispatch: dispatch1d(n / 4, WG) };
+  }
+  return { kernel: 'unary', entryPoint: 'main', overrides: { OP: op }, uniforms, bindings: { x: x.storage, out: out.storage }, dispatch: dispatch1d(n, WG) };
 }
 
 export function binaryProgram(op: number, a: KernelArg<GpuStorage>, b: KernelArg<GpuStorage>, out: KernelArg<GpuStorage>): Program {
   const n = sizeOf(out.shape);
   const shape: Shape = out.shape;
   const plain = sameShape(a.shape, shape) && sameShape(b.shape, shape);
+  if (plain && n % 4 === 0) {
+    return {
+      kernel: 'binary',
+      entryPoint: 'main_vec4',
+      overrides: { OP: op },
+      uniforms: { n, rank: shape.length, out_shape: dims8(shape, 1), a_strides: dims8([]), b_strides: dims8([]) },
+      bindings: { a4: a.storage, b4: b.storage, out4: out.storage },
+      dispatch: dispatch1d(n / 4, WG),
+    };
+  }
   return {
     kernel: 'binary',
+    entryPoint: 'main',
     overrides: { OP: op, BROADCAST: !plain },
     uniforms: {
       n,
