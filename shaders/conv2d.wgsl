@@ -15,33 +15,12 @@
 // is walked in steps of BK through tiles of A and B staged in workgroup memory. The coordinates
 // a depth index stands for are decoded once per workgroup into `decoded`, and those of the
 // columns a thread loads once into registers, so the gathers divide nothing.
-// workgroup_id.z enumerates (row tile, group, split); weight_grad splits the images into
-// blocks summed afterwards, so that a long sum over the batch spreads over workgroups.
-struct Params {
-  batch: u32,
-  in_channels: u32,
-  in_h: u32,
-  in_w: u32,
-  out_channels: u32,
-  out_h: u32,
-  out_w: u32,
-  kernel_h: u32,
-  kernel_w: u32,
-  stride_h: u32,
-  stride_w: u32,
-  pad_h: u32,
-  pad_w: u32,
-  dilation_h: u32,
-  dilation_w: u32,
-  groups: u32,
-  // The product: rows x cols per group (and split), summed over depth.
-  rows: u32,
-  cols: u32,
-  depth: u32,
-  row_tiles: u32,
-  col_tiles: u32,
-  images_per_split: u32,
-}
+// workgroup_id.z enumerates (row tile, group, part). weight_grad's parts split the images into
+// blocks summed afterwards, so that a long sum over the batch spreads over workgroups;
+// input_grad's parts are the stride's sub-pixel phases (lib/conv2d_common.wgsl), each a dense
+// product over its own taps, so a stride s costs no s² − 1 products in s² that add zeros.
+// shaders/conv2d_subgroups.wgsl computes the same products for software adapters.
+// #include "lib/conv2d_common.wgsl"
 
 // Threads along the rows of a tile: 2, 4 or 8.
 override ROW_THREADS: u32 = 8u;
@@ -51,15 +30,6 @@ const THREADS: u32 = 64u;
 const BK: u32 = 8u;
 // Depth indices decoded at a time (a multiple of BK).
 const DECODED: u32 = 256u;
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> weight: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
-@group(0) @binding(5) var<storage, read> dy: array<f32>;
-@group(0) @binding(6) var<storage, read_write> dx: array<f32>;
-@group(0) @binding(7) var<storage, read_write> dw: array<f32>;
 
 // Depth-major tiles: tile_a[k][row], tile_b[k][col].
 var<workgroup> tile_a: array<array<f32, 64>, BK>;
@@ -83,7 +53,8 @@ fn slots() -> u32 { return tile_cols() / THREADS; }
 // Where a workgroup's tile lies (the same for all its threads).
 struct Tile {
   group: u32,
-  split: u32,
+  // The weight gradient's split, or the input gradient's phase.
+  part: u32,
   row0: u32,
   col0: u32,
   valid: bool,
@@ -139,10 +110,6 @@ fn gather_x(state: vec4<i32>, e: vec4<i32>) -> f32 {
   if (state.w == 0 || !inside(state.y + e.y, state.z + e.z)) { return 0.0; }
   return x[u32(state.x + e.x)];
 }
-
-fn taps() -> u32 { return params.kernel_h * params.kernel_w; }
-fn in_plane() -> u32 { return params.in_h * params.in_w; }
-fn out_plane() -> u32 { return params.out_h * params.out_w; }
 
 // A kernel tap (channel·taps + tap) as (channel · channel_stride, ky·dilation, kx·dilation,
 // channel · taps · a_stride + tap).
@@ -214,59 +181,73 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: v
   }
 }
 
-// t / s when s divides t exactly and the quotient is below `limit`, else -1.
-fn exact_quotient(t: i32, s: u32, limit: u32) -> i32 {
-  if (t < 0) { return -1; }
-  let q = u32(t) / s;
-  if (q * s != u32(t) || q >= limit) { return -1; }
-  return i32(q);
-}
-
-// input_grad's column: input position (n, iy, ix) as (offset of dy for the group,
-// iy + pad, ix + pad, in range). A tap (ky, kx) reaches it from the output position
-// ((iy + pad − ky·dilation) / stride, ...) when that divides exactly.
-fn input_grad_column(tile: Tile, col: u32) -> vec4<i32> {
+// input_grad's column `col` of a phase (rows py, columns px): input position
+// (n, py.phase + s·i, px.phase + s·k) as (offset of dy for the group at output position
+// (i + py.shift, k + px.shift), that row, that column, in range).
+fn input_grad_column(tile: Tile, py: PhaseAxis, px: PhaseAxis, cols: u32, col: u32) -> vec4<i32> {
   let cout = params.out_channels / params.groups;
-  let pos = col % in_plane();
-  let base = ((col / in_plane()) * params.out_channels + tile.group * cout) * out_plane();
-  return vec4<i32>(i32(base), i32(pos / params.in_w + params.pad_h), i32(pos % params.in_w + params.pad_w), select(0, 1, col < params.cols));
+  let per_image = py.positions * px.positions;
+  let r = col % per_image;
+  let oy = i32(r / px.positions) + py.shift;
+  let ox = i32(r % px.positions) + px.shift;
+  let base = i32(((col / per_image) * params.out_channels + tile.group * cout) * out_plane()) + oy * i32(params.out_w) + ox;
+  return vec4<i32>(base, oy, ox, select(0, 1, col < cols));
 }
 
+// A phase's tap (o, j, l), o·count_y·count_x + j·count_x + l, as (offset in dy, row shift,
+// column shift, offset in the weight of group 0's channel 0).
+fn decode_phase_tap(k: u32, py: PhaseAxis, px: PhaseAxis) -> vec4<i32> {
+  let cin = params.in_channels / params.groups;
+  let per_o = py.count * px.count;
+  let o = k / per_o;
+  let j = (k % per_o) / px.count;
+  let l = k % px.count;
+  let ey = -i32(j) * py.out_step;
+  let ex = -i32(l) * px.out_step;
+  let tap = (py.first + j * params.tap_step_h) * params.kernel_w + px.first + l * params.tap_step_w;
+  return vec4<i32>(i32(o * out_plane()) + ey * i32(params.out_w) + ex, ey, ex, i32(o * cin * taps() + tap));
+}
+
+// dy at a column's state shifted by a tap's; zero outside the output.
 fn gather_dy(state: vec4<i32>, e: vec4<i32>) -> f32 {
-  if (state.w == 0) { return 0.0; }
-  let oy = exact_quotient(state.y - e.y, params.stride_h, params.out_h);
-  let ox = exact_quotient(state.z - e.z, params.stride_w, params.out_w);
-  if (oy < 0 || ox < 0) { return 0.0; }
-  return dy[u32(state.x + e.x) + u32(oy) * params.out_w + u32(ox)];
+  let oy = state.y + e.y;
+  let ox = state.z + e.z;
+  if (state.w == 0 || oy < 0 || oy >= i32(params.out_h) || ox < 0 || ox >= i32(params.out_w)) { return 0.0; }
+  return dy[u32(state.x + e.x)];
 }
 
-// dx = the transposed convolution of dy (bias: the transposed convolution's, per channel of dx).
+// dx = the transposed convolution of dy (bias: the transposed convolution's, per channel of dx),
+// one phase per part.
 @compute @workgroup_size(THREADS)
 fn input_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) t: u32) {
   let tile = locate(wid, groups);
-  if (!tile.valid) { return; }
+  let py = phase_rows(tile.part);
+  let px = phase_cols(tile.part);
+  let cols = params.batch * py.positions * px.positions;
+  if (!tile.valid || tile.col0 >= cols) { return; }
+  let depth = (params.out_channels / params.groups) * py.count * px.count;
   var columns: array<vec4<i32>, 4>;
-  for (var q = 0u; q < slots(); q++) { columns[q] = input_grad_column(tile, tile.col0 + t + q * THREADS); }
+  for (var q = 0u; q < slots(); q++) { columns[q] = input_grad_column(tile, py, px, cols, tile.col0 + t + q * THREADS); }
   let cin = params.rows;
   let w_base = tile.group * (params.out_channels / params.groups) * cin * taps();
 
-  for (var k0 = 0u; k0 < params.depth; k0 += BK) {
+  for (var k0 = 0u; k0 < depth; k0 += BK) {
     if (k0 % DECODED == 0u) {
-      for (var i = t; i < DECODED; i += THREADS) { decoded[i] = decode_tap(k0 + i, out_plane(), cin); }
+      for (var i = t; i < DECODED; i += THREADS) { decoded[i] = decode_phase_tap(k0 + i, py, px); }
       workgroupBarrier();
     }
     for (var l = t; l < tile_rows() * BK; l += THREADS) {
       let row = tile.row0 + l % tile_rows();
       let k = k0 + l / tile_rows();
       var v = 0.0;
-      if (row < params.rows && k < params.depth) { v = weight[w_base + u32(decoded[k % DECODED].w) + row * taps()]; }
+      if (row < params.rows && k < depth) { v = weight[w_base + u32(decoded[k % DECODED].w) + row * taps()]; }
       tile_a[l / tile_rows()][l % tile_rows()] = v;
     }
     for (var q = 0u; q < slots(); q++) {
       let column = columns[q];
       for (var d = 0u; d < BK; d++) {
         var v = 0.0;
-        if (k0 + d < params.depth) { v = gather_dy(column, decoded[(k0 + d) % DECODED]); }
+        if (k0 + d < depth) { v = gather_dy(column, decoded[(k0 + d) % DECODED]); }
         tile_b[d][t + q * THREADS] = v;
       }
     }
@@ -275,6 +256,7 @@ fn input_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups
     workgroupBarrier();
   }
 
+  let per_image = py.positions * px.positions;
   for (var i = 0u; i < 8u; i++) {
     let row = block_row(tile, t, i);
     if (row >= params.rows) { break; }
@@ -283,8 +265,10 @@ fn input_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups
     if (HAS_BIAS) { b = bias[channel]; }
     for (var j = 0u; j < 8u; j++) {
       let c = block_col(tile, t, j);
-      if (c >= params.cols) { break; }
-      dx[((c / in_plane()) * params.in_channels + channel) * in_plane() + c % in_plane()] = block_value(i, j) + b;
+      if (c >= cols) { break; }
+      let r = c % per_image;
+      let pos = (py.phase + params.stride_h * (r / px.positions)) * params.in_w + px.phase + params.stride_w * (r % px.positions);
+      dx[((c / per_image) * params.in_channels + channel) * in_plane() + pos] = block_value(i, j) + b;
     }
   }
 }
@@ -305,7 +289,7 @@ fn weight_grad_column(tile: Tile, col: u32, n0: u32) -> vec4<i32> {
 fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) t: u32) {
   let tile = locate(wid, groups);
   if (!tile.valid) { return; }
-  let n0 = tile.split * params.images_per_split;
+  let n0 = tile.part * params.images_per_split;
   let depth = (min(n0 + params.images_per_split, params.batch) - n0) * out_plane();
   var columns: array<vec4<i32>, 4>;
   for (var q = 0u; q < slots(); q++) { columns[q] = weight_grad_column(tile, tile.col0 + t + q * THREADS, n0); }
@@ -345,7 +329,7 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) group
     workgroupBarrier();
   }
 
-  let split_base = tile.split * params.out_channels * params.cols;
+  let split_base = tile.part * params.out_channels * params.cols;
   for (var i = 0u; i < 8u; i++) {
     let row = block_row(tile, t, i);
     if (row >= params.rows) { break; }
@@ -394,6 +378,7 @@ fn forward_direct(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
   y[i] = s;
 }
 
+// One thread per element of dx, over the taps of its phase only.
 @compute @workgroup_size(WG)
 fn input_grad_direct(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = direct_index(gid, groups);
@@ -404,19 +389,24 @@ fn input_grad_direct(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wor
   let cin = params.in_channels / params.groups;
   let cout = params.out_channels / params.groups;
   let group = channel / cin;
-  let ty0 = i32(pos / params.in_w + params.pad_h);
-  let tx0 = i32(pos % params.in_w + params.pad_w);
+  let iy = pos / params.in_w;
+  let ix = pos % params.in_w;
+  let py = phase_axis(iy % params.stride_h, params.stride_h, params.pad_h, params.dilation_h, params.kernel_h, params.tap_step_h, params.in_h);
+  let px = phase_axis(ix % params.stride_w, params.stride_w, params.pad_w, params.dilation_w, params.kernel_w, params.tap_step_w, params.in_w);
+  let oy0 = i32(iy / params.stride_h) + py.shift;
+  let ox0 = i32(ix / params.stride_w) + px.shift;
   var s = 0.0;
   for (var o = group * cout; o < (group + 1u) * cout; o++) {
     let dy_base = (n * params.out_channels + o) * out_plane();
     let w_base = (o * cin + channel % cin) * taps();
-    for (var ky = 0u; ky < params.kernel_h; ky++) {
-      let oy = exact_quotient(ty0 - i32(ky * params.dilation_h), params.stride_h, params.out_h);
-      if (oy < 0) { continue; }
-      for (var kx = 0u; kx < params.kernel_w; kx++) {
-        let ox = exact_quotient(tx0 - i32(kx * params.dilation_w), params.stride_w, params.out_w);
-        if (ox < 0) { continue; }
-        s += dy[dy_base + u32(oy) * params.out_w + u32(ox)] * weight[w_base + ky * params.kernel_w + kx];
+    for (var j = 0u; j < py.count; j++) {
+      let oy = oy0 - i32(j) * py.out_step;
+      if (oy < 0 || oy >= i32(params.out_h)) { continue; }
+      let ky = py.first + j * params.tap_step_h;
+      for (var l = 0u; l < px.count; l++) {
+        let ox = ox0 - i32(l) * px.out_step;
+        if (ox < 0 || ox >= i32(params.out_w)) { continue; }
+        s += dy[dy_base + u32(oy) * params.out_w + u32(ox)] * weight[w_base + ky * params.kernel_w + px.first + l * params.tap_step_w];
       }
     }
   }

@@ -1,7 +1,8 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import * as w from '../src/index.ts';
 import type { Conv2dOptions, ConvTranspose2dOptions, Tensor, WebGpuBackend } from '../src/index.ts';
-import { chooseKernel, convKernelChoice, type ConvKernel } from '../src/kernels/conv2d.ts';
+import { gpuTraits } from '../src/backend/webgpu/traits.ts';
+import { chooseKernel, convKernelChoice, convKernelsOn, type ConvKernel } from '../src/kernels/conv2d.ts';
 import { compareBackward, gradcheck, type GradInput } from './gradcheck.ts';
 import { cpuBackend, expectClose, expectTensorsClose, gpuBackend, onBoth, randomData } from './helpers.ts';
 
@@ -13,8 +14,13 @@ beforeAll(async () => {
 
 const size = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
 
-/** Runs fn with every product on one kind of kernel (GEMM tiles or direct), then restores the choice by shape. */
-async function withKernel(kernel: ConvKernel, fn: () => Promise<void>): Promise<void> {
+/**
+ * Runs fn with every product on one kind of kernel (GEMM tiles, direct, subgroup register
+ * blocks), then restores the choice by shape and device. Every kind runs on any adapter that
+ * has it, whichever the adapter would choose; the subgroup kernels need subgroups.
+ */
+async function withKernel(ctx: TestContext, kernel: ConvKernel, fn: () => Promise<void>): Promise<void> {
+  if (!convKernelsOn(gpu.traits).includes(kernel)) ctx.skip(`${gpu.description} has no subgroups`);
   convKernelChoice.force = kernel;
   try {
     await fn();
@@ -23,7 +29,7 @@ async function withKernel(kernel: ConvKernel, fn: () => Promise<void>): Promise<
   }
 }
 
-const KERNELS: ConvKernel[] = ['gemm', 'direct'];
+const KERNELS: ConvKernel[] = ['gemm', 'direct', 'subgroup'];
 
 interface Case {
   x: number[];
@@ -119,8 +125,8 @@ describe('conv2d and convTranspose2d follow PyTorch on small integer examples', 
 
 describe.each(KERNELS)('conv2d: WebGPU (%s kernels) against the CPU reference', (kernel) => {
   for (const [i, c] of convCases.entries()) {
-    it(label(c), () =>
-      withKernel(kernel, async () => {
+    it(label(c), (ctx) =>
+      withKernel(ctx, kernel, async () => {
         const { gpu: [gx, gw, gb], cpu: [cx, cw, cb] } = operands(c, 10 * i);
         const want = w.conv2d(cx, cw, { ...c.options, bias: cb });
         expect([...want.shape]).toEqual(c.out);
@@ -131,8 +137,8 @@ describe.each(KERNELS)('conv2d: WebGPU (%s kernels) against the CPU reference', 
 
 describe.each(KERNELS)('convTranspose2d: WebGPU (%s kernels) against the CPU reference', (kernel) => {
   for (const [i, c] of transposeCases.entries()) {
-    it(label(c), () =>
-      withKernel(kernel, async () => {
+    it(label(c), (ctx) =>
+      withKernel(ctx, kernel, async () => {
         const { gpu: [gx, gw, gb], cpu: [cx, cw, cb] } = operands(c, 10 * i + 5);
         const want = w.convTranspose2d(cx, cw, { ...c.options, bias: cb });
         expect([...want.shape]).toEqual(c.out);
@@ -184,11 +190,11 @@ describe('convTranspose2d backward: finite differences on the CPU reference', ()
 describe.each(KERNELS)('conv2d backward: WebGPU (%s kernels) against the CPU reference', (kernel) => {
   const cases = [...smallConv, convCases[1], convCases[3], convCases[4], convCases[5], convCases[6], convCases[8], convCases[9]];
   for (const [i, c] of cases.entries()) {
-    it(label(c), () => withKernel(kernel, () => compareBackward(convOf(c.options), gradInputs(c, 300 + i), gpu, { atol: 2e-4, rtol: 2e-4 })));
+    it(label(c), (ctx) => withKernel(ctx, kernel, () => compareBackward(convOf(c.options), gradInputs(c, 300 + i), gpu, { atol: 2e-4, rtol: 2e-4 })));
   }
 
-  it('splits a long batch sum for the weight gradient and still matches (input [4, 3, 33, 33])', () =>
-    withKernel(kernel, async () => {
+  it('splits a long batch sum for the weight gradient and still matches (input [4, 3, 33, 33])', (ctx) =>
+    withKernel(ctx, kernel, async () => {
       const c: Case = { x: [4, 3, 33, 33], weight: [5, 3, 3, 3], options: { padding: 1 }, bias: true, out: [4, 5, 33, 33] };
       await compareBackward(convOf(c.options), gradInputs(c, 350), gpu, { atol: 5e-4, rtol: 2e-4 });
     }));
@@ -209,14 +215,57 @@ describe('conv2d backward', () => {
 describe.each(KERNELS)('convTranspose2d backward: WebGPU (%s kernels) against the CPU reference', (kernel) => {
   const cases = [...smallTranspose, transposeCases[1], transposeCases[2], transposeCases[3], transposeCases[4], transposeCases[5], transposeCases[6]];
   for (const [i, c] of cases.entries()) {
-    it(label(c), () => withKernel(kernel, () => compareBackward(transposeOf(c.options), gradInputs(c, 400 + i), gpu, { atol: 2e-4, rtol: 2e-4 })));
+    it(label(c), (ctx) => withKernel(ctx, kernel, () => compareBackward(transposeOf(c.options), gradInputs(c, 400 + i), gpu, { atol: 2e-4, rtol: 2e-4 })));
+  }
+});
+
+// The strided input gradient runs one part per sub-pixel phase (iy mod stride, ix mod stride),
+// each over the taps that reach it: kernels not divisible by the stride (phases of 1 and 2
+// taps), a dilation sharing a factor with the stride (phases with no tap at all, all zeros
+// plus bias), 1 x 1 and 2 x 2 kernels at stride 2, outputPadding, groups, odd sizes.
+const phaseTransposeCases: Case[] = [
+  { x: [2, 3, 5, 7], weight: [3, 5, 3, 3], options: { stride: 2, padding: 1, outputPadding: 1 }, bias: true, out: [2, 5, 10, 14] },
+  { x: [1, 4, 4, 5], weight: [4, 6, 3, 3], options: { stride: 3, padding: 2 }, out: [1, 6, 8, 11] },
+  { x: [2, 2, 5, 4], weight: [2, 3, 3, 3], options: { stride: 2, dilation: 2, padding: 1 }, bias: true, out: [2, 3, 11, 9] },
+  { x: [3, 4, 3, 5], weight: [4, 3, 2, 2], options: { stride: 2, groups: 2 }, out: [3, 6, 6, 10] },
+  { x: [2, 5, 4, 3], weight: [5, 7, 1, 1], options: { stride: 2, outputPadding: 1 }, bias: true, out: [2, 7, 8, 6] },
+  { x: [1, 4, 4, 3], weight: [4, 2, 2, 5], options: { stride: [3, 2], padding: [1, 2], dilation: [1, 2], groups: 2, outputPadding: [2, 1] }, out: [1, 4, 11, 10] },
+  // 36 channels: two row tiles of the subgroup kernels; 3 x 4 phases of one image each.
+  { x: [1, 6, 3, 4], weight: [6, 36, 3, 3], options: { stride: [3, 4], padding: [0, 2] }, out: [1, 36, 9, 11] },
+];
+
+// conv2d's backward at a stride: dx by phases, dw and the forward at the same shapes.
+const phaseConvCases: Case[] = [
+  { x: [2, 3, 9, 8], weight: [4, 3, 3, 3], options: { stride: 2, padding: 1 }, bias: true, out: [2, 4, 5, 4] },
+  { x: [1, 4, 10, 7], weight: [6, 2, 2, 2], options: { stride: 2, groups: 2 }, out: [1, 6, 5, 3] },
+  { x: [2, 3, 7, 7], weight: [5, 3, 1, 1], options: { stride: 2 }, bias: true, out: [2, 5, 4, 4] },
+  { x: [1, 2, 11, 9], weight: [3, 2, 3, 3], options: { stride: 3, padding: 2, dilation: 2 }, out: [1, 3, 4, 3] },
+  { x: [2, 2, 8, 9], weight: [3, 2, 3, 3], options: { stride: 2 }, out: [2, 3, 3, 4] },
+];
+
+describe.each(KERNELS)('strided input gradients by phase: WebGPU (%s kernels) against the CPU reference', (kernel) => {
+  for (const [i, c] of phaseTransposeCases.entries()) {
+    it(`convTranspose2d ${label(c)}`, (ctx) =>
+      withKernel(ctx, kernel, async () => {
+        const { gpu: [gx, gw, gb], cpu: [cx, cw, cb] } = operands(c, 500 + 10 * i);
+        const want = w.convTranspose2d(cx, cw, { ...c.options, bias: cb });
+        expect([...want.shape]).toEqual(c.out);
+        await expectTensorsClose(w.convTranspose2d(gx, gw, { ...c.options, bias: gb }), want, 1e-4, 1e-4, 'convTranspose2d');
+      }));
+  }
+  for (const [i, c] of phaseConvCases.entries()) {
+    it(`conv2d backward ${label(c)}`, (ctx) =>
+      withKernel(ctx, kernel, async () => {
+        expect([...w.conv2d(w.zeros(c.x, { backend: cpuBackend() }), w.zeros(c.weight, { backend: cpuBackend() }), c.options).shape]).toEqual(c.out);
+        await compareBackward(convOf(c.options), gradInputs(c, 600 + 10 * i), gpu, { atol: 2e-4, rtol: 2e-4 });
+      }));
   }
 });
 
 describe('conv2dWeightGrad: partial sums over blocks of images', () => {
   const attrs = (splits: number) => ({ stride: [2, 1], padding: [1, 1], dilation: [1, 1], groups: 2, kernel: [3, 2], splits });
-  for (const [batch, splits, kernel] of [[3, 3, 'gemm'], [5, 2, 'gemm'], [5, 3, 'direct'], [5, 2, 'direct']] as const) {
-    it(`batch ${batch} in ${splits} blocks (${kernel} kernels): the blocks match on both backends and add up to the whole`, () => withKernel(kernel, async () => {
+  for (const [batch, splits, kernel] of [[3, 3, 'gemm'], [5, 2, 'gemm'], [5, 3, 'direct'], [5, 2, 'direct'], [3, 3, 'subgroup'], [5, 2, 'subgroup']] as const) {
+    it(`batch ${batch} in ${splits} blocks (${kernel} kernels): the blocks match on both backends and add up to the whole`, (ctx) => withKernel(ctx, kernel, async () => {
       const xShape = [batch, 4, 7, 6];
       const dyShape = [batch, 6, 4, 7];
       const [gx, cx] = onBoth(randomData(size(xShape), batch), xShape, gpu);
@@ -237,15 +286,39 @@ describe('conv2dWeightGrad: partial sums over blocks of images', () => {
 });
 
 describe('kernel choice', () => {
-  it('takes GEMM tiles for full products and direct kernels where a tile would be mostly padding', () => {
+  const hardware = gpuTraits(false, true);
+  const software = gpuTraits(true, true);
+
+  it('on a GPU: GEMM tiles for full products, direct kernels where a tile would be mostly padding', () => {
+    expect(hardware.convTiling).toBe('workgroup');
     // [32, 16, 28, 28] conv 3x3 -> 32: forward, input gradient, weight gradient.
-    expect(chooseKernel({ rows: 32, cols: 32 * 28 * 28, depth: 16 * 9 })).toBe('gemm');
-    expect(chooseKernel({ rows: 16, cols: 32 * 28 * 28, depth: 32 * 9 })).toBe('gemm');
-    expect(chooseKernel({ rows: 32, cols: 16 * 9, depth: 32 * 28 * 28 })).toBe('gemm');
+    expect(chooseKernel({ rows: 32, cols: 32 * 28 * 28, depth: 16 * 9 }, hardware)).toBe('gemm');
+    expect(chooseKernel({ rows: 16, cols: 32 * 28 * 28, depth: 32 * 9 }, hardware)).toBe('gemm');
+    expect(chooseKernel({ rows: 32, cols: 16 * 9, depth: 32 * 28 * 28 }, hardware)).toBe('gemm');
     // Depthwise (one channel per group), a single input channel, a tiny weight.
-    expect(chooseKernel({ rows: 1, cols: 32 * 28 * 28, depth: 9 })).toBe('direct');
-    expect(chooseKernel({ rows: 16, cols: 32 * 28 * 28, depth: 9 })).toBe('direct');
-    expect(chooseKernel({ rows: 16, cols: 9, depth: 32 * 28 * 28 })).toBe('direct');
+    expect(chooseKernel({ rows: 1, cols: 32 * 28 * 28, depth: 9 }, hardware)).toBe('direct');
+    expect(chooseKernel({ rows: 16, cols: 32 * 28 * 28, depth: 9 }, hardware)).toBe('direct');
+    expect(chooseKernel({ rows: 16, cols: 9, depth: 32 * 28 * 28 }, hardware)).toBe('direct');
+  });
+
+  it('on a software adapter with subgroups: subgroup register blocks, but for single-row products', () => {
+    expect(software.convTiling).toBe('subgroup');
+    expect(chooseKernel({ rows: 32, cols: 32 * 28 * 28, depth: 16 * 9 }, software)).toBe('subgroup');
+    expect(chooseKernel({ rows: 16, cols: 32 * 28 * 28, depth: 9 }, software)).toBe('subgroup');
+    expect(chooseKernel({ rows: 16, cols: 9, depth: 32 * 28 * 28 }, software)).toBe('subgroup');
+    expect(chooseKernel({ rows: 1, cols: 32 * 28 * 28, depth: 9 }, software)).toBe('direct');
+    // Without subgroups (turned off, or absent) the software adapter tiles in workgroup memory.
+    expect(gpuTraits(true, false).convTiling).toBe('workgroup');
+    expect(chooseKernel({ rows: 32, cols: 32 * 28 * 28, depth: 16 * 9 }, gpuTraits(true, false))).toBe('gemm');
+  });
+
+  it('a forced kind the device cannot run is an error', () => {
+    convKernelChoice.force = 'subgroup';
+    try {
+      expect(() => chooseKernel({ rows: 32, cols: 64, depth: 9 }, gpuTraits(false, false))).toThrow('conv2d: the subgroup kernels need a device with subgroups turned on');
+    } finally {
+      convKernelChoice.force = null;
+    }
   });
 });
 

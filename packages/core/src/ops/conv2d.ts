@@ -1,3 +1,4 @@
+import { WebGpuBackend } from '../backend/webgpu/webgpu_backend.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { conv2dInputGradProgram, conv2dProgram, conv2dWeightGradProgram, imagesPerSplit, weightGradSplits, type Conv2dGeometry } from '../kernels/conv2d.ts';
 import { conv2dInputGradReference, conv2dReference, conv2dWeightGradReference } from '../reference/conv2d.ts';
@@ -177,7 +178,8 @@ const weightShape = (g: Conv2dGeometry): number[] => [g.outChannels, g.inChannel
  */
 function weightGradient(x: Tensor, dy: Tensor, a: ConvAttrs, kernel: Pair): Tensor {
   const attrs: WeightGradAttrs = { stride: a.stride, padding: a.padding, dilation: a.dilation, groups: a.groups, kernel, splits: 1 };
-  if (x.backendFor('conv2d').kind === 'webgpu') attrs.splits = weightGradSplits(weightGradGeometry('conv2dWeightGrad', x.shape, dy.shape, attrs));
+  const backend = x.backendFor('conv2d');
+  if (backend instanceof WebGpuBackend) attrs.splits = weightGradSplits(weightGradGeometry('conv2dWeightGrad', x.shape, dy.shape, attrs), backend.traits);
   const partials = runOp<WeightGradAttrs>('conv2dWeightGrad', [x, dy], attrs);
   if (attrs.splits === 1) return partials;
   const dw = sum(partials, [0]);
@@ -198,7 +200,7 @@ registerOp<ConvAttrs>({
     return [g.batch, g.outChannels, g.outH, g.outW];
   },
   cpu: ([x, w, b], out, a) => conv2dReference(x.data, w.data, b?.data ?? null, out.data, convGeometry('conv2d', x.shape, w.shape, b?.shape, a)),
-  gpu: ([x, w, b], out, a) => [conv2dProgram(convGeometry('conv2d', x.shape, w.shape, b?.shape, a), x, w, b ?? null, out)],
+  gpu: ([x, w, b], out, a, traits) => [conv2dProgram(convGeometry('conv2d', x.shape, w.shape, b?.shape, a), x, w, b ?? null, out, traits)],
   backward: ({ grad, inputs: [x, w, b], attrs: a }) => {
     const g = convGeometry('conv2d', x.shape, w.shape, b?.shape, a);
     // The transposed convolution of dy gives back x's size when outputPadding restores the
@@ -217,7 +219,7 @@ registerOp<ConvTransposeAttrs>({
     return [g.batch, g.inChannels, g.inH, g.inW];
   },
   cpu: ([x, w, b], out, a) => conv2dInputGradReference(x.data, w.data, b?.data ?? null, out.data, transposeGeometry('convTranspose2d', x.shape, w.shape, b?.shape, a)),
-  gpu: ([x, w, b], out, a) => [conv2dInputGradProgram('convTranspose2d', transposeGeometry('convTranspose2d', x.shape, w.shape, b?.shape, a), x, w, b ?? null, out)],
+  gpu: ([x, w, b], out, a, traits) => [conv2dInputGradProgram('convTranspose2d', transposeGeometry('convTranspose2d', x.shape, w.shape, b?.shape, a), x, w, b ?? null, out, traits)],
   backward: ({ grad, inputs: [x, w, b], attrs: a }) => {
     const g = transposeGeometry('convTranspose2d', x.shape, w.shape, b?.shape, a);
     const conv: ConvAttrs = { stride: a.stride, padding: a.padding, dilation: a.dilation, groups: a.groups };
@@ -245,7 +247,7 @@ registerOp<WeightGradAttrs>({
     return a.splits === 1 ? shape : [a.splits, ...shape];
   },
   cpu: ([x, dy], dw, a) => conv2dWeightGradReference(x.data, dy.data, dw.data, weightGradGeometry('conv2dWeightGrad', x.shape, dy.shape, a), a.splits),
-  gpu: ([x, dy], dw, a) => [conv2dWeightGradProgram(weightGradGeometry('conv2dWeightGrad', x.shape, dy.shape, a), x, dy, dw, a.splits)],
+  gpu: ([x, dy], dw, a, traits) => [conv2dWeightGradProgram(weightGradGeometry('conv2dWeightGrad', x.shape, dy.shape, a), x, dy, dw, a.splits, traits)],
 });
 
 /**
