@@ -1,41 +1,17 @@
 // Browser tests: builds the pages under pages/ with Vite, serves them on 127.0.0.1, and drives
 // Debian's Chromium (never a downloaded one) headless with WebGPU on SwiftShader.
 // Prints one line per check and a closing "N passed, N failed"; exits non-zero on any failure.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { build, preview, type PreviewServer } from 'vite';
+import type { PreviewServer } from 'vite';
+import { buildAndServe, chromePath, chromiumArgs } from './chromium.ts';
 import { ROW, W, X, type SmokeReport } from './pages/smoke/report.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const artifacts = join(here, 'artifacts');
 const PAGE_TIMEOUT_MS = 120_000;
-
-/** Chromium switches for WebGPU on the SwiftShader Vulkan driver, with the network kept quiet (it is closed). */
-const CHROMIUM_ARGS = [
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--use-angle=swiftshader',
-  '--use-vulkan=swiftshader',
-  '--disable-vulkan-surface',
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--window-size=900,600',
-];
-
-function chromePath(): string {
-  const path = process.env.WELFORD_CHROME || '/usr/bin/chromium';
-  if (!existsSync(path)) {
-    throw new Error(
-      `no Chromium at ${path}. Install Debian's chromium (apt-get install chromium) or set WELFORD_CHROME=/path/to/chrome (Chrome or Chromium with WebGPU).`,
-    );
-  }
-  return path;
-}
 
 interface Check {
   name: string;
@@ -91,14 +67,9 @@ function smokeChecks(report: SmokeReport, consoleErrors: string[]): Check[] {
   ];
 }
 
-/** Builds one page with Vite and serves the build on 127.0.0.1. */
-async function servePage(name: string): Promise<PreviewServer> {
-  const root = join(here, 'pages', name);
-  const outDir = join(here, 'dist', name);
-  // Core reaches for node: modules only when it runs in Node; the page never loads them.
-  const external = [/^node:/];
-  await build({ root, configFile: false, logLevel: 'warn', base: './', build: { outDir, emptyOutDir: true, rolldownOptions: { external } } });
-  return preview({ root, configFile: false, logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port: 4173, strictPort: false, open: false } });
+/** Builds one page of pages/ with Vite and serves the build on 127.0.0.1. */
+function servePage(name: string): Promise<PreviewServer> {
+  return buildAndServe(join(here, 'pages', name), join(here, 'dist', name));
 }
 
 /** Loads the page, collects console errors, waits for its report and saves a screenshot. */
@@ -139,7 +110,7 @@ async function main(): Promise<number> {
     server = await servePage('smoke');
     const url = server.resolvedUrls?.local[0];
     if (!url) throw new Error('the Vite preview server reported no address');
-    browser = await puppeteer.launch({ executablePath, headless: true, args: CHROMIUM_ARGS, timeout: PAGE_TIMEOUT_MS, protocolTimeout: PAGE_TIMEOUT_MS });
+    browser = await puppeteer.launch({ executablePath, headless: true, args: chromiumArgs(), timeout: PAGE_TIMEOUT_MS, protocolTimeout: PAGE_TIMEOUT_MS });
     console.log(`browser tests on ${await browser.version()} (${executablePath}), page ${url}`);
     const { report, consoleErrors } = await visit(browser, url, join(artifacts, 'smoke.png'));
     if (report.adapterName) console.log(`  adapter: ${report.adapterName}`);

@@ -2,7 +2,8 @@
 # The project's test command. On a fresh Debian machine with Node.js 20 and npm (as root) it
 # installs what is missing (pnpm, Chromium, the Vulkan loader), the dependencies from the
 # lockfile, then runs everything: shader embedding, type-check, unit tests on the real WebGPU
-# adapter, and the browser tests in headless Chromium. Works without a terminal (CI=true).
+# adapter, the browser tests in headless Chromium, and the browser benchmarks in quick mode.
+# Works without a terminal (CI=true).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -18,3 +19,6 @@ fi
 
 pnpm install --frozen-lockfile </dev/null
 pnpm test </dev/null
+# The browser benchmarks once, quickly, as a smoke test: every row must be produced (it fails
+# on a missing row or a page error); the speed it prints is not judged.
+pnpm bench --quick </dev/null

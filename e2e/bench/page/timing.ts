@@ -1,0 +1,112 @@
+// Sampling plans and statistics for the benchmark page: every figure is a median over samples,
+// with the min and max beside it.
+import type { Stat } from '../report.ts';
+
+/** Samples of the training figures: (a) one readback per step, (b) `pipelinedSteps` steps per readback. */
+export interface TrainingChoice {
+  samples: number;
+  pipelinedSamples: number;
+  pipelinedSteps: number;
+}
+
+/** How much each figure samples. */
+export interface Plan {
+  quick: boolean;
+  /** Untimed training steps first: the first compiles pipelines, the second finds the buffer pools filled. */
+  warmup: number;
+  /** Untimed calls before a batch-norm figure. */
+  callWarmup: number;
+  /** Timed samples of the copy and batch-norm figures (3 where one repetition takes over a second, in full mode). */
+  samples: number;
+  /** Training layouts from the most samples to the fewest; the first that fits `trainingBudgetMs` is taken. */
+  training: TrainingChoice[];
+  /** Timed training steps of one framework on one model should take about this long at most. */
+  trainingBudgetMs: number;
+  /** Repetitions per sample are chosen so a sample lasts about this long (at least one). */
+  targetSampleMs: number;
+  maxReps: number;
+}
+
+/**
+ * Full mode: 7 samples and 20 pipelined steps where a step is fast (a hardware GPU), 5 of 10 in
+ * between, and 3 of 4 where a step takes seconds (SwiftShader), which keeps a SwiftShader run
+ * within about 15 minutes. Quick mode: 2 warm-up steps, 2 samples of one step and one of two
+ * pipelined steps, so TF.js's slow steps on SwiftShader still fit a few minutes: real work,
+ * every row printed, no speed judged.
+ */
+export function makePlan(quick: boolean): Plan {
+  return quick
+    ? {
+        quick,
+        warmup: 2,
+        callWarmup: 1,
+        samples: 2,
+        training: [{ samples: 2, pipelinedSamples: 1, pipelinedSteps: 2 }],
+        trainingBudgetMs: 0,
+        targetSampleMs: 50,
+        maxReps: 20,
+      }
+    : {
+        quick,
+        warmup: 2,
+        callWarmup: 2,
+        samples: 7,
+        training: [
+          { samples: 7, pipelinedSamples: 7, pipelinedSteps: 20 },
+          { samples: 5, pipelinedSamples: 5, pipelinedSteps: 10 },
+          { samples: 3, pipelinedSamples: 3, pipelinedSteps: 4 },
+        ],
+        trainingBudgetMs: 90_000,
+        targetSampleMs: 200,
+        maxReps: 50,
+      };
+}
+
+/** Samples of a copy or batch-norm figure whose repetition takes `repMs`. */
+export function samplesFor(plan: Plan, repMs: number): number {
+  return !plan.quick && repMs > 1000 ? 3 : plan.samples;
+}
+
+/** Repetitions per sample so that one sample lasts about `plan.targetSampleMs`. */
+export function repsFor(plan: Plan, repMs: number): number {
+  return Math.max(1, Math.min(plan.maxReps, Math.round(plan.targetSampleMs / Math.max(repMs, 1e-3))));
+}
+
+export function stat(values: readonly number[]): Stat {
+  const sorted = [...values].sort((a, b) => a - b);
+  const m = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
+  return { median, min: sorted[0], max: sorted[sorted.length - 1], values: [...values] };
+}
+
+/** Milliseconds per repetition of each sample: `sample(reps)` runs `reps` repetitions and waits for the GPU. */
+export async function timeSamples(samples: number, reps: number, sample: (reps: number) => Promise<void>): Promise<number[]> {
+  const out: number[] = [];
+  for (let s = 0; s < samples; s++) {
+    const t0 = performance.now();
+    await sample(reps);
+    out.push((performance.now() - t0) / reps);
+  }
+  return out;
+}
+
+/** copyBufferToBuffer of `bytes` between two buffers on `device`, a sample's copies in one submit; GB/s of bytes read + written. */
+export async function copyBandwidth(device: GPUDevice, plan: Plan, bytes = 64 * 2 ** 20): Promise<Stat> {
+  const usage = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+  const src = device.createBuffer({ size: bytes, usage });
+  const dst = device.createBuffer({ size: bytes, usage });
+  const sample = async (reps: number) => {
+    const encoder = device.createCommandEncoder();
+    for (let i = 0; i < reps; i++) encoder.copyBufferToBuffer(src, 0, dst, 0, bytes);
+    device.queue.submit([encoder.finish()]);
+    await device.queue.onSubmittedWorkDone();
+  };
+  await sample(1);
+  const t0 = performance.now();
+  await sample(1);
+  const reps = repsFor({ ...plan, targetSampleMs: 150 }, performance.now() - t0);
+  const ms = await timeSamples(plan.samples, reps, sample);
+  src.destroy();
+  dst.destroy();
+  return stat(ms.map((t) => (2 * bytes) / t / 1e6));
+}

@@ -1,0 +1,86 @@
+// What the benchmark page publishes on `window.welfordBench` for the driver to print and save.
+// Shared by the page (which fills it) and run.ts (which checks and formats it).
+
+/** Median, min and max of some samples, and the samples themselves. */
+export interface Stat {
+  median: number;
+  min: number;
+  max: number;
+  values: number[];
+}
+
+/** One framework's figures for one row. */
+export interface Side {
+  /** Milliseconds per training step, or per call for the batch-norm rows. */
+  ms: Stat;
+  /** Repetitions (steps or calls) timed together in one sample. */
+  repsPerSample: number;
+  /** `dispatchWorkgroups` + `dispatchWorkgroupsIndirect` calls per repetition, counted in the page. */
+  dispatches: number;
+  /** `GPUDevice.createBuffer` calls per repetition, after warm-up. */
+  buffers: number;
+  /** welford's own dispatch counter per repetition (`WebGpuBackend.counters`), to cross-check `dispatches`. */
+  ownDispatches?: number;
+  /** Effective GB/s (batch-norm rows): bytes of the minimal traffic / time. */
+  gbps?: Stat;
+  /** The median GB/s as a fraction of the copy bandwidth measured in the same run. */
+  ofCopy?: number;
+}
+
+/** Row ids every complete run has: `pnpm bench` fails when one is missing. */
+export const ROW_IDS = [
+  'modelS.perStep',
+  'modelS.pipelined',
+  'modelSGroup.perStep',
+  'modelSGroup.pipelined',
+  'resnet8.perStep',
+  'resnet8.pipelined',
+  'batchNorm.forward',
+  'batchNorm.forwardBackward',
+] as const;
+
+export type RowId = (typeof ROW_IDS)[number];
+
+/** One benchmark figure for both frameworks; `tfjs` is null where TF.js has no equivalent (`tfjsNote` says why). */
+export interface Row {
+  id: RowId;
+  name: string;
+  welford: Side;
+  tfjs: Side | null;
+  tfjsNote?: string;
+}
+
+/** Both frameworks' loss at the first step (same weights, same data) and after the timed steps. */
+export interface LossCheck {
+  model: string;
+  welfordFirst: number;
+  tfjsFirst: number | null;
+  /** Whether the first-step losses agree to 1e-3 (relative to max(1, |loss|)). */
+  agree: boolean | null;
+  welfordLast: number;
+  tfjsLast: number | null;
+  /** Steps taken by each framework before the last loss. */
+  steps: number;
+}
+
+export interface BenchReport {
+  quick: boolean;
+  /** GPUAdapterInfo of the adapter welford used. */
+  adapter: { vendor: string; architecture: string; device: string; description: string };
+  software: boolean;
+  userAgent: string;
+  /** copyBufferToBuffer of a large buffer on welford's device: GB/s of bytes read + written. */
+  copy: { bytes: number; gbps: Stat };
+  rows: Row[];
+  losses: LossCheck[];
+  /** How the TF.js side differs from welford's, per benchmark. */
+  notes: string[];
+  /** Set when the page failed; the other fields hold what was measured before. */
+  error?: string;
+}
+
+declare global {
+  interface Window {
+    welfordBench?: BenchReport;
+  }
+}

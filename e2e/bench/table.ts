@@ -1,0 +1,96 @@
+// Formats a BenchReport: one row per figure, as a plain-text table for the terminal and as a
+// markdown table for the file beside the JSON.
+import type { BenchReport, Row, Side, Stat } from './report.ts';
+
+/** Run facts that the page cannot know. */
+export interface RunInfo {
+  date: string;
+  command: string;
+  chromium: string;
+  /** 'SwiftShader' or 'hardware GPU' (WELFORD_BENCH_GPU=1). */
+  webgpu: string;
+}
+
+const HEADER = ['benchmark', 'welford ms [min–max]', 'TF.js ms [min–max]', 'TF.js/welford', 'dispatches (w / tf)', 'buffers/rep (w / tf)', 'effective GB/s (w / tf), % of copy'];
+
+function num(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  const a = Math.abs(x);
+  return a >= 100 ? x.toFixed(0) : a >= 10 ? x.toFixed(1) : a >= 1 ? x.toFixed(2) : x.toFixed(3);
+}
+
+const count = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(2));
+const ms = (s: Stat) => `${num(s.median)} [${num(s.min)}–${num(s.max)}]`;
+const pair = (w: string, t: string | null) => `${w} / ${t ?? 'n/a'}`;
+const percent = (side: Side) => (side.ofCopy === undefined ? '' : ` (${(side.ofCopy * 100).toFixed(side.ofCopy < 0.01 ? 2 : 1)} %)`);
+
+function cells(row: Row): string[] {
+  const { welford: w, tfjs: t } = row;
+  const gbps = w.gbps ? pair(`${num(w.gbps.median)}${percent(w)}`, t?.gbps ? `${num(t.gbps.median)}${percent(t)}` : null) : '';
+  return [
+    row.name,
+    ms(w.ms),
+    t ? ms(t.ms) : (row.tfjsNote ?? 'n/a'),
+    t ? `${(t.ms.median / w.ms.median).toFixed(2)}×` : 'n/a',
+    pair(count(w.dispatches), t ? count(t.dispatches) : null),
+    pair(count(w.buffers), t ? count(t.buffers) : null),
+    gbps,
+  ];
+}
+
+/** Lines above the table: where and how it was measured. */
+function preamble(report: BenchReport, info: RunInfo): string[] {
+  const a = report.adapter;
+  return [
+    `date: ${info.date}`,
+    `command: ${info.command}`,
+    `browser: ${info.chromium} (${info.webgpu})`,
+    `adapter: vendor '${a.vendor}', architecture '${a.architecture}', device '${a.device}', description '${a.description}'${report.software ? ' [software]' : ''}`,
+    `copy bandwidth (copyBufferToBuffer ${report.copy.bytes / 2 ** 20} MiB, read + written): ${num(report.copy.gbps.median)} GB/s [${num(report.copy.gbps.min)}–${num(report.copy.gbps.max)}]`,
+  ];
+}
+
+function lossLines(report: BenchReport): string[] {
+  return report.losses.map((l) => {
+    const first = l.tfjsFirst === null ? `welford ${l.welfordFirst.toFixed(6)}` : `welford ${l.welfordFirst.toFixed(6)}, TF.js ${l.tfjsFirst.toFixed(6)}, ${l.agree ? 'agree to 1e-3' : 'DISAGREE (more than 1e-3 apart)'}`;
+    const last = l.tfjsLast === null ? `welford ${l.welfordLast.toFixed(6)}` : `welford ${l.welfordLast.toFixed(6)}, TF.js ${l.tfjsLast.toFixed(6)}`;
+    return `${l.model}: first-step loss ${first}; after ${l.steps} steps ${last}`;
+  });
+}
+
+/** The plain-text table for stdout. */
+export function textTable(report: BenchReport, info: RunInfo): string {
+  const rows = [HEADER, ...report.rows.map(cells)];
+  const widths = HEADER.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  return [
+    ...preamble(report, info),
+    '',
+    line(rows[0]),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.slice(1).map(line),
+    '',
+    ...lossLines(report),
+  ].join('\n');
+}
+
+/** The markdown file: the same table and facts, plus the notes on how TF.js differs. */
+export function markdownTable(report: BenchReport, info: RunInfo): string {
+  const row = (r: string[]) => `| ${r.join(' | ')} |`;
+  return [
+    '# Browser benchmarks: welford vs TensorFlow.js (WebGPU)',
+    '',
+    ...preamble(report, info).map((l) => `- ${l}`),
+    '',
+    row(HEADER),
+    row(HEADER.map(() => '---')),
+    ...report.rows.map((r) => row(cells(r))),
+    '',
+    ...lossLines(report).map((l) => `- ${l}`),
+    '',
+    '## How the two sides differ',
+    '',
+    ...report.notes.map((n) => `- ${n}`),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,48 @@
+// What the browser tests and the browser benchmarks share: finding Debian's Chromium (never a
+// downloaded one), the switches that give it WebGPU, and building a page with Vite and serving
+// the build on 127.0.0.1.
+import { existsSync } from 'node:fs';
+import { build, preview, type PreviewServer } from 'vite';
+
+/** Switches that keep a closed network quiet and size the window; none touches the GPU. */
+const QUIET_ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--window-size=900,600',
+];
+
+/**
+ * Chromium switches for WebGPU. With `swiftshader` (the default, and the only choice on a machine
+ * without a GPU) WebGPU runs on the SwiftShader Vulkan driver; without it Chromium picks the
+ * machine's GPU through Vulkan, and the GPU blocklist is ignored so headless Chromium does not
+ * fall back to software on its own.
+ */
+export function chromiumArgs({ swiftshader = true }: { swiftshader?: boolean } = {}): string[] {
+  const gpu = swiftshader ? ['--use-angle=swiftshader', '--use-vulkan=swiftshader'] : ['--ignore-gpu-blocklist'];
+  return ['--enable-unsafe-webgpu', '--enable-features=Vulkan', ...gpu, '--disable-vulkan-surface', ...QUIET_ARGS];
+}
+
+/** The Chromium to drive: `WELFORD_CHROME`, or Debian's `/usr/bin/chromium`. */
+export function chromePath(): string {
+  const path = process.env.WELFORD_CHROME || '/usr/bin/chromium';
+  if (!existsSync(path)) {
+    throw new Error(
+      `no Chromium at ${path}. Install Debian's chromium (apt-get install chromium) or set WELFORD_CHROME=/path/to/chrome (Chrome or Chromium with WebGPU).`,
+    );
+  }
+  return path;
+}
+
+/**
+ * Builds the page whose index.html is in `root` into `outDir` with Vite, and serves the build on
+ * 127.0.0.1. `chunkSizeWarningLimit` (kB) quiets Vite's warning for pages that bundle a large library.
+ */
+export async function buildAndServe(root: string, outDir: string, { chunkSizeWarningLimit }: { chunkSizeWarningLimit?: number } = {}): Promise<PreviewServer> {
+  // Core reaches for node: modules only when it runs in Node; the page never loads them.
+  const external = [/^node:/];
+  await build({ root, configFile: false, logLevel: 'warn', base: './', build: { outDir, emptyOutDir: true, chunkSizeWarningLimit, rolldownOptions: { external } } });
+  return preview({ root, configFile: false, logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port: 4173, strictPort: false, open: false } });
+}
