@@ -71,6 +71,8 @@ export interface BenchReport {
   userAgent: string;
   /** copyBufferToBuffer of a large buffer on welford's device: GB/s of bytes read + written. */
   copy: { bytes: number; gbps: Stat };
+  /** A WGSL copy kernel (vec4 loads and stores) over the same bytes on welford's device: what a compute pass can move. */
+  kernelCopy: { bytes: number; gbps: Stat };
   rows: Row[];
   losses: LossCheck[];
   /** How the TF.js side differs from welford's, per benchmark. */

@@ -47,6 +47,7 @@ function preamble(report: BenchReport, info: RunInfo): string[] {
     `browser: ${info.chromium} (${info.webgpu})`,
     `adapter: vendor '${a.vendor}', architecture '${a.architecture}', device '${a.device}', description '${a.description}'${report.software ? ' [software]' : ''}`,
     `copy bandwidth (copyBufferToBuffer ${report.copy.bytes / 2 ** 20} MiB, read + written): ${num(report.copy.gbps.median)} GB/s [${num(report.copy.gbps.min)}–${num(report.copy.gbps.max)}]`,
+    `copy kernel (WGSL, vec4 loads and stores, ${report.kernelCopy.bytes / 2 ** 20} MiB): ${num(report.kernelCopy.gbps.median)} GB/s [${num(report.kernelCopy.gbps.min)}–${num(report.kernelCopy.gbps.max)}], ${(100 * report.kernelCopy.gbps.median / report.copy.gbps.median).toFixed(1)} % of the copy bandwidth: the most a compute pass moves here`,
   ];
 }
 

@@ -13,7 +13,7 @@ import { installCounters } from './counting.ts';
 import { labels, normals } from './data.ts';
 import { copyWeights, tfModelS, tfPreActResNet8, type TfModel } from './tf_models.ts';
 import { tfBackend, TfTrainer } from './tf_side.ts';
-import { copyBandwidth, makePlan, type Plan } from './timing.ts';
+import { copyBandwidth, kernelCopyBandwidth, makePlan, type Plan } from './timing.ts';
 import { chooseLayout, measureTraining, warmUp, type TrainingResult } from './training.ts';
 import { backend, hostState, WelfordTrainer } from './welford_side.ts';
 
@@ -149,6 +149,8 @@ async function run(report: BenchReport, plan: Plan): Promise<void> {
   log(`adapter: ${b.acquired.adapterName}; ${plan.quick ? 'quick' : 'full'} mode`);
   report.copy.gbps = await copyBandwidth(b.device, plan, report.copy.bytes);
   log(`copy bandwidth: ${report.copy.gbps.median.toFixed(2)} GB/s`);
+  report.kernelCopy.gbps = await kernelCopyBandwidth(b.device, plan, report.kernelCopy.bytes);
+  log(`copy kernel bandwidth: ${report.kernelCopy.gbps.median.toFixed(2)} GB/s`);
   for (const c of CASES) await trainingCase(c, plan, report);
   await batchNormCase(plan, report);
   if (gpuErrors.length) throw new Error(`${gpuErrors.length} WebGPU error(s), the first: ${gpuErrors.slice(0, 3).join(' | ')}`);
@@ -161,6 +163,7 @@ const report: BenchReport = {
   software: false,
   userAgent: navigator.userAgent,
   copy: { bytes: 64 * 2 ** 20, gbps: { median: NaN, min: NaN, max: NaN, values: [] } },
+  kernelCopy: { bytes: 64 * 2 ** 20, gbps: { median: NaN, min: NaN, max: NaN, values: [] } },
   rows: [],
   losses: [],
   notes: NOTES,

@@ -110,3 +110,51 @@ export async function copyBandwidth(device: GPUDevice, plan: Plan, bytes = 64 * 
   dst.destroy();
   return stat(ms.map((t) => (2 * bytes) / t / 1e6));
 }
+
+// A plain copy kernel with vec4 loads and stores: the most a compute pass moves on the adapter,
+// beside which the effective GB/s of a kernel can be read (on a software adapter it is a small
+// fraction of copyBufferToBuffer, which is a memcpy there).
+const COPY_KERNEL = `
+@group(0) @binding(0) var<storage, read> src: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read_write> dst: array<vec4<f32>>;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = gid.x + gid.y * groups.x * 256u;
+  if (i < arrayLength(&dst)) { dst[i] = src[i]; }
+}`;
+
+/** The copy kernel above over `bytes`, a sample's dispatches in one submit; GB/s of bytes read + written. */
+export async function kernelCopyBandwidth(device: GPUDevice, plan: Plan, bytes = 64 * 2 ** 20): Promise<Stat> {
+  const usage = GPUBufferUsage.STORAGE;
+  const src = device.createBuffer({ size: bytes, usage });
+  const dst = device.createBuffer({ size: bytes, usage });
+  const module = device.createShaderModule({ code: COPY_KERNEL });
+  const layout = device.createBindGroupLayout({
+    entries: [
+      { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'read-only-storage' } },
+      { binding: 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' } },
+    ],
+  });
+  const pipeline = device.createComputePipeline({ layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }), compute: { module, entryPoint: 'main' } });
+  const bindGroup = device.createBindGroup({ layout, entries: [{ binding: 0, resource: { buffer: src } }, { binding: 1, resource: { buffer: dst } }] });
+  const groups = Math.ceil(bytes / 16 / 256);
+  const [x, y] = groups > 65535 ? [65535, Math.ceil(groups / 65535)] : [groups, 1];
+  const sample = async (reps: number) => {
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    for (let i = 0; i < reps; i++) pass.dispatchWorkgroups(x, y);
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    await device.queue.onSubmittedWorkDone();
+  };
+  await sample(1);
+  const t0 = performance.now();
+  await sample(1);
+  const reps = repsFor({ ...plan, targetSampleMs: 150 }, performance.now() - t0);
+  const ms = await timeSamples(plan.samples, reps, sample);
+  src.destroy();
+  dst.destroy();
+  return stat(ms.map((t) => (2 * bytes) / t / 1e6));
+}
