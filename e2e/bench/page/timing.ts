@@ -90,25 +90,38 @@ export async function timeSamples(samples: number, reps: number, sample: (reps: 
   return out;
 }
 
-/** copyBufferToBuffer of `bytes` between two buffers on `device`, a sample's copies in one submit; GB/s of bytes read + written. */
-export async function copyBandwidth(device: GPUDevice, plan: Plan, bytes = 64 * 2 ** 20): Promise<Stat> {
-  const usage = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+/**
+ * GB/s (bytes read + written) of copying `bytes` between two buffers of `usage`: `record`
+ * encodes `reps` copies; each sample is one submit, waited for. After a warm-up, samples of
+ * about 150 ms.
+ */
+async function copyRate(device: GPUDevice, plan: Plan, bytes: number, usage: GPUBufferUsageFlags, record: (encoder: GPUCommandEncoder, src: GPUBuffer, dst: GPUBuffer, reps: number) => void): Promise<Stat> {
   const src = device.createBuffer({ size: bytes, usage });
   const dst = device.createBuffer({ size: bytes, usage });
   const sample = async (reps: number) => {
     const encoder = device.createCommandEncoder();
-    for (let i = 0; i < reps; i++) encoder.copyBufferToBuffer(src, 0, dst, 0, bytes);
+    record(encoder, src, dst, reps);
     device.queue.submit([encoder.finish()]);
     await device.queue.onSubmittedWorkDone();
   };
-  await sample(1);
-  const t0 = performance.now();
-  await sample(1);
-  const reps = repsFor({ ...plan, targetSampleMs: 150 }, performance.now() - t0);
-  const ms = await timeSamples(plan.samples, reps, sample);
-  src.destroy();
-  dst.destroy();
-  return stat(ms.map((t) => (2 * bytes) / t / 1e6));
+  try {
+    await sample(1);
+    const t0 = performance.now();
+    await sample(1);
+    const reps = repsFor({ ...plan, targetSampleMs: 150 }, performance.now() - t0);
+    const ms = await timeSamples(plan.samples, reps, sample);
+    return stat(ms.map((t) => (2 * bytes) / t / 1e6));
+  } finally {
+    src.destroy();
+    dst.destroy();
+  }
+}
+
+/** copyBufferToBuffer of `bytes` between two buffers on `device`, a sample's copies in one submit; GB/s of bytes read + written. */
+export async function copyBandwidth(device: GPUDevice, plan: Plan, bytes = 64 * 2 ** 20): Promise<Stat> {
+  return copyRate(device, plan, bytes, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, (encoder, src, dst, reps) => {
+    for (let i = 0; i < reps; i++) encoder.copyBufferToBuffer(src, 0, dst, 0, bytes);
+  });
 }
 
 // A plain copy kernel with vec4 loads and stores: the most a compute pass moves on the adapter,
@@ -125,9 +138,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
 
 /** The copy kernel above over `bytes`, a sample's dispatches in one submit; GB/s of bytes read + written. */
 export async function kernelCopyBandwidth(device: GPUDevice, plan: Plan, bytes = 64 * 2 ** 20): Promise<Stat> {
-  const usage = GPUBufferUsage.STORAGE;
-  const src = device.createBuffer({ size: bytes, usage });
-  const dst = device.createBuffer({ size: bytes, usage });
   const module = device.createShaderModule({ code: COPY_KERNEL });
   const layout = device.createBindGroupLayout({
     entries: [
@@ -136,25 +146,15 @@ export async function kernelCopyBandwidth(device: GPUDevice, plan: Plan, bytes =
     ],
   });
   const pipeline = device.createComputePipeline({ layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }), compute: { module, entryPoint: 'main' } });
-  const bindGroup = device.createBindGroup({ layout, entries: [{ binding: 0, resource: { buffer: src } }, { binding: 1, resource: { buffer: dst } }] });
   const groups = Math.ceil(bytes / 16 / 256);
   const [x, y] = groups > 65535 ? [65535, Math.ceil(groups / 65535)] : [groups, 1];
-  const sample = async (reps: number) => {
-    const encoder = device.createCommandEncoder();
+  let bindGroup: GPUBindGroup | null = null;
+  return copyRate(device, plan, bytes, GPUBufferUsage.STORAGE, (encoder, src, dst, reps) => {
+    bindGroup ??= device.createBindGroup({ layout, entries: [{ binding: 0, resource: { buffer: src } }, { binding: 1, resource: { buffer: dst } }] });
     const pass = encoder.beginComputePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     for (let i = 0; i < reps; i++) pass.dispatchWorkgroups(x, y);
     pass.end();
-    device.queue.submit([encoder.finish()]);
-    await device.queue.onSubmittedWorkDone();
-  };
-  await sample(1);
-  const t0 = performance.now();
-  await sample(1);
-  const reps = repsFor({ ...plan, targetSampleMs: 150 }, performance.now() - t0);
-  const ms = await timeSamples(plan.samples, reps, sample);
-  src.destroy();
-  dst.destroy();
-  return stat(ms.map((t) => (2 * bytes) / t / 1e6));
+  });
 }
