@@ -12,11 +12,11 @@
 // mode passes the running mean and variance in the same rows.
 //
 // Reductions (statistics, backward sums) have the geometry of reduce.wgsl: output o starts at
-// the offset of its kept coordinates and its elements are walked by decomposing r in
-// [0, reduced) with the reduced dims' shape and recomposing it with their strides.
+// the offset of its kept coordinates and its elements are walked row by row along the
+// innermost reduced dim (`Cursor` in lib/strided_offsets.wgsl).
 //
 // Entry points:
-//   stats_main, stats_serial,          mean and biased variance per group, Welford per thread
+//   stats_main, stats_serial,          mean and biased variance per group, shifted sums per thread
 //   stats_merge                        and Chan merges in the tree; `stats_main` with PARTIAL
 //                                      writes chunk states for `stats_merge` (a second level).
 //   apply                              y = relu?(γ·(x̂·r + d) + β), x̂ = (x − mean)/sqrt(var + eps)

@@ -77,57 +77,18 @@ fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec
   let start = c * params.chunk_len;
   let end = min(params.reduced, start + params.chunk_len);
   let k = shift(base);
-  var s = identity();
-  for (var c = cursor_at(start + t); c.r < end; c = cursor_advance(c, WG)) {
-    s = absorb(s, x[base + cursor_offset(c)], k);
-  }
-  s = settle(s);
+  let s = thread_state(base, start + t, end, WG, k);
   let total = workgroup_reduce(t, s, lane, sg);
-  if (t != 0u) { return; }
-  if (!PARTIAL) {
-    out[o] = finish(total, params.reduced, params.correction);
-  } else if (OP == 4u) {
-    // Chunk states hold true means, so they can be merged with states from anywhere.
-    out[3u * g] = total.n;
-    out[3u * g + 1u] = total.a + k;
-    out[3u * g + 2u] = total.b;
-  } else {
-    out[g] = total.a;
-  }
+  if (t == 0u) { write_chunk(o, g, total, k); }
 }
 
 @compute @workgroup_size(WG)
 fn merge(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(subgroup_invocation_id) lane: u32, @builtin(subgroup_size) sg: u32) {
   let o = wid.x + wid.y * groups.x;
   if (o >= merge_params.n_out) { return; }
-  // Means are merged relative to the first chunk's: their differences are then exact.
-  let first = o * merge_params.chunks;
-  let k = select(0.0, partials[3u * first + 1u], OP == 4u);
-  var s = identity();
-  for (var c = t; c < merge_params.chunks; c += WG) {
-    let g = first + c;
-    if (OP == 4u) {
-      s = combine(s, State(partials[3u * g], partials[3u * g + 1u] - k, partials[3u * g + 2u]));
-    } else {
-      s = combine(s, State(1.0, partials[g], 0.0));
-    }
-  }
+  let s = chunk_states(o, t);
   let total = workgroup_reduce(t, s, lane, sg);
   if (t == 0u) {
     out[o] = finish(total, merge_params.reduced, merge_params.correction);
   }
-}
-
-@compute @workgroup_size(WG)
-fn serial(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let o = gid.x + gid.y * groups.x * WG;
-  if (o >= params.n_out) { return; }
-  let base = kept_offset(o);
-  let k = shift(base);
-  var s = identity();
-  for (var c = cursor_at(0u); c.r < params.reduced; c = cursor_advance(c, 1u)) {
-    s = absorb(s, x[base + cursor_offset(c)], k);
-  }
-  s = settle(s);
-  out[o] = finish(s, params.reduced, params.correction);
 }

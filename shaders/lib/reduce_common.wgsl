@@ -1,7 +1,8 @@
 // Shared by shaders/reduce.wgsl and shaders/reduce_subgroups.wgsl (included by
-// scripts/embed-shaders.mjs): uniforms, bindings, the reduction state and its merge, and the
-// strided walk. Each including file adds its workgroup memory, `workgroup_reduce` and the
-// entry points.
+// scripts/embed-shaders.mjs): uniforms, bindings, the reduction state and its merge, the
+// strided walk, what a thread accumulates and what a workgroup writes, and the `serial` entry
+// point. Each including file adds its workgroup memory, `workgroup_reduce` and the `main` and
+// `merge` entry points, which differ only in how a workgroup merges.
 struct Params {
   n_out: u32,
   chunks: u32,
@@ -129,4 +130,55 @@ fn shift(base: u32) -> f32 {
   if (OP != 4u || params.reduced == 0u) { return 0.0; }
   let v = x[base];
   return select(v, 0.0, (bitcast<u32>(v) & 0x7fffffffu) >= 0x7f800000u);
+}
+
+// The settled state of elements first, first + step, ... below `end` of the output whose first
+// element is at `base`, shifted by k.
+fn thread_state(base: u32, first: u32, end: u32, step: u32, k: f32) -> State {
+  var s = identity();
+  for (var c = cursor_at(first); c.r < end; c = cursor_advance(c, step)) {
+    s = absorb(s, x[base + cursor_offset(c)], k);
+  }
+  return settle(s);
+}
+
+// What `main` writes for workgroup g (output o) from the merged state: the finished value,
+// or with PARTIAL the chunk's state for `merge`.
+fn write_chunk(o: u32, g: u32, total: State, k: f32) {
+  if (!PARTIAL) {
+    out[o] = finish(total, params.reduced, params.correction);
+  } else if (OP == 4u) {
+    // Chunk states hold true means, so they can be merged with states from anywhere.
+    out[3u * g] = total.n;
+    out[3u * g + 1u] = total.a + k;
+    out[3u * g + 2u] = total.b;
+  } else {
+    out[g] = total.a;
+  }
+}
+
+// The states of output o's chunks t, t + WG, ... merged, for `merge`. Means are merged
+// relative to the first chunk's: their differences are then exact.
+fn chunk_states(o: u32, t: u32) -> State {
+  let first = o * merge_params.chunks;
+  let k = select(0.0, partials[3u * first + 1u], OP == 4u);
+  var s = identity();
+  for (var c = t; c < merge_params.chunks; c += WG) {
+    let g = first + c;
+    if (OP == 4u) {
+      s = combine(s, State(partials[3u * g], partials[3u * g + 1u] - k, partials[3u * g + 2u]));
+    } else {
+      s = combine(s, State(1.0, partials[g], 0.0));
+    }
+  }
+  return s;
+}
+
+// One thread per output, for short reductions where a workgroup would idle.
+@compute @workgroup_size(WG)
+fn serial(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let o = gid.x + gid.y * groups.x * WG;
+  if (o >= params.n_out) { return; }
+  let base = kept_offset(o);
+  out[o] = finish(thread_state(base, 0u, params.reduced, 1u, shift(base)), params.reduced, params.correction);
 }
