@@ -2,6 +2,7 @@
 # Brings a Debian machine that has Node.js 20 and npm up to what the tests need:
 #   - a Chromium for the browser tests (Debian's `chromium`, or WELFORD_CHROME=/path/to/chrome);
 #   - the Vulkan loader (`libvulkan1`), through which Dawn in Node reaches a GPU or SwiftShader;
+#   - Fashion-MNIST (Debian's `dataset-fashion-mnist`: IDX files under /usr/share/datasets/fashion-mnist);
 #   - pnpm at the version pinned in package.json ("packageManager"), through npm (not corepack).
 # Installs with apt-get when run as root; otherwise says what is missing and fails.
 # Run it alone (bash scripts/ensure-system.sh) or source it (scripts/test.sh does, to keep PATH).
@@ -28,6 +29,7 @@ elif [ ! -x /usr/bin/chromium ]; then
   welford_missing+=(chromium)
 fi
 welford_has_vulkan_loader || welford_missing+=(libvulkan1)
+[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || welford_missing+=(dataset-fashion-mnist)
 
 if [ "${#welford_missing[@]}" -gt 0 ]; then
   if ! welford_is_root; then

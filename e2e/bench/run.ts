@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import type { PreviewServer } from 'vite';
 import { buildAndServe, chromePath, chromiumArgs } from '../chromium.ts';
-import { ROW_IDS, type BenchReport, type Side } from './report.ts';
+import { problems } from './check.ts';
+import type { BenchReport } from './report.ts';
 import { markdownTable, textTable, type RunInfo } from './table.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -24,21 +25,6 @@ const quick = args.includes('--quick');
 const gpu = process.env.WELFORD_BENCH_GPU === '1';
 /** Generous limits: a full run on SwiftShader takes about a quarter of an hour. */
 const PAGE_TIMEOUT_MS = (quick ? 15 : 60) * 60_000;
-
-/** What is wrong with a report; empty when every row is there with finite figures. */
-function problems(report: BenchReport, pageErrors: string[]): string[] {
-  const out = [...pageErrors];
-  if (report.error) out.push(`the page failed: ${report.error}`);
-  const finite = (s: Side | null | undefined) => !!s && [s.ms.median, s.ms.min, s.ms.max, s.dispatches, s.buffers].every(Number.isFinite);
-  for (const id of ROW_IDS) {
-    const row = report.rows.find((r) => r.id === id);
-    if (!row) out.push(`row '${id}' is missing`);
-    else if (!finite(row.welford)) out.push(`row '${id}': welford figures missing or not finite`);
-    else if (row.tfjs === null ? !row.tfjsNote : !finite(row.tfjs)) out.push(`row '${id}': TF.js figures missing or not finite`);
-  }
-  if (!Number.isFinite(report.copy.gbps.median)) out.push('the copy bandwidth is missing');
-  return out;
-}
 
 async function runPage(browser: Browser, url: string): Promise<{ report: BenchReport; pageErrors: string[] }> {
   const page = await browser.newPage();
@@ -71,10 +57,10 @@ async function main(): Promise<number> {
     const info: RunInfo = {
       date: new Date().toISOString(),
       command: `pnpm bench${quick ? ' --quick' : ''}${gpu ? ' (WELFORD_BENCH_GPU=1)' : ''}`,
-      chromium: await browser.version(),
+      host: await browser.version(),
       webgpu: gpu ? 'hardware GPU requested (WELFORD_BENCH_GPU=1)' : 'WebGPU on SwiftShader',
     };
-    console.log(`browser benchmarks on ${info.chromium} (${executablePath}), ${quick ? 'quick' : 'full'} mode, page ${url}`);
+    console.log(`browser benchmarks on ${info.host} (${executablePath}), ${quick ? 'quick' : 'full'} mode, page ${url}`);
     const { report, pageErrors } = await runPage(browser, url);
     console.log(`\n${textTable(report, info)}\n`);
     mkdirSync(resultsDir, { recursive: true });

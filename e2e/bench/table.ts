@@ -6,8 +6,9 @@ import type { BenchReport, Row, Side, Stat } from './report.ts';
 export interface RunInfo {
   date: string;
   command: string;
-  chromium: string;
-  /** 'SwiftShader' or 'hardware GPU' (WELFORD_BENCH_GPU=1). */
+  /** What ran the suite: the Chromium version, or Node's version and Dawn's package. */
+  host: string;
+  /** How WebGPU was reached: SwiftShader, or a hardware GPU. */
   webgpu: string;
 }
 
@@ -44,7 +45,7 @@ function preamble(report: BenchReport, info: RunInfo): string[] {
   return [
     `date: ${info.date}`,
     `command: ${info.command}`,
-    `browser: ${info.chromium} (${info.webgpu})`,
+    `host: ${info.host} (${info.webgpu})`,
     `adapter: vendor '${a.vendor}', architecture '${a.architecture}', device '${a.device}', description '${a.description}'${report.software ? ' [software]' : ''}`,
     `copy bandwidth (copyBufferToBuffer ${report.copy.bytes / 2 ** 20} MiB, read + written): ${num(report.copy.gbps.median)} GB/s [${num(report.copy.gbps.min)}–${num(report.copy.gbps.max)}]`,
     `copy kernel (WGSL, vec4 loads and stores, ${report.kernelCopy.bytes / 2 ** 20} MiB): ${num(report.kernelCopy.gbps.median)} GB/s [${num(report.kernelCopy.gbps.min)}–${num(report.kernelCopy.gbps.max)}], ${(100 * report.kernelCopy.gbps.median / report.copy.gbps.median).toFixed(1)} % of the copy bandwidth: the most a compute pass moves here`,
@@ -79,7 +80,7 @@ export function textTable(report: BenchReport, info: RunInfo): string {
 export function markdownTable(report: BenchReport, info: RunInfo): string {
   const row = (r: string[]) => `| ${r.join(' | ')} |`;
   return [
-    '# Browser benchmarks: welford vs TensorFlow.js (WebGPU)',
+    `# Benchmarks: welford vs TensorFlow.js (WebGPU), ${info.host}`,
     '',
     ...preamble(report, info).map((l) => `- ${l}`),
     '',

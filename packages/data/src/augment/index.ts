@@ -1,0 +1,3 @@
+export { compose, type Transform } from './transform.ts';
+export { randomCrop, randomHorizontalFlip, type RandomCropOptions } from './crop_flip.ts';
+export { normalize } from './normalize.ts';
