@@ -119,6 +119,7 @@ fn flat_index(gid: vec3u, groups: vec3u) -> u32 {
 }
 
 // #include "lib/strided_offsets.wgsl"
+// #include "lib/float_bits.wgsl"
 
 // ---- statistics ----
 
@@ -132,9 +133,8 @@ fn absorb(s: State, u: f32) -> State {
 fn settle(s: State) -> State {
   if (s.n == 0.0) { return s; }
   let mean = s.a / s.n;
-  // Rounding can leave a tiny negative M2; NaN stays NaN (max(NaN, 0) need not).
-  let m2 = s.b - s.a * mean;
-  return State(s.n, mean, select(m2, 0.0, m2 < 0.0));
+  // Rounding can leave a tiny negative M2; a NaN stays NaN.
+  return State(s.n, mean, zero_if_negative(s.b - s.a * mean));
 }
 
 // Chan et al.: merges two (count, mean, M2) states.

@@ -36,10 +36,7 @@ override COUNT_INCLUDE_PAD: bool = true;
 // A run-time −inf: WGSL rejects infinities in constant expressions.
 var<private> inf_bits: u32 = 0x7f800000u;
 
-fn is_nan(v: f32) -> bool {
-  // By the bits: a compiler may assume v != v is false.
-  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
-}
+// #include "lib/float_bits.wgsl"
 
 // One window along one axis: where it starts in the input, and the part of the kernel inside it.
 struct Span {

@@ -25,6 +25,12 @@ export interface Side {
   gbps?: Stat;
   /** The median GB/s as a fraction of the copy bandwidth measured in the same run. */
   ofCopy?: number;
+  /**
+   * welford's batch-norm rows, where the device has 'timestamp-query': the GPU time of one call
+   * (its dispatches' timestamps summed, from `WebGpuBackend.startGpuTiming`), the GB/s that makes,
+   * and that as a fraction of the copy bandwidth: the kernels' speed without the host's overhead.
+   */
+  gpu?: { ms: number; gbps: number; ofCopy: number };
 }
 
 /** Row ids every complete run has: `pnpm bench` fails when one is missing. */

@@ -12,7 +12,7 @@ export interface RunInfo {
   webgpu: string;
 }
 
-const HEADER = ['benchmark', 'welford ms [min–max]', 'TF.js ms [min–max]', 'TF.js/welford', 'dispatches (w / tf)', 'buffers/rep (w / tf)', 'effective GB/s (w / tf), % of copy'];
+const HEADER = ['benchmark', 'welford ms [min–max]', 'TF.js ms [min–max]', 'TF.js/welford', 'dispatches (w / tf)', 'buffers/rep (w / tf)', 'effective GB/s (w / tf), % of copy; welford by GPU timestamps'];
 
 function num(x: number): string {
   if (!Number.isFinite(x)) return String(x);
@@ -27,7 +27,8 @@ const percent = (side: Side) => (side.ofCopy === undefined ? '' : ` (${(side.ofC
 
 function cells(row: Row): string[] {
   const { welford: w, tfjs: t } = row;
-  const gbps = w.gbps ? pair(`${num(w.gbps.median)}${percent(w)}`, t?.gbps ? `${num(t.gbps.median)}${percent(t)}` : null) : '';
+  const gpu = w.gpu ? `; welford GPU time ${num(w.gpu.ms * 1000)} µs: ${num(w.gpu.gbps)} GB/s (${(w.gpu.ofCopy * 100).toFixed(1)} %)` : '';
+  const gbps = w.gbps ? pair(`${num(w.gbps.median)}${percent(w)}`, t?.gbps ? `${num(t.gbps.median)}${percent(t)}` : null) + gpu : '';
   return [
     row.name,
     ms(w.ms),

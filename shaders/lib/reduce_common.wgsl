@@ -46,10 +46,7 @@ struct State {
 var<private> nan_bits: u32 = 0x7fc00000u;
 var<private> inf_bits: u32 = 0x7f800000u;
 
-fn is_nan(v: f32) -> bool {
-  // By the bits: a compiler may assume v != v is false.
-  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
-}
+// #include "lib/float_bits.wgsl"
 
 fn identity() -> State {
   let inf = bitcast<f32>(inf_bits);
@@ -103,9 +100,8 @@ fn combine(p: State, q: State) -> State {
 fn settle(s: State) -> State {
   if (OP != 4u || s.n == 0.0) { return s; }
   let mean = s.a / s.n;
-  // Rounding can leave a tiny negative M2; NaN stays NaN (max(NaN, 0) need not).
-  let m2 = s.b - s.a * mean;
-  return State(s.n, mean, select(m2, 0.0, m2 < 0.0));
+  // Rounding can leave a tiny negative M2; a NaN stays NaN.
+  return State(s.n, mean, zero_if_negative(s.b - s.a * mean));
 }
 
 fn finish(s: State, reduced: u32, correction: f32) -> f32 {

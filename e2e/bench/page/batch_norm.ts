@@ -56,6 +56,22 @@ async function measurePass(pass: Pass, plan: Plan, floats: number, copyGbps: num
   };
 }
 
+/**
+ * welford's GPU time per call of `record` (the timestamps of its dispatches summed, over `reps`
+ * calls), with the GB/s of `floats` of traffic; null where the device cannot time dispatches.
+ */
+async function gpuTime(record: () => void, reps: number, floats: number, copyGbps: number): Promise<Side['gpu'] | null> {
+  const b = backend();
+  if (!b.canTimeDispatches) return null;
+  b.startGpuTiming();
+  for (let i = 0; i < reps; i++) record();
+  const { times, dropped } = await b.stopGpuTiming();
+  if (dropped > 0 || times.length === 0) return null;
+  const ms = times.reduce((a, t) => a + t.ns, 0) / reps / 1e6;
+  const gbps = (floats * BN_SHAPE.reduce((a, c) => a * c, 1) * 4) / ms / 1e6;
+  return { ms, gbps, ofCopy: gbps / copyGbps };
+}
+
 export interface BnSides {
   forward: Side;
   forwardBackward: Side;
@@ -79,20 +95,19 @@ export async function welfordBatchNorm(plan: Plan, copyGbps: number, x0: Float32
   const forward = (): Tensor => batchNorm(x, { weight, bias, runningMean, runningVar, training: true, momentum: 0.1, eps: EPS });
   const b = backend();
   const common = { sync: () => b.sync(), ownDispatches: () => b.counters.dispatches };
-  const fwd = await measurePass({ ...common, record: () => tidy(() => void forward()) }, plan, BN_FLOATS.forward, copyGbps);
-  const both = await measurePass(
-    {
-      ...common,
-      record: () =>
-        tidy(() => {
-          clearGrads();
-          forward().backward(dy);
-        }),
-    },
-    plan,
-    BN_FLOATS.forwardBackward,
-    copyGbps,
-  );
+  const recordForward = () => tidy(() => void forward());
+  const recordBoth = () =>
+    tidy(() => {
+      clearGrads();
+      forward().backward(dy);
+    });
+  const fwd = await measurePass({ ...common, record: recordForward }, plan, BN_FLOATS.forward, copyGbps);
+  const both = await measurePass({ ...common, record: recordBoth }, plan, BN_FLOATS.forwardBackward, copyGbps);
+  // Timestamps: 10 calls (at most 2048 dispatches are timed at once).
+  const fwdGpu = await gpuTime(recordForward, 10, BN_FLOATS.forward, copyGbps);
+  const bothGpu = await gpuTime(recordBoth, 10, BN_FLOATS.forwardBackward, copyGbps);
+  if (fwdGpu) fwd.gpu = fwdGpu;
+  if (bothGpu) both.gpu = bothGpu;
   clearGrads();
   for (const t of [x, dy, weight, bias, runningMean, runningVar]) t.dispose();
   return { forward: fwd, forwardBackward: both };

@@ -4,6 +4,7 @@ import type { AcquiredDevice } from '../../device/acquire.ts';
 import type { Program } from '../../kernels/program.ts';
 import { packUniforms, reflectKernel, type KernelReflection } from '../../kernels/reflect.ts';
 import { BufferPool } from './buffer_pool.ts';
+import { GpuTimer, MAX_TIMED_DISPATCHES, type DispatchTime } from './gpu_timer.ts';
 
 /** A tensor's storage on the GPU: a pooled buffer, of which the first `size` floats are used. */
 export interface GpuStorage extends Storage {
@@ -46,6 +47,7 @@ export class WebGpuBackend implements Backend {
   private pendingBuffers = new Set<GPUBuffer>();
   private pendingDispatches = 0;
   private deviceError: Error | null = null;
+  private timer: GpuTimer | null = null;
   /** Counters for benchmarks: dispatches and submits since creation. */
   readonly counters = { dispatches: 0, submits: 0, pipelines: 0, bindGroups: 0 };
   /** Whether the device has the 'subgroups' feature (acquireDevice asks for it wherever the adapter offers it). */
@@ -116,6 +118,42 @@ export class WebGpuBackend implements Backend {
     return this.currentTraits;
   }
 
+  /** Whether dispatches can be timed on the GPU (the device has 'timestamp-query'). */
+  get canTimeDispatches(): boolean {
+    return this.device.features.has('timestamp-query');
+  }
+
+  /**
+   * Starts timing every dispatch on the GPU until `stopGpuTiming`: each one is recorded in a
+   * compute pass of its own with timestamps at its start and end. For benchmarks and profiles;
+   * at most `capacity` (up to 2048) dispatches are timed, the rest are counted in the result's `dropped`.
+   */
+  startGpuTiming(capacity = MAX_TIMED_DISPATCHES): void {
+    if (this.timer) throw new Error('startGpuTiming: dispatches are already being timed; call stopGpuTiming first');
+    if (!this.canTimeDispatches) throw new Error(`startGpuTiming: the device (${this.description}) lacks the 'timestamp-query' feature`);
+    this.endPass();
+    this.timer = new GpuTimer(this.device, capacity);
+  }
+
+  /** Stops timing and returns the GPU time of each dispatch recorded since `startGpuTiming`, in order. */
+  async stopGpuTiming(): Promise<{ times: DispatchTime[]; dropped: number }> {
+    const timer = this.timer;
+    if (!timer) throw new Error('stopGpuTiming: startGpuTiming was not called');
+    this.timer = null;
+    const staging = this.device.createBuffer({ size: Math.max(16, timer.bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    try {
+      this.endPass();
+      timer.resolve(this.ensureEncoder(), staging);
+      this.flush();
+      await staging.mapAsync(GPUMapMode.READ);
+      this.throwDeviceError();
+      return { times: timer.times(staging.getMappedRange().slice(0)), dropped: timer.dropped };
+    } finally {
+      staging.destroy();
+      timer.destroy();
+    }
+  }
+
   alloc(size: number): GpuStorage {
     const bytes = Math.max(4, size * 4);
     const buffer = this.pool.acquire(bytes);
@@ -162,11 +200,14 @@ export class WebGpuBackend implements Backend {
     const entry = this.pipeline(program);
     const { reflection } = entry;
     const bindGroup = this.bindGroup(entry, program);
-    const pass = this.ensurePass();
+    const timestamps = this.timer?.next(`${program.kernel}.${reflection.entryPoint}`);
+    if (timestamps) this.endPass();
+    const pass = this.ensurePass(timestamps);
     pass.setPipeline(entry.pipeline);
     pass.setBindGroup(0, bindGroup);
     const [x, y = 1, z = 1] = program.dispatch;
     if (x > 0 && y > 0 && z > 0) pass.dispatchWorkgroups(x, y, z);
+    if (timestamps) this.endPass();
     for (const b of reflection.storage) this.pendingBuffers.add((program.bindings[b.name] as GpuStorage).buffer);
     this.counters.dispatches++;
     if (++this.pendingDispatches >= MAX_PENDING_DISPATCHES) this.flush();
@@ -237,8 +278,8 @@ export class WebGpuBackend implements Backend {
     return this.encoder;
   }
 
-  private ensurePass(): GPUComputePassEncoder {
-    this.pass ??= this.ensureEncoder().beginComputePass();
+  private ensurePass(timestampWrites?: GPUComputePassTimestampWrites): GPUComputePassEncoder {
+    this.pass ??= this.ensureEncoder().beginComputePass(timestampWrites ? { timestampWrites } : undefined);
     return this.pass;
   }
 

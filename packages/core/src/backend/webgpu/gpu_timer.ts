@@ -1,0 +1,73 @@
+/** One dispatch's time on the GPU, measured with timestamp queries. */
+export interface DispatchTime {
+  /** `kernel.entryPoint` of the program. */
+  readonly name: string;
+  /** Nanoseconds between the start and the end of the dispatch's compute pass. */
+  readonly ns: number;
+}
+
+/** WebGPU's limit on the queries of one query set is 4096: two per dispatch. */
+export const MAX_TIMED_DISPATCHES = 2048;
+
+/**
+ * Times dispatches on the GPU: each timed dispatch gets a compute pass of its own whose
+ * beginning and end write timestamps into a query set; `read` resolves them. Needs the
+ * device's 'timestamp-query' feature (acquireDevice asks for it where the adapter has it).
+ * Browsers may round timestamps (Chrome to 100 µs unless its WebGPU developer features are
+ * on), so short dispatches read as 0 there; Dawn in Node gives the driver's resolution.
+ */
+export class GpuTimer {
+  private readonly querySet: GPUQuerySet;
+  private readonly resolveBuffer: GPUBuffer;
+  private readonly names: string[] = [];
+  /** Dispatches that found the query set full and went untimed. */
+  dropped = 0;
+
+  constructor(
+    device: GPUDevice,
+    /** The most dispatches one timing run records. */
+    readonly capacity = MAX_TIMED_DISPATCHES,
+  ) {
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_TIMED_DISPATCHES) {
+      throw new Error(`GpuTimer: capacity must be an integer from 1 to ${MAX_TIMED_DISPATCHES} (two timestamps per dispatch, 4096 per query set), got ${capacity}`);
+    }
+    if (!device.features.has('timestamp-query')) throw new Error("GpuTimer: the device lacks the 'timestamp-query' feature");
+    this.querySet = device.createQuerySet({ type: 'timestamp', count: 2 * capacity });
+    this.resolveBuffer = device.createBuffer({ size: 16 * capacity, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+  }
+
+  /** The timestamp writes for the next dispatch's pass, or undefined once the query set is full. */
+  next(name: string): GPUComputePassTimestampWrites | undefined {
+    if (this.names.length >= this.capacity) {
+      this.dropped++;
+      return undefined;
+    }
+    const i = this.names.length;
+    this.names.push(name);
+    return { querySet: this.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 };
+  }
+
+  /** Records the resolve of every timestamp so far and a copy into `staging` (16 bytes per dispatch). */
+  resolve(encoder: GPUCommandEncoder, staging: GPUBuffer): void {
+    const n = this.names.length;
+    if (n === 0) return;
+    encoder.resolveQuerySet(this.querySet, 0, 2 * n, this.resolveBuffer, 0);
+    encoder.copyBufferToBuffer(this.resolveBuffer, 0, staging, 0, 16 * n);
+  }
+
+  /** Bytes `resolve` copies. */
+  get bytes(): number {
+    return 16 * this.names.length;
+  }
+
+  /** The times from a mapped copy of the resolved timestamps. */
+  times(mapped: ArrayBuffer): DispatchTime[] {
+    const stamps = new BigUint64Array(mapped, 0, 2 * this.names.length);
+    return this.names.map((name, i) => ({ name, ns: Number(stamps[2 * i + 1] - stamps[2 * i]) }));
+  }
+
+  destroy(): void {
+    this.querySet.destroy();
+    this.resolveBuffer.destroy();
+  }
+}
