@@ -7,3 +7,4 @@ export * from './layers/index.ts';
 export * from './norm/index.ts';
 export * from './models/index.ts';
 export * from './checkpoint/index.ts';
+export * from './training/index.ts';
