@@ -44,8 +44,8 @@ async function measure(rep: () => void, reps: number): Promise<Figures> {
   for (const [k, v] of Object.entries(after)) perRep[k] = (v - before[k as keyof typeof before]) / reps;
   let gpuMs: number | null = null;
   if (backend.canTimeDispatches) {
-    const timed = Math.max(1, Math.min(reps, Math.floor(2048 / Math.max(1, perRep.dispatches))));
-    backend.startGpuTiming();
+    const timed = reps;
+    backend.startGpuTiming({ granularity: 'pass' });
     for (let i = 0; i < timed; i++) rep();
     const { times } = await backend.stopGpuTiming();
     gpuMs = times.reduce((a, t) => a + t.ns, 0) / timed / 1e6;

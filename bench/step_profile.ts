@@ -1,8 +1,9 @@
 // Where a training step's time goes: records one step of model S (and ResNet-8) on the WebGPU
-// backend, then times every recorded dispatch on its own (each replayed a few times between
-// waits) and prints the time per kernel entry point and the slowest dispatches, with the
-// step's dispatch, submit and buffer counts. A program that prints figures, not a test; the
-// per-dispatch times add up to more than a pipelined step, since each one waits for the GPU.
+// backend and prints the GPU time per kernel entry point and the slowest dispatches, with the
+// step's dispatch, submit and buffer counts. Where the device has timestamp queries, one more
+// step is timed dispatch by dispatch on the GPU; elsewhere each recorded dispatch is replayed
+// on its own between waits (those times add up to more than a pipelined step). A program that
+// prints figures, not a test.
 //   pnpm bench:profile [small-cnn|resnet8] [batch|group|...]
 import { crossEntropy, fromArray, getBackend, init, manualSeed, memory, randn, SGD, tidy, WebGpuBackend, type Program } from '../packages/core/src/index.ts';
 import { isNormKind, preActResNet, smallCnn, type Module } from '../packages/layers/src/index.ts';
@@ -45,13 +46,25 @@ backend.run = run;
 const after = { ...backend.counters, created: memory().createdBuffers };
 
 const label = (p: Program): string => `${p.kernel}${p.entryPoint ? `:${p.entryPoint}` : ''}`;
+const detail = (p: Program): string => `dispatch ${JSON.stringify(p.dispatch)} ${JSON.stringify(p.overrides ?? {})}`;
 const rows: { label: string; detail: string; ms: number }[] = [];
-for (const p of programs) {
-  await backend.sync();
-  const start = performance.now();
-  for (let i = 0; i < REPLAYS; i++) run(p);
-  await backend.sync();
-  rows.push({ label: label(p), detail: `dispatch ${JSON.stringify(p.dispatch)} ${JSON.stringify(p.overrides ?? {})}`, ms: (performance.now() - start) / REPLAYS });
+// With timestamp queries, one more step is timed on the GPU, dispatch by dispatch, as it runs;
+// without them, each recorded dispatch is replayed alone between waits.
+const timed = backend.canTimeDispatches;
+if (timed) {
+  backend.startGpuTiming();
+  step();
+  const { times } = await backend.stopGpuTiming();
+  if (times.length !== programs.length) throw new Error(`timed ${times.length} dispatches, recorded ${programs.length}`);
+  programs.forEach((p, i) => rows.push({ label: label(p), detail: detail(p), ms: times[i].ns / 1e6 }));
+} else {
+  for (const p of programs) {
+    await backend.sync();
+    const start = performance.now();
+    for (let i = 0; i < REPLAYS; i++) run(p);
+    await backend.sync();
+    rows.push({ label: label(p), detail: detail(p), ms: (performance.now() - start) / REPLAYS });
+  }
 }
 const byKernel = new Map<string, { ms: number; count: number }>();
 for (const r of rows) {
@@ -62,8 +75,10 @@ const total = rows.reduce((a, r) => a + r.ms, 0);
 console.log(`${backend.description}\n${modelName} (${norm}), batch 32: one step ${stepMs.toFixed(0)} ms;`
   + ` ${after.dispatches - before.dispatches} dispatches, ${after.submits - before.submits} submits,`
   + ` ${after.bindGroups - before.bindGroups} new bind groups, ${after.created - before.created} new buffers`);
-console.log(`\nper kernel (each dispatch timed alone, sum ${total.toFixed(0)} ms):`);
-for (const [k, v] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms)) console.log(`${v.ms.toFixed(1).padStart(9)} ms  ${String(v.count).padStart(3)}×  ${k}`);
+const how = timed ? 'GPU timestamps of one more step' : 'each dispatch replayed alone between waits';
+const fmt = (ms: number) => (timed ? ms.toFixed(3) : ms.toFixed(1)).padStart(9);
+console.log(`\nper kernel (${how}; sum ${total.toFixed(timed ? 3 : 0)} ms):`);
+for (const [k, v] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms)) console.log(`${fmt(v.ms)} ms  ${String(v.count).padStart(3)}×  ${k}`);
 console.log('\nslowest dispatches:');
-for (const r of [...rows].sort((a, b) => b.ms - a.ms).slice(0, 12)) console.log(`${r.ms.toFixed(1).padStart(9)} ms  ${r.label} ${r.detail}`);
+for (const r of [...rows].sort((a, b) => b.ms - a.ms).slice(0, 15)) console.log(`${fmt(r.ms)} ms  ${r.label} ${r.detail}`);
 process.exit(0);

@@ -275,7 +275,7 @@ fn apply(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) gro
   for (var k = 0u; k < VEC; k++) {
     var v = (x[first + k] - mean) * scale + shift;
     // NaN stays NaN, as in relu.
-    if (RELU && v < 0.0) { v = 0.0; }
+    if (RELU) { v = zero_if_negative(v); }
     out[first + k] = v;
   }
 }

@@ -13,6 +13,8 @@ override WG: u32 = 256u;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
+// #include "lib/float_bits.wgsl"
+
 // pow with PyTorch's meaning for negative bases and integral exponents.
 // A run-time NaN: WGSL rejects NaN in constant expressions.
 var<private> nan_bits: u32 = 0x7fc00000u;
@@ -32,7 +34,8 @@ fn apply(v: f32) -> f32 {
     case 2u: { return log(v); }
     case 3u: { return sqrt(v); }
     case 4u: { return inverseSqrt(v); }
-    case 5u: { return max(v, 0.0); }
+    // relu keeps a NaN (max(v, 0) need not).
+    case 5u: { return zero_if_negative(v); }
     case 6u: { return 1.0 / (1.0 + exp(-v)); }
     case 7u: { return tanh(v); }
     case 8u: { return abs(v); }

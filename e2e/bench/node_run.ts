@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { acquireDevice } from '@welford/core';
+import { acquireDevice, DAWN_FLAGS } from '@welford/core';
 import { create } from 'webgpu';
 import { problems } from './check.ts';
 import { makePlan } from './page/timing.ts';
@@ -37,7 +37,7 @@ function parseArgs(argv: string[]): { quick: boolean; out: string } {
 async function installNavigatorGpu(userAgent: string): Promise<{ adapterName: string; software: boolean }> {
   const probe = await acquireDevice();
   probe.device.destroy();
-  const gpu = create([]);
+  const gpu = create(DAWN_FLAGS);
   Object.defineProperty(globalThis, 'navigator', { value: { gpu, userAgent }, configurable: true, writable: true });
   return { adapterName: probe.adapterName, software: probe.software };
 }

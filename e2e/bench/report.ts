@@ -27,7 +27,7 @@ export interface Side {
   ofCopy?: number;
   /**
    * welford's batch-norm rows, where the device has 'timestamp-query': the GPU time of one call
-   * (its dispatches' timestamps summed, from `WebGpuBackend.startGpuTiming`), the GB/s that makes,
+   * (timestamps around the compute passes of 10 calls, `WebGpuBackend.startGpuTiming`), the GB/s that makes,
    * and that as a fraction of the copy bandwidth: the kernels' speed without the host's overhead.
    */
   gpu?: { ms: number; gbps: number; ofCopy: number };

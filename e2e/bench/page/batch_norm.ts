@@ -57,13 +57,14 @@ async function measurePass(pass: Pass, plan: Plan, floats: number, copyGbps: num
 }
 
 /**
- * welford's GPU time per call of `record` (the timestamps of its dispatches summed, over `reps`
- * calls), with the GB/s of `floats` of traffic; null where the device cannot time dispatches.
+ * welford's GPU time per call of `record` (timestamps at the start and end of the compute
+ * passes the calls are recorded into, over `reps` calls), with the GB/s of `floats` of traffic;
+ * null where the device cannot time passes.
  */
 async function gpuTime(record: () => void, reps: number, floats: number, copyGbps: number): Promise<Side['gpu'] | null> {
   const b = backend();
   if (!b.canTimeDispatches) return null;
-  b.startGpuTiming();
+  b.startGpuTiming({ granularity: 'pass' });
   for (let i = 0; i < reps; i++) record();
   const { times, dropped } = await b.stopGpuTiming();
   if (dropped > 0 || times.length === 0) return null;

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import * as w from '../src/index.ts';
 import type { Conv2dOptions, ConvTranspose2dOptions, Tensor, WebGpuBackend } from '../src/index.ts';
 import { gpuTraits } from '../src/backend/webgpu/traits.ts';
-import { chooseKernel, convKernelChoice, convKernelsOn, type ConvKernel } from '../src/kernels/conv2d.ts';
+import { chooseKernel, convKernelChoice, convKernelsOn, imagesPerSplit, weightGradSplits, type Conv2dGeometry, type ConvKernel } from '../src/kernels/conv2d.ts';
 import { compareBackward, gradcheck, type GradInput } from './gradcheck.ts';
 import { cpuBackend, expectClose, expectTensorsClose, gpuBackend, onBoth, randomData } from './helpers.ts';
 
@@ -198,6 +198,30 @@ describe.each(KERNELS)('conv2d backward: WebGPU (%s kernels) against the CPU ref
       const c: Case = { x: [4, 3, 33, 33], weight: [5, 3, 3, 3], options: { padding: 1 }, bias: true, out: [4, 5, 33, 33] };
       await compareBackward(convOf(c.options), gradInputs(c, 350), gpu, { atol: 5e-4, rtol: 2e-4 });
     }));
+});
+
+describe('weight-gradient splits', () => {
+  const geometry = (batch: number, cin: number, cout: number, size: number, stride: number): Conv2dGeometry => {
+    const out = Math.floor((size + 2 - 3) / stride) + 1;
+    return { batch, inChannels: cin, inH: size, inW: size, outChannels: cout, outH: out, outW: out, kernelH: 3, kernelW: 3, strideH: stride, strideW: stride, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1 };
+  };
+  it('spread a GPU over many workgroups and a software adapter over few, never leaving a block empty', () => {
+    // Model S's second convolution: 16 -> 32 channels, stride 2, batch 32.
+    const g = geometry(32, 16, 32, 28, 2);
+    const hardware = weightGradSplits(g, gpuTraits(false, false));
+    const software = weightGradSplits(g, gpuTraits(true, false));
+    expect(hardware).toBeGreaterThanOrEqual(16);
+    expect(software).toBeLessThanOrEqual(3);
+    for (const batch of [1, 7, 31, 33, 64]) {
+      for (const traits of [gpuTraits(false, false), gpuTraits(true, false), gpuTraits(true, true)]) {
+        const splits = weightGradSplits(geometry(batch, 8, 16, 9, 1), traits);
+        expect(splits).toBeGreaterThanOrEqual(1);
+        expect(splits).toBeLessThanOrEqual(batch);
+        // Every block holds images: the last starts inside the batch.
+        expect((splits - 1) * imagesPerSplit(batch, splits)).toBeLessThan(batch);
+      }
+    }
+  });
 });
 
 describe('conv2d backward', () => {

@@ -101,3 +101,20 @@ describe('binary ops with broadcasting: WebGPU against the CPU reference', () =>
     expect(() => w.exp(a)).toThrow(/exp: tensor #\d+ of shape \[3\] was disposed/);
   });
 });
+
+describe('relu and NaN', () => {
+  it('keeps a NaN on both backends, as PyTorch does, alone and fused after batch norm', async () => {
+    const data = Float32Array.of(NaN, -1, 2, -0, -Infinity, Infinity, 3);
+    const [g, c] = onBoth(data, [7], gpu);
+    for (const t of [g, c]) {
+      const got = Array.from(await w.relu(t).toArray());
+      expect(got.map(Number.isNaN)).toEqual([true, false, false, false, false, false, false]);
+      expect(got.slice(1)).toEqual([0, 2, 0, 0, Infinity, 3]);
+    }
+    // A NaN in a channel makes that channel's statistics NaN; the fused ReLU must not hide it.
+    const x = w.fromArray([NaN, 1, 2, 3, 4, 5, 6, 7], [2, 2, 2]);
+    const y = await w.batchNorm(x, { weight: w.ones([2]), bias: w.zeros([2]), training: true, relu: true }).toArray();
+    expect([0, 1, 4, 5].map((i) => Number.isNaN(y[i]))).toEqual([true, true, true, true]);
+    expect([2, 3, 6, 7].some((i) => Number.isNaN(y[i]))).toBe(false);
+  });
+});

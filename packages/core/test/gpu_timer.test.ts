@@ -41,8 +41,8 @@ describe('GPU timing of dispatches', () => {
   it('counts the dispatches past its capacity as dropped', async () => {
     if (!gpu.canTimeDispatches) return;
     const x = w.fromArray([1, 2, 3], [3]);
-    expect(() => gpu.startGpuTiming(4096)).toThrow(/capacity must be an integer from 1 to 2048.*got 4096/);
-    gpu.startGpuTiming(2);
+    expect(() => gpu.startGpuTiming({ capacity: 4096 })).toThrow(/capacity must be an integer from 1 to 2048.*got 4096/);
+    gpu.startGpuTiming({ capacity: 2 });
     const before = gpu.counters.dispatches;
     const ys = w.tidy(() => [w.mul(x, 2), w.add(x, 1), w.sub(x, 1), w.relu(x)].map((t) => w.keep(t)));
     const dispatched = gpu.counters.dispatches - before;
@@ -51,5 +51,25 @@ describe('GPU timing of dispatches', () => {
     expect(dropped).toBe(dispatched - 2);
     expect(Array.from(await ys[1].toArray())).toEqual([2, 3, 4]);
     for (const t of [x, ...ys]) t.dispose();
+  });
+});
+
+describe('GPU timing of passes', () => {
+  it('times the passes the backend records anyway: one for a run of dispatches', async () => {
+    if (!gpu.canTimeDispatches) return;
+    const x = w.fromArray([1, 2, 3, 4], [4]);
+    await gpu.sync();
+    const before = gpu.counters.dispatches;
+    gpu.startGpuTiming({ granularity: 'pass' });
+    const y = w.tidy(() => w.relu(w.add(w.mul(x, 2), 1)));
+    const dispatched = gpu.counters.dispatches - before;
+    const { times } = await gpu.stopGpuTiming();
+    expect(dispatched).toBeGreaterThanOrEqual(2);
+    expect(times).toHaveLength(1);
+    expect(times[0].name).toBe('pass');
+    expect(times[0].ns).toBeGreaterThanOrEqual(0);
+    expect(Array.from(await y.toArray())).toEqual([3, 5, 7, 9]);
+    x.dispose();
+    y.dispose();
   });
 });

@@ -51,6 +51,12 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<Acqui
  */
 const liveNodeInstances: GPU[] = [];
 
+/**
+ * Dawn's flags for Node. Timestamps are left at the driver's resolution: browsers round them
+ * (against timing attacks on web pages), which makes short dispatches read as 0 or 65 µs.
+ */
+export const DAWN_FLAGS = ['disable-dawn-features=timestamp_quantization'];
+
 async function acquireInNode(options: AcquireOptions): Promise<AcquiredDevice> {
   const tried: string[] = [];
   // The specifier is a variable so browser bundlers leave the native module alone.
@@ -66,7 +72,7 @@ async function acquireInNode(options: AcquireOptions): Promise<AcquiredDevice> {
   }
   const fromEnv = process.env.VK_ICD_FILENAMES;
   if (!options.forceSoftware) {
-    const gpu = dawn.create([]);
+    const gpu = dawn.create(DAWN_FLAGS);
     const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference });
     liveNodeInstances.push(gpu);
     if (adapter) return finish(adapter, 'node');
@@ -82,7 +88,7 @@ async function acquireInNode(options: AcquireOptions): Promise<AcquiredDevice> {
     }
     // The Vulkan loader reads this variable when Dawn creates its instance.
     process.env.VK_ICD_FILENAMES = icd;
-    const gpu = dawn.create([]);
+    const gpu = dawn.create(DAWN_FLAGS);
     const adapter = await gpu.requestAdapter();
     liveNodeInstances.push(gpu);
     if (adapter) return finish(adapter, 'node');

@@ -31,7 +31,8 @@ const unaries: UnarySpec[] = [
   { name: 'sqrt', id: 3, cpu: Math.sqrt, grad: ({ grad, output }) => div(mul(grad, 0.5), output) },
   // d/dx x^(-1/2) = -1/2 x^(-3/2) = -1/2 y^3
   { name: 'rsqrt', id: 4, cpu: (v) => 1 / Math.sqrt(v), grad: ({ grad, output }) => mul(grad, mul(powScalar(output, 3), -0.5)) },
-  { name: 'relu', id: 5, cpu: (v) => (v > 0 ? v : 0), grad: ({ grad, inputs }) => mul(grad, step(inputs[0])) },
+  // A NaN stays NaN, as in PyTorch.
+  { name: 'relu', id: 5, cpu: (v) => (v < 0 ? 0 : v === 0 ? 0 : v), grad: ({ grad, inputs }) => mul(grad, step(inputs[0])) },
   { name: 'sigmoid', id: 6, cpu: (v) => 1 / (1 + Math.exp(-v)), grad: ({ grad, output }) => mul(grad, mul(output, affine(output, -1, 1))) },
   { name: 'tanh', id: 7, cpu: Math.tanh, grad: ({ grad, output }) => mul(grad, affine(square(output), -1, 1)) },
   { name: 'abs', id: 8, cpu: Math.abs, grad: ({ grad, inputs }) => mul(grad, sign(inputs[0])) },

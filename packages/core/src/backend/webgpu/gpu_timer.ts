@@ -1,17 +1,25 @@
-/** One dispatch's time on the GPU, measured with timestamp queries. */
+/** A timed compute pass: one dispatch's, or a pass of several as the backend batches them. */
 export interface DispatchTime {
-  /** `kernel.entryPoint` of the program. */
+  /** `kernel.entryPoint` of the program, or 'pass' for a pass of several dispatches. */
   readonly name: string;
-  /** Nanoseconds between the start and the end of the dispatch's compute pass. */
+  /** Nanoseconds between the start and the end of the compute pass. */
   readonly ns: number;
 }
+
+/**
+ * What `WebGpuBackend.startGpuTiming` times. 'dispatch': each dispatch in a compute pass of its
+ * own, for a profile per kernel (each pass adds the cost of its start and end, several µs on a
+ * GPU, so tiny dispatches read long). 'pass': the passes the backend records anyway, several
+ * dispatches each, for the GPU time of a whole step or call as it normally runs.
+ */
+export type TimingGranularity = 'dispatch' | 'pass';
 
 /** WebGPU's limit on the queries of one query set is 4096: two per dispatch. */
 export const MAX_TIMED_DISPATCHES = 2048;
 
 /**
- * Times dispatches on the GPU: each timed dispatch gets a compute pass of its own whose
- * beginning and end write timestamps into a query set; `read` resolves them. Needs the
+ * Times compute passes on the GPU: each timed pass writes timestamps at its beginning and end
+ * into a query set; `resolve` and `times` read them. Needs the
  * device's 'timestamp-query' feature (acquireDevice asks for it where the adapter has it).
  * Browsers may round timestamps (Chrome to 100 µs unless its WebGPU developer features are
  * on), so short dispatches read as 0 there; Dawn in Node gives the driver's resolution.
@@ -20,12 +28,13 @@ export class GpuTimer {
   private readonly querySet: GPUQuerySet;
   private readonly resolveBuffer: GPUBuffer;
   private readonly names: string[] = [];
-  /** Dispatches that found the query set full and went untimed. */
+  /** Passes that found the query set full and went untimed. */
   dropped = 0;
 
   constructor(
     device: GPUDevice,
-    /** The most dispatches one timing run records. */
+    readonly granularity: TimingGranularity = 'dispatch',
+    /** The most passes one timing run records. */
     readonly capacity = MAX_TIMED_DISPATCHES,
   ) {
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_TIMED_DISPATCHES) {
@@ -36,7 +45,7 @@ export class GpuTimer {
     this.resolveBuffer = device.createBuffer({ size: 16 * capacity, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
   }
 
-  /** The timestamp writes for the next dispatch's pass, or undefined once the query set is full. */
+  /** The timestamp writes for the next timed pass, or undefined once the query set is full. */
   next(name: string): GPUComputePassTimestampWrites | undefined {
     if (this.names.length >= this.capacity) {
       this.dropped++;
