@@ -35,8 +35,10 @@ describe('covariate shift', () => {
     const [first, same, moved] = sink.history.map((r) => r.layers);
     expect(first.bn1.covariateShift).toBeNull();
     expect(first.gn.covariateShift).toBeNull();
-    expect(same.bn1.covariateShift).toBe(0);
-    expect(same.gn.covariateShift).toBe(0);
+    // The same input twice: zero up to float32 rounding (a GPU may merge partial sums in a
+    // different order each time: subgroup slots are claimed atomically).
+    expect(same.bn1.covariateShift!).toBeLessThan(1e-6);
+    expect(same.gn.covariateShift!).toBeLessThan(1e-6);
     expect(moved.bn1.covariateShift!).toBeGreaterThan(0.1);
     // The ReLU module has no input statistics and no shift.
     expect(moved.relu1.covariateShift).toBeUndefined();
