@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import type { PreviewServer } from 'vite';
-import { buildAndServe, chromePath, chromiumArgs } from './chromium.ts';
+import { buildAndServe, chromePath, chromiumArgs } from '@welford/cli/browser';
 import { ROW, W, X, type SmokeReport } from './pages/smoke/report.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));

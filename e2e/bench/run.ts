@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import type { PreviewServer } from 'vite';
-import { buildAndServe, chromePath, chromiumArgs } from '../chromium.ts';
+import { buildAndServe, chromePath, chromiumArgs } from '@welford/cli/browser';
 import { problems } from './check.ts';
 import type { BenchReport } from './report.ts';
 import { markdownTable, textTable, type RunInfo } from './table.ts';

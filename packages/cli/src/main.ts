@@ -1,13 +1,17 @@
-// welford's command line. `welford conformance FILE... [--backend cpu] [--json OUT]` runs
-// conformance case files (shared/CONFORMANCE.md) and exits 0 only when every case passes.
+// welford's command line. `welford train` and `welford eval` train and evaluate models
+// (src/train/); `welford conformance FILE... [--backend cpu] [--json OUT]` runs conformance case
+// files (shared/CONFORMANCE.md) and exits 0 only when every case passes.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { init, type Backend } from '@welford/core';
 import { CaseFileError, readCaseFile, type CaseFile } from './conformance/case_file.ts';
 import { formatRow, formatSummary, resultsJson, rowLayout } from './conformance/report.ts';
 import { runCaseFile, type CaseResult } from './conformance/runner.ts';
+import { RunError, SetupError, UsageError } from './errors.ts';
+import { userPath } from './train/outputs.ts';
+import { EVAL_USAGE, TRAIN_USAGE } from './train/usage.ts';
 
-const USAGE = `usage: welford conformance FILE... [--backend webgpu|cpu] [--json OUT]
+const CONFORMANCE_USAGE = `usage: welford conformance FILE... [--backend webgpu|cpu] [--json OUT]
 
 Runs conformance case files: one row per case (id, op, PASS/FAIL, the largest absolute error
 of each compared tensor), then "N passed, M failed".
@@ -15,21 +19,21 @@ of each compared tensor), then "N passed, M failed".
   --json OUT      also write the per-case results as JSON to OUT
 Exit status: 0 when every case passes, 1 when one fails, 2 when the files or arguments are wrong.`;
 
-/** A problem with the command line, reported with the usage and without a stack trace. */
-class UsageError extends Error {}
-/** A problem with the machine (no WebGPU adapter), reported without a stack trace. */
-class SetupError extends Error {}
+const USAGES: Record<string, string> = { train: TRAIN_USAGE, eval: EVAL_USAGE, conformance: CONFORMANCE_USAGE };
+const COMMANDS = Object.keys(USAGES);
+
+/** A command's usage, then the first line of the others'. */
+function usageOf(command: string): string {
+  const own = USAGES[command];
+  if (!own) return Object.values(USAGES).join('\n\n');
+  const others = COMMANDS.filter((c) => c !== command).map((c) => USAGES[c].split('\n')[0]);
+  return `${own}\n\nother commands:\n${others.join('\n')}`;
+}
 
 interface ConformanceArgs {
   files: string[];
   backend: 'webgpu' | 'cpu';
   json: string | null;
-}
-
-/** Paths are relative to where the user typed the command (pnpm runs scripts from the root). */
-function userPath(path: string): string {
-  const base = process.env.npm_lifecycle_event === 'conformance' && process.env.INIT_CWD ? process.env.INIT_CWD : process.cwd();
-  return resolve(base, path);
 }
 
 function parseConformanceArgs(args: string[]): ConformanceArgs {
@@ -89,28 +93,36 @@ async function conformance(args: string[]): Promise<number> {
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || rest.includes('--help') || rest.includes('-h')) {
-    console.log(USAGE);
+    console.log(usageOf(command === undefined || command.startsWith('-') ? '' : command));
     return command === undefined ? 2 : 0;
   }
   try {
     if (command === 'conformance') return await conformance(rest);
-    throw new UsageError(`unknown command "${command}" (commands: conformance)`);
+    // The training commands load the model zoo, data and statistics only when asked for.
+    if (command === 'train') return await (await import('./train/train_command.ts')).trainCommand(rest);
+    if (command === 'eval') return await (await import('./train/eval_command.ts')).evalCommand(rest);
+    throw new UsageError(`unknown command "${command}" (commands: ${COMMANDS.join(', ')})`);
   } catch (e) {
     if (e instanceof CaseFileError) {
       console.error(`welford conformance: ${e.message}`);
       return 2;
     }
     if (e instanceof UsageError) {
-      console.error(`welford: ${e.message}\n\n${USAGE}`);
+      console.error(`welford${USAGES[command] ? ` ${command}` : ''}: ${e.message}\n\n${usageOf(command)}`);
       return 2;
     }
     if (e instanceof SetupError) {
       console.error(`welford ${command}: ${e.message}`);
       return 2;
     }
+    if (e instanceof RunError) {
+      console.error(`welford ${command}: ${e.message}`);
+      return 1;
+    }
     const stack = e instanceof Error && e.stack ? `\n${e.stack}` : '';
     console.error(`welford ${command}: internal error: ${e instanceof Error ? e.message : String(e)}${stack}`);
-    return 2;
+    // A failed training run is a runtime failure; conformance keeps its status 2 for a broken setup.
+    return command === 'train' || command === 'eval' ? 1 : 2;
   }
 }
 

@@ -1,6 +1,6 @@
-// What the browser tests and the browser benchmarks share: finding Debian's Chromium (never a
-// downloaded one), the switches that give it WebGPU, and building a page with Vite and serving
-// the build on 127.0.0.1.
+// What everything that drives Chromium shares (the browser tests, the browser benchmarks,
+// `welford train --browser`): finding Debian's Chromium (never a downloaded one), the switches
+// that give it WebGPU, and building a page with Vite and serving the build on 127.0.0.1.
 import { existsSync } from 'node:fs';
 import { build, preview, type PreviewServer } from 'vite';
 
@@ -36,13 +36,29 @@ export function chromePath(): string {
   return path;
 }
 
-/**
- * Builds the page whose index.html is in `root` into `outDir` with Vite, and serves the build on
- * 127.0.0.1. `chunkSizeWarningLimit` (kB) quiets Vite's warning for pages that bundle a large library.
- */
-export async function buildAndServe(root: string, outDir: string, { chunkSizeWarningLimit }: { chunkSizeWarningLimit?: number } = {}): Promise<PreviewServer> {
+/** Options of `buildPage`. */
+export interface BuildPageOptions {
+  /** kB above which Vite warns about a chunk (raise it for pages that bundle a large library). */
+  chunkSizeWarningLimit?: number;
+}
+
+/** Builds the page whose index.html is in `root` into `outDir` with Vite (relative URLs, so any folder serves it). */
+export async function buildPage(root: string, outDir: string, { chunkSizeWarningLimit }: BuildPageOptions = {}): Promise<void> {
   // Core reaches for node: modules only when it runs in Node; the page never loads them.
   const external = [/^node:/];
-  await build({ root, configFile: false, logLevel: 'warn', base: './', build: { outDir, emptyOutDir: true, chunkSizeWarningLimit, rolldownOptions: { external } } });
+  // Modules name themselves by their class (`typeName`, in errors and statistics records):
+  // minification must keep class names.
+  const output = { keepNames: true };
+  await build({ root, configFile: false, logLevel: 'warn', base: './', build: { outDir, emptyOutDir: true, chunkSizeWarningLimit, rolldownOptions: { external, output } } });
+}
+
+/** Serves a built page (and whatever else is in `outDir`) on 127.0.0.1, from port 4173 up. */
+export function servePage(root: string, outDir: string): Promise<PreviewServer> {
   return preview({ root, configFile: false, logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port: 4173, strictPort: false, open: false } });
+}
+
+/** `buildPage`, then `servePage`. */
+export async function buildAndServe(root: string, outDir: string, options: BuildPageOptions = {}): Promise<PreviewServer> {
+  await buildPage(root, outDir, options);
+  return servePage(root, outDir);
 }

@@ -1,0 +1,52 @@
+// What the training page and the Node side say to each other. The page streams its progress as
+// console messages ("[welford] " + JSON, non-finite numbers as strings, as stats.jsonl writes
+// them); `window.welfordTrain(request)` resolves with the outcome. Browser-safe.
+import type { TrainConfig } from '../train/config.ts';
+import type { MetricsRecord } from '../train/step_log.ts';
+import type { StepProgress, TrainingResult } from '../train/run_training.ts';
+import type { StatsRecord } from '@welford/stats';
+
+/** The prefix of the page's console messages meant for the Node side. */
+export const MESSAGE_PREFIX = '[welford] ';
+
+/** A message from the page while it trains. */
+export type PageMessage =
+  | { type: 'step'; progress: StepProgress }
+  | { type: 'metrics'; record: MetricsRecord }
+  | { type: 'stats'; record: StatsRecord }
+  | { type: 'log'; line: string };
+
+/** What Node asks the page to do: the run, and where its packed datasets are (relative URLs). */
+export interface TrainRequest {
+  config: TrainConfig;
+  trainUrl: string;
+  testUrl: string;
+}
+
+/** How a failure is classified, so Node can report it as it would its own. */
+export type FailureKind = 'non-finite' | 'run' | 'internal';
+
+/** The page's answer: the result with the checkpoint in base64, or the failure. */
+export type TrainResponse =
+  | { ok: true; result: Omit<TrainingResult, 'checkpoint'>; checkpointBase64: string }
+  | { ok: false; kind: FailureKind; message: string; stack?: string };
+
+const NON_FINITE: Record<string, number> = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY };
+
+/** A message as one console line. */
+export function encodeMessage(message: PageMessage): string {
+  return MESSAGE_PREFIX + JSON.stringify(message, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+}
+
+/** The message in a console line, or null for other console output. */
+export function decodeMessage(text: string): PageMessage | null {
+  if (!text.startsWith(MESSAGE_PREFIX)) return null;
+  return JSON.parse(text.slice(MESSAGE_PREFIX.length), (_key, v: unknown) => (typeof v === 'string' && v in NON_FINITE ? NON_FINITE[v] : v)) as PageMessage;
+}
+
+/** Base64 of bytes, in chunks (String.fromCharCode takes a bounded number of arguments). */
+export function toBase64(bytes: Uint8Array): string {
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(text);
+}

@@ -1,0 +1,184 @@
+// One training run, the same in Node and in a browser page: builds the model, the optimizer and
+// the batches from a configuration, trains with `fit`, evaluates on the test split after each
+// epoch, and returns the metrics and the checkpoint's bytes. Everything that touches files or
+// the terminal is the caller's, through the hooks. Browser-safe.
+import { getBackend, manualSeed, type Tensor } from '@welford/core';
+import { mixupLoss } from '@welford/data';
+import { defaultLoss, evaluate, fit, saveSafetensors, type Module, type StepInfo } from '@welford/layers';
+import { attachProbes, type Probes, type StatsSink } from '@welford/stats';
+import { RunError } from '../errors.ts';
+import { DATASET_INFO, type TrainConfig } from './config.ts';
+import { limitedData, testBatches, trainBatches, type ByteDataset, type RunBatch, type TrainingData } from './data_pipeline.ts';
+import { diagnoseNonFinite, NonFiniteWatch } from './diagnose.ts';
+import { checkpointMetadata } from './metadata.ts';
+import { buildModel } from './model.ts';
+import { buildOptimization } from './optimizer.ts';
+import { epochMetrics, StepLog, testMetrics, type EpochMetrics, type MetricsRecord, type TestMetrics } from './step_log.ts';
+
+/** Where a run is after an optimizer step (host-side numbers, and the latest values read). */
+export interface StepProgress {
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  epochs: number;
+  /** The batch's index in its epoch, and the batches per epoch. */
+  batch: number;
+  batchesPerEpoch: number;
+  lr: number;
+  stepsPerSecond: number;
+  loss: number | null;
+  accuracy: number | null;
+}
+
+/** What a caller hears of a run while it goes. */
+export interface TrainingHooks {
+  /** After every optimizer step (the progress line). */
+  onStep?(progress: StepProgress): void;
+  /** Each metrics record: every `logEvery` steps once read back, and per epoch. */
+  onMetrics?(record: MetricsRecord): void;
+  /** Where the statistics probes' records go (with `statsEvery` > 0). */
+  statsSinks?: StatsSink[];
+  /** Status lines ("evaluating on 2004 test samples"). */
+  onLog?(line: string): void;
+}
+
+/** What a finished run gives back. */
+export interface TrainingResult {
+  /** Optimizer steps taken. */
+  steps: number;
+  epochs: EpochMetrics[];
+  /** The last evaluation on the test split. */
+  test: TestMetrics;
+  /** The backend trained on (`webgpu: ...`, `cpu: ...`). */
+  adapter: string;
+  /** Seconds from the first step to the checkpoint. */
+  trainSeconds: number;
+  /** The trained model as a safetensors file, with the configuration in its metadata. */
+  checkpoint: Uint8Array;
+  samples: { train: number; test: number };
+}
+
+/** Targets per sample: 1 label, or H·W mask pixels. */
+function targetsPerSample(set: ByteDataset): number {
+  return set.kind === 'labels' ? 1 : set.shape[1] * set.shape[2];
+}
+
+/** Evaluates `model` on the test split: loss, accuracy (pixel accuracy and mean IoU for masks). */
+export async function evaluateTest(model: Module<[Tensor], Tensor>, config: TrainConfig, test: ByteDataset): Promise<TestMetrics> {
+  const segmentation = DATASET_INFO[config.dataset].task === 'segmentation';
+  const result = await evaluate(model, testBatches(config, test), { metrics: segmentation ? ['loss', 'accuracy', 'miou'] : ['loss', 'accuracy'] });
+  return testMetrics(result, targetsPerSample(test));
+}
+
+/**
+ * Trains a model as `config` says on `data` (the caller has called core's `init`). Stops after
+ * `config.steps` steps when given. A NaN or infinite loss throws `NonFiniteLossError` naming
+ * the step and the first layer whose statistics went non-finite; a run too small for one batch
+ * throws `RunError`. The model is disposed before this returns or throws.
+ */
+export async function runTraining(config: TrainConfig, data: TrainingData, hooks: TrainingHooks = {}): Promise<TrainingResult> {
+  const { train, test } = limitedData(config, data);
+  const source = trainBatches(config, train);
+  if (source.batchesPerEpoch === 0) throw new RunError(`the training split has ${train.length} samples, fewer than one batch of ${config.batch}: lower --batch or raise --train-limit`);
+  const totalSteps = Math.min(config.steps ?? Infinity, config.epochs * source.batchesPerEpoch);
+  const epochs = Math.ceil(totalSteps / source.batchesPerEpoch);
+
+  manualSeed(config.seed);
+  const model = buildModel(config);
+  const { optimizer, scheduler } = buildOptimization(config, model.parameters(), totalSteps);
+  const watch = new NonFiniteWatch();
+  let probes: Probes | null = null;
+  const log = new StepLog(config.logEvery, (r) => hooks.onMetrics?.(r));
+  const stop = new AbortController();
+  const records: EpochMetrics[] = [];
+  try {
+    if (config.statsEvery > 0) {
+      // Probe steps count from 1, as fit's steps, so records and metrics share step numbers.
+      probes = attachProbes(model, { every: config.statsEvery, sinks: [...(hooks.statsSinks ?? []), watch], startStep: 1 });
+      const p = probes;
+      const step = optimizer.step.bind(optimizer);
+      // Update ratios need the weights just before and after the update.
+      optimizer.step = () => {
+        p.beforeOptimizerStep();
+        step();
+        p.afterOptimizerStep();
+      };
+    }
+    const loss = (output: Tensor, batch: RunBatch): Tensor => {
+      const value = batch.yB ? mixupLoss(output, batch.y!, batch.yB, batch.lambda!) : defaultLoss(output, batch);
+      const targets = batch.y ?? batch.mask;
+      if (targets) log.update(output, targets);
+      return value;
+    };
+    const onStep = (info: StepInfo): void => {
+      probes?.step();
+      log.onStep(info);
+      hooks.onStep?.({
+        step: info.step,
+        totalSteps,
+        epoch: info.epoch,
+        epochs,
+        batch: info.batch,
+        batchesPerEpoch: source.batchesPerEpoch,
+        lr: info.lr,
+        stepsPerSecond: log.stepsPerSecond,
+        loss: log.latestLoss,
+        accuracy: log.latestAccuracy,
+      });
+      if (info.step >= totalSteps) stop.abort();
+    };
+    const history = await fit(model, {
+      train: source.batches,
+      epochs,
+      optimizer,
+      scheduler: scheduler ?? undefined,
+      schedulerStep: 'batch',
+      clipGradNorm: config.clip ?? undefined,
+      readEvery: config.logEvery,
+      loss,
+      signal: stop.signal,
+      onStep,
+      onLoss: (reading) => log.onLoss(reading),
+      onEpoch: async (result) => {
+        await log.drain();
+        hooks.onLog?.(`evaluating on ${test.length} test samples`);
+        const metrics = epochMetrics(result, records.reduce((s, r) => s + r.steps, 0) + result.steps, await evaluateTest(model, config, test), log.elapsed);
+        records.push(metrics);
+        hooks.onMetrics?.(metrics);
+      },
+      onNonFinite: async () => {
+        const p = probes;
+        probes = null;
+        return diagnoseNonFinite(model, p, watch, () => firstImages(source.batches));
+      },
+    });
+    await log.drain();
+    if (probes) await probes.flush();
+    const checkpoint = await saveSafetensors(model, { metadata: checkpointMetadata(config) });
+    return {
+      steps: history.steps,
+      epochs: records,
+      test: records[records.length - 1].test,
+      adapter: getBackend().description,
+      trainSeconds: log.elapsed,
+      checkpoint,
+      samples: { train: train.length, test: test.length },
+    };
+  } finally {
+    probes?.detach();
+    log.dispose();
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
+/** The images of the first training batch, for a diagnostic forward pass (labels freed). */
+function firstImages(batches: (epoch: number) => Iterable<RunBatch>): Tensor | null {
+  for (const b of batches(0)) {
+    b.y?.dispose();
+    b.mask?.dispose();
+    b.yB?.dispose();
+    return b.x;
+  }
+  return null;
+}

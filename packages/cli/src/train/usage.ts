@@ -1,0 +1,23 @@
+// The usage of `welford train` and `welford eval` (docs/cli.md has the long form).
+
+export const TRAIN_USAGE = `usage: welford train --model small-cnn|preact-resnet|unet --norm batch|group|layer|instance|batch-renorm|none
+                     --dataset mnist|fashion-mnist|shapes [options]
+
+Trains a model on WebGPU in Node (SwiftShader where there is no GPU), evaluates it on the test
+split after each epoch, and writes metrics.jsonl, stats.jsonl, checkpoint.safetensors and run.json.
+  model     --depth N (preact-resnet 6n+2, default 8; unet poolings, default 3)  --width N (16)
+            --groups N (group norm, 8)
+  data      --batch N (32)  --epochs N (1)  --steps N (stop after N steps in all)
+            --train-limit N / --test-limit N (use the first N samples)  --image-size N (shapes, 32)
+            --augment crop,flip,mixup  --seed N (1)
+  optimizer --optimizer sgd|adam|adamw (sgd)  --lr X (sgd 0.05, adam 0.001)  --momentum X (0.9)
+            --weight-decay X (0; adamw 0.01)  --schedule none|step|cosine  --warmup N  --clip X
+  output    --out DIR (runs/<model>-<norm>-<dataset>-<date>)  --log-every K (10)  --stats-every K (10; 0: off)
+  where     --cpu (the CPU reference)  --browser (headless Chromium)  --gpu (with --browser: no SwiftShader)
+Exit status: 0 when training finished, 1 when it failed (missing data, NaN loss), 2 for bad arguments.`;
+
+export const EVAL_USAGE = `usage: welford eval --checkpoint FILE [--model M --norm N --dataset D ...] [--test-limit N] [--cpu]
+
+Evaluates a checkpoint welford train wrote on the test split (loss, accuracy; mIoU for shapes).
+The model's configuration comes from the checkpoint (or the run.json beside it); flags override it.
+Exit status: 0 on success, 1 when the checkpoint or the data cannot be read, 2 for bad arguments.`;
