@@ -1,0 +1,377 @@
+// Browser tests of the playground: packs its datasets, builds it with Vite, serves the build on
+// 127.0.0.1 and drives Debian's Chromium headless with WebGPU on SwiftShader. Models and batches
+// are tiny (SwiftShader is a CPU). Prints one line per check and "N passed, N failed"; exits
+// non-zero on any failure. Screenshots go to e2e/artifacts/ and docs/playground.png.
+//   node --import tsx playground/run.ts [regular expression of check names]      (from e2e/)
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { PreviewServer } from 'vite';
+import { buildAndServe, chromePath, chromiumArgs } from '@welford/cli/browser';
+import { DEFAULT_CONFIG, toQuery, type PlaygroundConfig } from '../../playground/src/config.ts';
+import type { PlaygroundState } from '../../playground/src/page_state.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const playground = join(here, '../../playground');
+const artifacts = join(here, '../artifacts');
+const TIMEOUT_MS = 120_000;
+
+/** A configuration small enough for SwiftShader: an 8-16-16 CNN, batches of 32, short evaluations. */
+const TINY: PlaygroundConfig = { ...DEFAULT_CONFIG, width: 8, groups: 4, batch: 32, lr: 0.1, statsEvery: 5, evalEvery: 20, testSamples: 100 };
+
+type Check = [name: string, run: () => Promise<void>];
+
+class Harness {
+  readonly consoleErrors: string[] = [];
+  page!: Page;
+
+  constructor(
+    readonly browser: Browser,
+    readonly base: string,
+  ) {}
+
+  /** Opens the playground at `query` in a fresh tab (the previous one closed); `noWebGpu` hides navigator.gpu. */
+  async open(query: string, { noWebGpu = false } = {}): Promise<Page> {
+    await this.page?.close();
+    const page = await this.browser.newPage();
+    await page.setViewport({ width: 1440, height: 1000 });
+    page.on('console', (m) => {
+      if (m.type() === 'error') this.consoleErrors.push(`console.error: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => this.consoleErrors.push(`uncaught: ${e instanceof Error ? e.message : String(e)}`));
+    page.on('requestfailed', (r) => this.consoleErrors.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
+    // A string, not a function: the page must not see the helpers tsx adds to compiled functions.
+    if (noWebGpu) await page.evaluateOnNewDocument("Object.defineProperty(Navigator.prototype, 'gpu', { get() { return undefined; } });");
+    await page.goto(`${this.base}${query ? `?${query}` : ''}`, { waitUntil: 'load', timeout: TIMEOUT_MS });
+    this.page = page;
+    return page;
+  }
+
+  state(): Promise<PlaygroundState> {
+    return this.page.evaluate(() => JSON.parse(JSON.stringify(window.playgroundState)) as PlaygroundState);
+  }
+
+  /** Waits until `predicate(state)` holds (evaluated in the page); says what the state was when it times out. */
+  async until(what: string, predicate: string, timeout = TIMEOUT_MS): Promise<PlaygroundState> {
+    try {
+      await this.page.waitForFunction(`(() => { const s = window.playgroundState; return !!s && (${predicate}); })()`, { timeout, polling: 100 });
+    } catch {
+      const s = await this.state().catch(() => null);
+      throw new Error(`timed out waiting for ${what} (${predicate}); page at step ${s?.step}, run ${s?.run}, phase ${s?.phase}, ${s?.query}, error ${s?.error}, notices ${JSON.stringify(s?.notices)}`);
+    }
+    return this.state();
+  }
+
+  ready(): Promise<PlaygroundState> {
+    return this.until('a model to be built', "s.phase === 'ready' && s.run === 'paused' && s.predictions.count > 0");
+  }
+
+  async click(selector: string): Promise<void> {
+    await this.page.click(selector);
+  }
+
+  /** Trains until at least `step` steps, then pauses and waits for the pause's evaluation and checkpoint. */
+  async trainTo(step: number): Promise<PlaygroundState> {
+    await this.click('#start');
+    await this.until(`step ${step}`, `s.step >= ${step}`);
+    const saves = (await this.state()).saves;
+    await this.click('#pause');
+    return this.until('the pause to finish', `s.run === 'paused' && s.saves > ${saves}`);
+  }
+
+  async screenshot(name: string, ...also: string[]): Promise<void> {
+    mkdirSync(artifacts, { recursive: true });
+    const path = join(artifacts, name) as `${string}.png`;
+    await this.page.screenshot({ path, fullPage: true });
+    for (const other of also) writeFileSync(other, readFileSync(path));
+  }
+}
+
+function expect(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}
+
+const mean = (xs: number[]): number => xs.reduce((s, v) => s + v, 0) / xs.length;
+
+/** Every series of every chart holds finite numbers (the running statistics only where the norm keeps them). */
+function expectChartsFilled(s: PlaygroundState, { running }: { running: boolean }): void {
+  const ids = ['chart-loss', 'chart-accuracy', 'chart-act-mean', 'chart-act-var', 'chart-batch-mean', 'chart-batch-var', 'chart-hist', 'chart-grad', 'chart-dead', 'chart-affine', 'chart-shift'];
+  for (const id of ids) {
+    const chart = s.charts[id];
+    expect(chart, `${id}: no chart on the page`);
+    expect(chart.series.length > 0, `${id}: no series`);
+    chart.series.forEach((name, i) => {
+      if (!running && name.startsWith('running')) return;
+      expect(chart.points[i] > 0, `${id}: series "${name}" holds no finite value (${JSON.stringify(chart)})`);
+    });
+  }
+}
+
+function checks(h: Harness, downloads: string): Check[] {
+  const tinyQuery = toQuery(TINY);
+  let trainedStep = 0;
+  return [
+    [
+      'loads on WebGPU with the configuration of the URL, which round-trips',
+      async () => {
+        await h.open(tinyQuery);
+        const s = await h.ready();
+        expect(s.backend === 'webgpu', `backend: got ${s.backend}`);
+        expect(s.adapter && s.adapter.length > 0, 'no adapter name shown');
+        expect(s.query === tinyQuery, `the URL's settings changed on load:\n  given ${tinyQuery}\n  shown ${s.query}`);
+        const search = await h.page.evaluate(() => location.search.slice(1));
+        expect(search === tinyQuery, `location.search: got ${search}`);
+        const shown = await h.page.evaluate(() => ({ norm: document.querySelector<HTMLInputElement>('#norm input:checked')?.value, batch: (document.getElementById('batch') as HTMLInputElement).value, width: (document.getElementById('width') as HTMLSelectElement).value }));
+        expect(shown.norm === 'batch' && shown.batch === '32' && shown.width === '8', `the controls show ${JSON.stringify(shown)}`);
+      },
+    ],
+    [
+      'trains the small CNN a few dozen steps and the loss falls',
+      async () => {
+        const s = await h.trainTo(100);
+        const losses = s.losses.map(([, l]) => l);
+        expect(losses.length >= 8, `only ${losses.length} losses read`);
+        expect(losses.every(Number.isFinite), `non-finite losses: ${losses}`);
+        const first = mean(losses.slice(0, 2));
+        const last = mean(losses.slice(-3));
+        console.log(`        loss ${first.toFixed(3)} -> ${last.toFixed(3)} in ${s.step} steps; test accuracy ${s.tests.map((t) => t.accuracy.toFixed(2)).join(', ')}`);
+        console.log(`        ${losses.map((l) => l.toFixed(2)).join(' ')}`);
+        expect(last < first - 0.2, `loss from ${first.toFixed(3)} to ${last.toFixed(3)}: it did not fall by 0.2`);
+        const accuracy = s.tests.at(-1)!.accuracy;
+        expect(accuracy > 0.25, `test accuracy ${accuracy} is not well above chance (0.1)`);
+        expect(s.tests.length >= 2 && s.tests.every((t) => Number.isFinite(t.loss)), `test evaluations: ${JSON.stringify(s.tests)}`);
+        trainedStep = s.step;
+      },
+    ],
+    [
+      'every chart holds real numbers, the grid shows predictions, steps per second and the adapter are shown',
+      async () => {
+        const s = await h.until('the charts to be drawn', "s.charts['chart-shift'] && s.charts['chart-shift'].points.some((p) => p > 0)", 10_000);
+        expectChartsFilled(s, { running: true });
+        expect(s.predictions.count === 16 && s.predictions.step === s.step, `prediction grid: ${JSON.stringify(s.predictions)} at step ${s.step}`);
+        expect(s.records.length >= 5, `stats records: ${s.records}`);
+        const status = await h.page.evaluate(() => ({ rate: document.getElementById('rate')!.textContent, adapter: document.getElementById('adapter')!.textContent }));
+        expect(status.adapter && status.adapter !== 'starting…', `adapter: ${status.adapter}`);
+        await h.click('#start');
+        const running = await h.until('a step rate', 's.stepsPerSecond > 0');
+        await h.click('#pause');
+        await h.until('the pause', "s.run === 'paused'");
+        console.log(`        ${running.stepsPerSecond.toFixed(1)} steps/s on ${running.adapter}`);
+        await h.screenshot('playground.png', join(here, '../../docs/playground.png'));
+      },
+    ],
+    [
+      'a reload restores the last run (settings and weights) from IndexedDB',
+      async () => {
+        const before = await h.state();
+        await h.open('');
+        const s = await h.ready();
+        expect(s.query === before.query, `settings after reload: ${s.query}, before: ${before.query}`);
+        expect(s.restoredStep === before.step, `restored step ${s.restoredStep}, expected ${before.step}`);
+        expect(s.step === before.step, `step counter ${s.step}, expected ${before.step}`);
+        trainedStep = s.step;
+      },
+    ],
+    [
+      'a checkpoint saves, reloads, and one of another architecture or a corrupt file is refused with the model unchanged',
+      async () => {
+        const cdp = await h.page.createCDPSession();
+        await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
+        await h.click('#save');
+        const file = await waitForFile(downloads, '.safetensors');
+        expect(file.includes(`step${trainedStep}`), `download name ${file} lacks the step ${trainedStep}`);
+        const before = await h.page.evaluate(() => window.playground.weightsChecksum());
+        const corrupt = join(downloads, 'corrupt.safetensors');
+        writeFileSync(corrupt, Buffer.from('this is not a safetensors file at all'));
+        const input = (await h.page.$('input#load'))!;
+        await input.uploadFile(corrupt);
+        let s = await h.until('the corrupt file to be refused', "s.notices.some((n) => n.key === 'checkpoint' && n.kind === 'error')", 20_000);
+        expect(s.error && /safetensors|header|bytes/i.test(s.error), `refusal reason: ${s.error}`);
+        expect((await h.page.evaluate(() => window.playground.weightsChecksum())) === before, 'the weights changed after a refused file');
+        await input.uploadFile(join(downloads, file));
+        s = await h.until('the saved checkpoint to load', "s.notices.some((n) => n.key === 'checkpoint' && n.kind === 'info')", 20_000);
+        expect((await h.page.evaluate(() => window.playground.weightsChecksum())) === before, 'loading the model its own weights changed them');
+        // Group norm has no running statistics: the batch-norm file has keys it does not know.
+        await h.open(toQuery({ ...TINY, norm: 'group' }));
+        await h.ready();
+        const groupBefore = await h.page.evaluate(() => window.playground.weightsChecksum());
+        await (await h.page.$('input#load'))!.uploadFile(join(downloads, file));
+        s = await h.until('the other architecture to be refused', "s.notices.some((n) => n.key === 'checkpoint' && n.kind === 'error')", 20_000);
+        expect(s.error && /unexpected|missing/i.test(s.error) && /running_mean/.test(s.error), `refusal reason: ${s.error}`);
+        expect(/saved from/.test(s.error), `the refusal does not say what the file was saved from: ${s.error}`);
+        expect((await h.page.evaluate(() => window.playground.weightsChecksum())) === groupBefore, 'the weights changed after a refused checkpoint');
+      },
+    ],
+    [
+      'switching the norm from batch to group builds a new model and retrains it',
+      async () => {
+        await h.open(tinyQuery);
+        await h.ready();
+        await h.click('#start');
+        await h.until('training', 's.step >= 3');
+        await h.click('#norm input[value="group"] + span');
+        // The new model trains from step 0: its first loss reading is of an early step.
+        let s = await h.until('the group-norm model to train', "s.query.includes('norm=group') && s.run === 'running' && s.losses.length >= 6 && s.losses[0][0] <= 5 && s.step >= 100");
+        await h.click('#pause');
+        s = await h.until('the pause', "s.run === 'paused' && s.tests.length > 0");
+        const losses = s.losses.map(([, l]) => l);
+        expect(losses.every(Number.isFinite) && mean(losses.slice(-3)) < mean(losses.slice(0, 2)) - 0.1, `group-norm losses did not fall by 0.1: ${losses.map((l) => l.toFixed(2)).join(' ')}`);
+        const arch = await h.page.evaluate(() => document.getElementById('architecture')!.textContent);
+        expect(/group norm/.test(arch ?? ''), `architecture line: ${arch}`);
+        expect(s.charts['chart-batch-mean'].points[1] === 0, 'group norm shows running statistics it does not have');
+        expectChartsFilled(await h.until('the charts to be drawn', "s.charts['chart-shift'].points.some((p) => p > 0)", 10_000), { running: false });
+      },
+    ],
+    [
+      'the pre-activation ResNet and the U-Net (segmentation masks) train',
+      async () => {
+        const resnet = { ...TINY, model: 'resnet', depth: 8, width: 4, groups: 2, batch: 8, evalEvery: 10, testSamples: 16 } as const;
+        const unet = { ...TINY, dataset: 'shapes', model: 'unet', depth: 2, width: 4, groups: 2, batch: 8, evalEvery: 10, testSamples: 16, lr: 0.05 } as const;
+        for (const [name, config] of [['resnet', resnet], ['unet', unet]] as const) {
+          await h.open(toQuery(config));
+          await h.ready();
+          const s = await h.trainTo(12);
+          const losses = s.losses.map(([, l]) => l);
+          expect(losses.length >= 2 && losses.every(Number.isFinite), `${name}: losses ${losses}`);
+          expect(s.tests.length > 0 && Number.isFinite(s.tests.at(-1)!.accuracy), `${name}: tests ${JSON.stringify(s.tests)}`);
+          if (name === 'unet') {
+            expect(s.tests.at(-1)!.miou !== null, 'unet: no mean IoU');
+            const masks = await h.page.evaluate(() => document.querySelectorAll('#predictions canvas').length);
+            expect(masks === 32, `unet: ${masks} mask canvases, want 16 predicted + 16 true`);
+            await h.screenshot('playground-unet.png');
+          }
+        }
+      },
+    ],
+    [
+      'a malformed URL falls back to defaults with a visible notice',
+      async () => {
+        await h.open('norm=bogus&batch=9999&lr=-1&model=unet&dataset=mnist&wat=1');
+        const s = await h.ready();
+        const notice = s.notices.find((n) => n.key === 'url');
+        expect(notice && notice.kind === 'warn', `notices: ${JSON.stringify(s.notices)}`);
+        for (const what of ['norm="bogus"', 'batch="9999"', 'lr="-1"', 'unknown setting "wat"', 'U-Net cannot train']) expect(notice.text.includes(what), `the notice does not mention ${what}: ${notice.text}`);
+        const q = new URLSearchParams(s.query);
+        expect(q.get('norm') === DEFAULT_CONFIG.norm && q.get('batch') === String(DEFAULT_CONFIG.batch) && q.get('model') === 'cnn', `fell back to ${s.query}`);
+        const visible = await h.page.evaluate(() => {
+          const e = document.querySelector<HTMLElement>('.notice[data-key="url"]');
+          return !!e && e.offsetHeight > 0;
+        });
+        expect(visible, 'the notice is not visible');
+      },
+    ],
+    [
+      'GPU memory is flat over 200 steps',
+      async () => {
+        await h.open(toQuery({ ...TINY, batch: 4, statsEvery: 10, evalEvery: 100000, testSamples: 16 }));
+        await h.ready();
+        // The pool warms up over the first read steps (histogram ranges, evaluation batches): measure after it.
+        const first = await h.trainTo(50);
+        const a = first.memory!;
+        const s = await h.trainTo(first.step + 200);
+        const b = s.memory!;
+        console.log(`        step ${s.step}: ${b.liveBuffers} live buffers, ${b.liveBytes} bytes, ${b.createdBuffers} created (at step ${first.step}: ${a.liveBuffers}, ${a.liveBytes}, ${a.createdBuffers})`);
+        expect(b.liveBuffers === a.liveBuffers && b.liveBytes === a.liveBytes, `live memory moved: ${JSON.stringify(a)} -> ${JSON.stringify(b)}`);
+        expect(b.createdBuffers === a.createdBuffers, `the pool created ${b.createdBuffers - a.createdBuffers} buffers over 200 steps`);
+      },
+    ],
+    [
+      'a lost device shows a message, and training resumes from the last saved state',
+      async () => {
+        const saved = await h.state();
+        await h.page.evaluate(() => window.playground.loseDevice());
+        let s = await h.until('the device-loss notice', "s.phase === 'lost' && s.notices.some((n) => n.key === 'lost')", 20_000);
+        await h.click('#resume');
+        s = await h.until('the resumed model', `s.phase === 'ready' && s.restoredStep === ${saved.step}`);
+        await h.click('#step');
+        s = await h.until('a step after resuming', `s.step === ${saved.step + 1} && s.run === 'paused'`);
+        expect(Number.isFinite(s.losses.at(-1)?.[1]), `loss after resuming: ${JSON.stringify(s.losses.at(-1))}`);
+      },
+    ],
+    [
+      'without WebGPU the page says so and trains the small CNN on the CPU backend',
+      async () => {
+        await h.open(toQuery({ ...TINY, batch: 4, testSamples: 16 }), { noWebGpu: true });
+        let s = await h.until('the no-WebGPU notice', "s.phase === 'no-webgpu' && s.notices.length > 0", 30_000);
+        const notice = s.notices.find((n) => n.key === 'no-webgpu');
+        expect(notice && /no WebGPU/.test(notice.text), `notices: ${JSON.stringify(s.notices)}`);
+        await h.click('#use-cpu');
+        await h.ready();
+        await h.click('#step');
+        s = await h.until('a CPU step', "s.step === 1 && s.run === 'paused'");
+        expect(s.backend === 'cpu' && Number.isFinite(s.losses.at(-1)?.[1]), `backend ${s.backend}, losses ${JSON.stringify(s.losses)}`);
+        await h.screenshot('playground-cpu.png');
+      },
+    ],
+    [
+      'no console errors',
+      async () => {
+        // Chromium logs the destroyed device of the device-loss check; nothing else may appear.
+        const errors = h.consoleErrors.filter((e) => !/destroyed|Device was lost|lost/i.test(e));
+        expect(errors.length === 0, errors.join('\n'));
+      },
+    ],
+  ];
+}
+
+async function waitForFile(dir: string, suffix: string, timeout = 20_000): Promise<string> {
+  const end = Date.now() + timeout;
+  while (Date.now() < end) {
+    const file = readdirSync(dir).find((f) => f.endsWith(suffix) && !f.startsWith('corrupt'));
+    if (file) return file;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no ${suffix} file was downloaded to ${dir}`);
+}
+
+async function main(): Promise<number> {
+  let passed = 0;
+  let failed = 0;
+  const record = (name: string, error?: unknown) => {
+    if (error === undefined) {
+      passed++;
+      console.log(`  ok    ${name}`);
+    } else {
+      failed++;
+      console.log(`  FAIL  ${name}\n        ${(error instanceof Error ? error.message : String(error)).replaceAll('\n', '\n        ')}`);
+    }
+  };
+  let server: PreviewServer | null = null;
+  let browser: Browser | null = null;
+  const downloads = mkdtempSync(join(tmpdir(), 'welford-playground-'));
+  const started = Date.now();
+  try {
+    execFileSync(process.execPath, ['--import', 'tsx', 'scripts/pack_data.ts'], { cwd: playground, stdio: 'inherit' });
+    const executablePath = chromePath();
+    server = await buildAndServe(playground, join(here, '../dist/playground'), { chunkSizeWarningLimit: 1000 });
+    const url = server.resolvedUrls?.local[0];
+    if (!url) throw new Error('the Vite preview server reported no address');
+    browser = await puppeteer.launch({ executablePath, headless: true, args: chromiumArgs(), timeout: TIMEOUT_MS, protocolTimeout: TIMEOUT_MS });
+    console.log(`playground tests on ${await browser.version()} (${executablePath}), page ${url}`);
+    const h = new Harness(browser, url);
+    // An argument (a regular expression) keeps only the checks whose names match it; later checks may need earlier ones.
+    const only = process.argv[2];
+    for (const [name, run] of checks(h, downloads).filter(([n]) => !only || new RegExp(only).test(n))) {
+      try {
+        await run();
+        record(name);
+      } catch (e) {
+        record(name, e);
+      }
+    }
+  } catch (e) {
+    record('the playground builds, is served and opens in Chromium', e);
+  } finally {
+    await browser?.close();
+    await server?.close();
+    rmSync(downloads, { recursive: true, force: true });
+  }
+  console.log(`(${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  console.log(`${passed} passed, ${failed} failed`);
+  return failed === 0 && passed > 0 ? 0 : 1;
+}
+
+process.exitCode = await main();

@@ -1,0 +1,405 @@
+// The page's controller: reads the configuration from the URL, starts a backend, builds a
+// training session and its panels, and wires the controls, checkpoints, persistence and device
+// loss to them. Drawing happens once per animation frame, from what the session reported.
+import { memory, type Backend } from '@welford/core';
+import { adapterName, startCpu, startWebGpu, watchDeviceLoss } from './backend.ts';
+import { checkpointName, download, refusal } from './checkpoint_io.ts';
+import { architectureKey, DATASET_INFO, DATASETS, describeArchitecture, parseQuery, toQuery, type PlaygroundConfig } from './config.ts';
+import { datasetManifest, loadDataset } from './data/load.ts';
+import { initialState } from './page_state.ts';
+import { loadRun, saveRun, type SavedRun } from './persist.ts';
+import { Session, type SessionListener } from './training/session.ts';
+import type { Chart } from './views/chart.ts';
+import { Controls } from './views/controls.ts';
+import { History } from './views/history.ts';
+import { dismiss, notify, shownNotices } from './views/notices.ts';
+import { createPanels, type PanelLayout } from './views/panels.ts';
+import { maskLegend, renderPredictions } from './views/predictions.ts';
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
+
+export class App {
+  private config!: PlaygroundConfig;
+  private backend: Backend | null = null;
+  private session: Session | null = null;
+  private history = new History([]);
+  private charts = new Map<string, Chart>();
+  private layout: PanelLayout | null = null;
+  private controls: Controls | null = null;
+  private available = new Set<string>();
+  /** The newest checkpoint taken (also kept when IndexedDB is unavailable). */
+  private lastSaved: SavedRun | null = null;
+  private building: Promise<void> = Promise.resolve();
+  private stepsPerSecond = 0;
+  /** Bumped for every session, so that late reports of a replaced one are ignored. */
+  private generation = 0;
+  private summarizedAt = 0;
+  readonly state = initialState();
+
+  async boot(): Promise<void> {
+    window.playgroundState = this.state;
+    window.playground = { loseDevice: () => this.loseDevice(), weightsChecksum: () => this.weightsChecksum() };
+    const parsed = parseQuery(location.search);
+    if (parsed.problems.length > 0) {
+      notify({ key: 'url', kind: 'warn', text: `Some settings in the address could not be used, so defaults stand in:\n• ${parsed.problems.join('\n• ')}` });
+    }
+    const saved = await loadRun();
+    // A bare address resumes the last run; an address with settings shows those settings.
+    this.config = parsed.given || !saved ? parsed.config : parseQuery(saved.query).config;
+    try {
+      const manifest = await datasetManifest();
+      this.available = new Set(Object.keys(manifest));
+    } catch (e) {
+      return this.fail(e);
+    }
+    this.config = this.availableConfig(this.config);
+    this.controls = new Controls(this.config, this.available, (next, previous) => void this.onSettings(next, previous));
+    this.bindButtons();
+    this.writeUrl();
+    requestAnimationFrame(this.frame);
+    const gpu = await startWebGpu();
+    if (!gpu.ok) return this.offerCpu(gpu.reason);
+    this.useBackend(gpu.backend);
+    const restore = saved && architectureKey(parseQuery(saved.query).config) === architectureKey(this.config) ? saved : null;
+    await this.rebuild(restore);
+  }
+
+  /** Drops a dataset the build lacks (Fashion-MNIST without its Debian package) for one it has. */
+  private availableConfig(c: PlaygroundConfig): PlaygroundConfig {
+    if (this.available.has(c.dataset)) return c;
+    const other = DATASETS.find((d) => this.available.has(d) && DATASET_INFO[d].task === DATASET_INFO[c.dataset].task) ?? DATASETS.find((d) => this.available.has(d));
+    if (!other) throw new Error('this build ships no dataset; run `pnpm playground`, which packs them');
+    notify({ key: 'dataset', kind: 'warn', text: `${DATASET_INFO[c.dataset].label} is not part of this build (its source was missing when the data was packed); showing ${DATASET_INFO[other].label}.` });
+    return parseQuery(toQuery({ ...c, dataset: other })).config;
+  }
+
+  private useBackend(backend: Backend): void {
+    this.backend = backend;
+    this.state.backend = backend.kind === 'cpu' ? 'cpu' : 'webgpu';
+    this.state.adapter = adapterName(backend);
+    $('adapter').textContent = this.state.adapter;
+    $('adapter').title = this.state.adapter;
+    watchDeviceLoss(backend, () => this.backend === backend, (reason) => this.onDeviceLost(reason));
+  }
+
+  /** No WebGPU: say so plainly and offer the CPU backend for the small CNN. */
+  private offerCpu(reason: string): void {
+    this.state.phase = 'no-webgpu';
+    document.body.dataset.state = 'no-webgpu';
+    $('run-state').textContent = 'no WebGPU';
+    $('adapter').textContent = 'no WebGPU';
+    this.setButtons(false);
+    notify({
+      key: 'no-webgpu',
+      kind: 'error',
+      closable: false,
+      text: `This browser gives the page no WebGPU, so it cannot train on the GPU (${reason}). Chrome and Edge have WebGPU; in Firefox and Safari it may need turning on. The small CNN can train on the CPU instead: the same maths in plain TypeScript, much slower.`,
+      actions: [{ id: 'use-cpu', label: 'Train the small CNN on the CPU', run: () => this.useCpu() }],
+    });
+  }
+
+  private async useCpu(): Promise<void> {
+    dismiss('no-webgpu');
+    this.useBackend(await startCpu());
+    const c = { ...this.config, model: 'cnn' as const, dataset: this.config.dataset === 'shapes' ? ('mnist' as const) : this.config.dataset };
+    this.config = this.availableConfig(parseQuery(toQuery(c)).config);
+    this.controls?.show(this.config);
+    this.controls?.restrictToCnn();
+    notify({ key: 'cpu', kind: 'info', text: 'Training on the CPU reference backend: only the small CNN, and slowly. Try small batches.' });
+    this.writeUrl();
+    await this.rebuild(null);
+  }
+
+  /** A new session for the current configuration, with the saved run's weights when given. */
+  private rebuild(restore: SavedRun | null, { start = false } = {}): Promise<void> {
+    const task = async () => {
+      const old = this.session;
+      this.session = null;
+      this.setButtons(false);
+      if (old) await old.dispose();
+      for (const chart of this.charts.values()) chart.destroy();
+      this.charts.clear();
+      const config = this.config;
+      $('run-state').textContent = 'loading data';
+      const data = await loadDataset(config.dataset);
+      const session = new Session(config, data, this.listener(++this.generation), restore?.step ?? 0);
+      this.session = session;
+      this.resetState(session);
+      if (restore) {
+        try {
+          await session.loadCheckpoint(restore.bytes);
+          this.state.restoredStep = restore.step;
+          notify({ key: 'restored', kind: 'info', text: `Restored the weights of your last run (step ${restore.step}, saved ${new Date(restore.savedAt).toLocaleString()}).` });
+        } catch (e) {
+          notify({ key: 'restored', kind: 'warn', text: `The saved run could not be restored, so training starts afresh: ${(e as Error).message}` });
+        }
+      }
+      await session.refresh();
+      this.state.phase = 'ready';
+      this.setButtons(true);
+      if (start) session.start();
+    };
+    this.building = this.building.then(task, task).catch((e) => this.fail(e));
+    return this.building;
+  }
+
+  private resetState(session: Session): void {
+    const normLayers = session.normLayers();
+    const weights = session.model.namedParameters().map(([n]) => n).filter((n) => n.endsWith('weight') && !normLayers.includes(n.slice(0, n.lastIndexOf('.'))));
+    const history = new History(normLayers);
+    this.history = history;
+    const generation = this.generation;
+    session.sink.subscribe((r) => {
+      if (generation !== this.generation) return;
+      history.addRecord(r);
+      this.state.records.push(r.step);
+    });
+    this.layout = { segmentation: session.segmentation, layers: session.probedLayers(), normLayers, weights, focus: session.focus };
+    this.charts = createPanels(this.history, this.layout);
+    Object.assign(this.state, { step: session.step, epoch: session.epoch, losses: [], tests: [], records: [], restoredStep: null, error: null, predictions: { count: 0, step: -1 } });
+    $('architecture').textContent = describeArchitecture(session.config);
+    $('accuracy-caption').textContent = session.segmentation
+      ? 'Pixel accuracy between evaluations; test pixel accuracy and mean IoU over the four classes.'
+      : 'Training accuracy between evaluations, and test accuracy.';
+    $('predictions-caption').innerHTML = session.segmentation
+      ? `Predicted mask (top) and true mask (bottom), from the model in evaluation mode. ${maskLegend(session.classes)}`
+      : 'The model in evaluation mode (running statistics) on the first test images: its top class and probability.';
+    this.fillFocus(session);
+  }
+
+  private fillFocus(session: Session): void {
+    const select = $<HTMLSelectElement>('focus');
+    select.replaceChildren(...session.probedLayers().map((n) => new Option(n, n)));
+    select.value = session.focus ?? '';
+    this.describeFocus(session);
+  }
+
+  private describeFocus(session: Session): void {
+    const focus = session.focus;
+    const type = session.model.namedModules().find(([n]) => n === focus)?.[1].typeName ?? '';
+    const running = /^Batch(Norm|Renorm)/.test(type);
+    $('hist-layer').textContent = focus ? `${focus} (${type})` : '';
+    $('focus-caption').textContent = running
+      ? `${type}: per channel, the statistics of the current batch (what training normalizes with) and the running averages (what evaluation uses, updated with momentum 0.1). Where they disagree, evaluation normalizes differently from training.`
+      : `${type || 'This layer'} keeps no running statistics: each sample is normalized with its own statistics in training and evaluation alike, so only the batch statistics of its input are shown.`;
+  }
+
+  /** What a session reports goes to the page while it is the current one (`generation`). */
+  private listener(generation: number): SessionListener {
+    const current = () => generation === this.generation;
+    return {
+      loss: (step, loss) => {
+        if (!current()) return;
+        this.history.addLoss(step, loss);
+        this.state.losses.push([step, loss]);
+      },
+      trained: (p) => current() && this.history.addTrain(p),
+      tested: (p) => {
+        if (!current()) return;
+        this.history.addTest(p);
+        this.state.tests.push(p);
+      },
+      predictions: (p) => {
+        const s = this.session;
+        if (!s || !current()) return;
+        renderPredictions($('predictions'), s.previewSamples(), s.data.test.shape, s.classes, p);
+        $('predictions-step').textContent = `step ${p.step}`;
+        this.state.predictions = { count: p.kind === 'labels' ? p.predicted.length : p.masks.length, step: p.step };
+      },
+      stepped: (step, rate) => {
+        if (!current()) return;
+        this.state.step = step;
+        this.stepsPerSecond = rate;
+      },
+      state: (run, detail) => {
+        if (!current()) return;
+        this.state.run = run;
+        document.body.dataset.state = run;
+        $('run-state').textContent = run === 'stepping' ? 'step' : run;
+        this.setButtons(true);
+        if (run === 'diverged') {
+          this.state.error = detail;
+          notify({ key: 'run', kind: 'error', text: `Training diverged: ${detail}\nA smaller learning rate usually helps; press Reset to start again.` });
+        } else if (run === 'failed' && this.state.phase !== 'lost') {
+          this.state.error = detail;
+          notify({ key: 'run', kind: 'error', text: `Training stopped: ${detail}` });
+        }
+      },
+      checkpoint: async (session) => {
+        const run: SavedRun = { query: toQuery(session.config), step: session.step, bytes: await session.snapshot(), savedAt: Date.now() };
+        this.lastSaved = run;
+        await saveRun(run).then(
+          () => this.state.saves++,
+          (e: Error) => notify({ key: 'idb', kind: 'warn', text: `The run cannot be kept in this browser (${e.message}); use Save weights to keep it.` }),
+        );
+      },
+    };
+  }
+
+  private async onSettings(next: PlaygroundConfig, previous: PlaygroundConfig): Promise<void> {
+    this.config = next;
+    this.writeUrl();
+    const session = this.session;
+    if (!session) return;
+    const wasRunning = session.state === 'running';
+    if (architectureKey(next) !== architectureKey(previous) || next.seed !== previous.seed) {
+      await this.rebuild(null, { start: wasRunning });
+      return;
+    }
+    if (next.optimizer !== previous.optimizer || next.weightDecay !== previous.weightDecay) await session.setOptimizer(next);
+    else if (next.lr !== previous.lr) session.setLearningRate(next.lr);
+    if (next.batch !== previous.batch) await session.setBatchSize(next);
+    if (next.statsEvery !== previous.statsEvery) await session.setProbes(next, session.focus);
+    session.setSchedule(next);
+  }
+
+  private writeUrl(): void {
+    const query = toQuery(this.config);
+    this.state.query = query;
+    history.replaceState(null, '', `${location.pathname}?${query}`);
+  }
+
+  private bindButtons(): void {
+    $('start').addEventListener('click', () => this.session?.start());
+    $('pause').addEventListener('click', () => void this.session?.pause());
+    $('step').addEventListener('click', () => void this.session?.stepOnce());
+    $('reset').addEventListener('click', () => void this.rebuild(null));
+    $('save').addEventListener('click', () => void this.saveFile());
+    const input = $<HTMLInputElement>('load');
+    input.addEventListener('change', () => {
+      const file = input.files?.[0];
+      input.value = '';
+      if (file) void this.loadFile(file);
+    });
+    $<HTMLSelectElement>('focus').addEventListener('change', (e) => void this.setFocus((e.target as HTMLSelectElement).value));
+  }
+
+  private async setFocus(layer: string): Promise<void> {
+    const session = this.session;
+    if (!session || !this.layout) return;
+    await session.setProbes(session.config, layer);
+    this.layout.focus = layer;
+    this.history.recordVersion++;
+    this.describeFocus(session);
+  }
+
+  private async saveFile(): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    const bytes = await session.whilePaused(() => session.snapshot());
+    download(bytes, checkpointName(session.config, session.step));
+  }
+
+  /** Loads an uploaded checkpoint; a refused file changes nothing and says why. */
+  private async loadFile(file: File): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    try {
+      await session.loadCheckpoint(bytes);
+      this.state.error = null;
+      dismiss('checkpoint');
+      notify({ key: 'checkpoint', kind: 'info', text: `Loaded ${file.name} into the model (the optimizer starts afresh).` });
+    } catch (e) {
+      this.state.error = refusal(e, bytes, session.config);
+      notify({ key: 'checkpoint', kind: 'error', text: `${file.name} was not loaded, and the model is unchanged.\n${this.state.error}` });
+    }
+  }
+
+  /** FNV-1a of the model's safetensors bytes. */
+  private async weightsChecksum(): Promise<string> {
+    const session = this.session;
+    if (!session) return 'no model';
+    const bytes = await session.whilePaused(() => session.snapshot());
+    let h = 0x811c9dc5;
+    for (const b of bytes) h = Math.imul(h ^ b, 0x01000193);
+    return (h >>> 0).toString(16).padStart(8, '0');
+  }
+
+  /** For tests and the console: destroys the GPU device, as a driver reset would. */
+  private loseDevice(): void {
+    const b = this.backend as { device?: GPUDevice } | null;
+    b?.device?.destroy();
+  }
+
+  private onDeviceLost(reason: string): void {
+    this.state.phase = 'lost';
+    document.body.dataset.state = 'lost';
+    $('run-state').textContent = 'device lost';
+    this.setButtons(false);
+    const saved = this.lastSaved ? ` The last saved state is from step ${this.lastSaved.step}.` : '';
+    notify({
+      key: 'lost',
+      kind: 'error',
+      closable: false,
+      text: `The GPU device was lost (${reason}), so training stopped.${saved}`,
+      actions: [{ id: 'resume', label: 'Resume from last saved state', run: () => this.resume() }],
+    });
+  }
+
+  /** After a device loss: a new device, and the last saved weights and settings on it. */
+  private async resume(): Promise<void> {
+    const gpu = await startWebGpu();
+    if (!gpu.ok) {
+      notify({ key: 'lost', kind: 'error', text: `No GPU device could be had again: ${gpu.reason}` });
+      return;
+    }
+    dismiss('lost');
+    // The old session's tensors died with their device: drop it without waiting on that device.
+    const old = this.session;
+    this.session = null;
+    if (old) void old.dispose().catch(() => undefined);
+    this.useBackend(gpu.backend);
+    const saved = this.lastSaved ?? (await loadRun());
+    if (saved) {
+      this.config = parseQuery(saved.query).config;
+      this.controls?.show(this.config);
+      this.writeUrl();
+    }
+    await this.rebuild(saved && architectureKey(parseQuery(saved.query).config) === architectureKey(this.config) ? saved : null);
+  }
+
+  private setButtons(enabled: boolean): void {
+    const run = this.session?.state;
+    const ready = enabled && !!this.session;
+    $<HTMLButtonElement>('start').disabled = !ready || run === 'running' || run === 'diverged' || run === 'failed';
+    $<HTMLButtonElement>('pause').disabled = !ready || run !== 'running';
+    $<HTMLButtonElement>('step').disabled = !ready || run === 'running' || run === 'diverged' || run === 'failed';
+    $<HTMLButtonElement>('reset').disabled = !enabled && this.state.phase !== 'ready';
+    $<HTMLButtonElement>('save').disabled = !ready;
+  }
+
+  private fail(e: unknown): void {
+    const message = e instanceof Error ? e.message : String(e);
+    this.state.phase = 'error';
+    this.state.error = message;
+    document.body.dataset.state = 'failed';
+    notify({ key: 'fatal', kind: 'error', text: message });
+  }
+
+  /** Once per animation frame: charts whose data changed, the status line and the page state. */
+  private readonly frame = (): void => {
+    for (const chart of this.charts.values()) chart.draw();
+    const s = this.session;
+    if (s) {
+      $('step-count').textContent = String(s.step);
+      $('epoch').textContent = String(s.epoch);
+      this.state.epoch = s.epoch;
+      const rate = s.state === 'running' ? this.stepsPerSecond : 0;
+      this.state.stepsPerSecond = rate;
+      $('rate').textContent = rate > 0 ? rate.toFixed(rate < 10 ? 1 : 0) : '–';
+    }
+    if (this.backend && this.state.phase !== 'lost') {
+      const m = memory(this.backend);
+      this.state.memory = m;
+      $('memory').textContent = `${(m.liveBytes / 2 ** 20).toFixed(1)} MiB in ${m.liveBuffers} buffers`;
+    }
+    // Counting the charts' values is cheap but not free: a few times a second is enough.
+    if (performance.now() - this.summarizedAt > 250) {
+      this.summarizedAt = performance.now();
+      for (const [id, chart] of this.charts) this.state.charts[id] = chart.summary();
+      this.state.notices = shownNotices();
+    }
+    requestAnimationFrame(this.frame);
+  };
+}

@@ -1,0 +1,77 @@
+// `window.playgroundState`: what the page shows, as plain numbers, for browser tests and for
+// anyone poking at the page from the console. Written by the app, never read by it.
+import type { MemoryReport } from '@welford/core';
+
+/** One chart's content: its series and how many finite values each holds. */
+export interface ChartState {
+  series: string[];
+  points: number[];
+}
+
+export interface PlaygroundState {
+  /** 'loading', 'no-webgpu', 'ready' (a model is built), 'lost', or 'error'. */
+  phase: 'loading' | 'no-webgpu' | 'ready' | 'lost' | 'error';
+  /** The run's state: 'paused', 'running', 'stepping', 'diverged', 'failed'. */
+  run: string;
+  backend: 'webgpu' | 'cpu' | null;
+  adapter: string | null;
+  /** The configuration's query string (what the URL holds). */
+  query: string;
+  step: number;
+  epoch: number;
+  stepsPerSecond: number;
+  /** Training losses read back, [step, loss]. */
+  losses: [number, number][];
+  /** Test evaluations. */
+  tests: { step: number; loss: number; accuracy: number; miou: number | null }[];
+  /** Steps of the stats records received. */
+  records: number[];
+  /** Per chart id. */
+  charts: Record<string, ChartState>;
+  /** Images in the prediction grid, and the step they show. */
+  predictions: { count: number; step: number };
+  memory: MemoryReport | null;
+  notices: { key: string; kind: string; text: string }[];
+  /** The last failure message (a refused checkpoint, a diverged run). */
+  error: string | null;
+  /** Step of the run restored from IndexedDB at load (null: none). */
+  restoredStep: number | null;
+  /** Times a checkpoint was written to IndexedDB. */
+  saves: number;
+}
+
+export function initialState(): PlaygroundState {
+  return {
+    phase: 'loading',
+    run: 'paused',
+    backend: null,
+    adapter: null,
+    query: '',
+    step: 0,
+    epoch: 0,
+    stepsPerSecond: 0,
+    losses: [],
+    tests: [],
+    records: [],
+    charts: {},
+    predictions: { count: 0, step: -1 },
+    memory: null,
+    notices: [],
+    error: null,
+    restoredStep: null,
+    saves: 0,
+  };
+}
+
+declare global {
+  interface Window {
+    playgroundState: PlaygroundState;
+    /** Hooks for tests and the console. */
+    playground: {
+      /** Destroys the GPU device, as a driver reset would. */
+      loseDevice(): void;
+      /** A hash of the model's saved state (pauses training while it reads), to tell whether the weights changed. */
+      weightsChecksum(): Promise<string>;
+    };
+  }
+}

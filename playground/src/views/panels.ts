@@ -1,0 +1,102 @@
+// The statistics panels of one session: which series each chart draws, and where its data
+// comes from (the History). Built again for every new model, since the layers differ.
+import type uPlot from 'uplot';
+import { Chart, depthColor, type SeriesSpec } from './chart.ts';
+import type { History } from './history.ts';
+
+const TRAIN = '#3b6fd8';
+const TEST = '#e0632a';
+const IOU = '#2f9e6e';
+
+/** What the panels need to know of the model. */
+export interface PanelLayout {
+  segmentation: boolean;
+  /** Probed layers (norms and ReLUs), in forward order. */
+  layers: readonly string[];
+  /** Of those, the norm layers. */
+  normLayers: readonly string[];
+  /** Convolution and linear weights, in the model's order. */
+  weights: readonly string[];
+  /** The layer of the per-channel and histogram panels. */
+  focus: string | null;
+}
+
+function el(id: string): HTMLElement {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`playground: the page has no element #${id}`);
+  return e;
+}
+
+function perLayer(names: readonly string[], label = (n: string) => n): SeriesSpec[] {
+  return names.map((n, i) => ({ label: label(n), color: depthColor(i, names.length) }));
+}
+
+/** Per-channel statistics of the focus layer from the newest record: [channels, ...series]. */
+function channelData(h: History, focus: string | null, what: 'mean' | 'var'): uPlot.AlignedData {
+  const l = focus ? h.latest?.layers[focus] : undefined;
+  const batch = l ? (l.input ?? l.output)[what] : [];
+  const running = l?.running?.[what] ?? batch.map(() => null);
+  return [batch.map((_, i) => i), batch, running];
+}
+
+/** The focus layer's histogram from the newest record: bin centres and counts. */
+function histogramData(h: History, focus: string | null): uPlot.AlignedData {
+  const rec = focus ? h.latest?.histograms[focus] : undefined;
+  if (!rec || !rec.counts || rec.min === null || rec.max === null) return [[], []];
+  const width = (rec.max - rec.min) / rec.bins;
+  return [rec.counts.map((_, i) => rec.min! + (i + 0.5) * width), rec.counts];
+}
+
+/** Creates every chart of the page for `layout`, drawing from `h`. */
+export function createPanels(h: History, layout: PanelLayout): Map<string, Chart> {
+  const charts = new Map<string, Chart>();
+  const add = (id: string, chart: (e: HTMLElement) => Chart) => {
+    const e = el(id);
+    e.replaceChildren();
+    charts.set(id, chart(e));
+  };
+  const table = (t: { data(n: readonly string[]): uPlot.AlignedData; version: number }, names: readonly string[]) => ({
+    data: () => t.data(names),
+    version: () => t.version,
+  });
+  const accuracy = layout.segmentation ? ['train', 'test', 'test mIoU'] : ['train', 'test'];
+  add('chart-loss', (e) => new Chart(e, { y: 'cross-entropy', series: [{ label: 'train', color: TRAIN }, { label: 'test', color: TEST, points: true, width: 2 }], ...table(h.loss, ['train', 'test']) }));
+  add('chart-accuracy', (e) =>
+    new Chart(e, {
+      y: layout.segmentation ? 'pixel accuracy / IoU' : 'accuracy',
+      yRange: [0, 1],
+      series: [
+        { label: 'train', color: TRAIN, points: true },
+        { label: 'test', color: TEST, points: true, width: 2 },
+        ...(layout.segmentation ? [{ label: 'test mIoU', color: IOU, points: true, width: 2 }] : []),
+      ],
+      ...table(h.accuracy, accuracy),
+    }),
+  );
+  add('chart-act-mean', (e) => new Chart(e, { y: 'mean', series: perLayer(layout.layers), ...table(h.activationMean, layout.layers) }));
+  add('chart-act-var', (e) => new Chart(e, { y: 'variance', log: true, series: perLayer(layout.layers), ...table(h.activationVar, layout.layers) }));
+  const reluLayers = layout.layers;
+  add('chart-dead', (e) => new Chart(e, { y: 'fraction ≤ 0', yRange: [0, 1], series: perLayer(reluLayers), ...table(h.dead, reluLayers) }));
+  add('chart-grad', (e) => new Chart(e, { y: '‖∇w‖₂', log: true, series: perLayer(layout.weights), ...table(h.gradNorm, layout.weights) }));
+  const affineNames = layout.normLayers.flatMap((n) => [`${n} γ`, `${n} β`]);
+  const affineSeries = layout.normLayers.flatMap((n, i) => {
+    const color = depthColor(i, layout.normLayers.length);
+    return [
+      { label: `${n} γ`, color },
+      { label: `${n} β`, color, dash: [4, 3] },
+    ];
+  });
+  add('chart-affine', (e) => new Chart(e, { y: 'mean γ, β', series: affineSeries, ...table(h.affine, affineNames) }));
+  add('chart-shift', (e) => new Chart(e, { y: 'shift (σ units)', series: perLayer(layout.normLayers), ...table(h.shift, layout.normLayers) }));
+  const focusData = { version: () => h.recordVersion };
+  const channelSeries = (what: string): SeriesSpec[] => [
+    { label: `batch ${what}`, color: TRAIN, points: true },
+    { label: `running ${what}`, color: TEST, points: true, dash: [5, 3] },
+  ];
+  add('chart-batch-mean', (e) => new Chart(e, { x: 'channel', integerX: true, y: 'mean', series: channelSeries('mean'), data: () => channelData(h, layout.focus, 'mean'), ...focusData }));
+  add('chart-batch-var', (e) => new Chart(e, { x: 'channel', integerX: true, y: 'variance', series: channelSeries('variance'), data: () => channelData(h, layout.focus, 'var'), ...focusData }));
+  add('chart-hist', (e) =>
+    new Chart(e, { x: 'activation', y: 'count', bars: true, series: [{ label: 'count', color: '#3b6fd8', fill: 'rgba(59, 111, 216, 0.55)' }], data: () => histogramData(h, layout.focus), ...focusData }),
+  );
+  return charts;
+}
