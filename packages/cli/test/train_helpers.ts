@@ -51,24 +51,8 @@ export function readJson<T = Record<string, unknown>>(path: string): T {
 
 export const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-/** A step line of metrics.jsonl. */
-export interface StepLine {
-  kind: 'step';
-  step: number;
-  loss: number;
-  accuracy: number | null;
-  stepsPerSecond: number;
-}
-
-/** The test metrics in run.json and in epoch lines. */
-export interface TestLine {
-  samples: number;
-  loss: number;
-  accuracy: number;
-  correct: number;
-  total: number;
-  miou?: number;
-}
+/** The lines of metrics.jsonl and the test metrics of run.json, as the command writes them. */
+export type { StepMetrics as StepLine, TestMetrics as TestLine } from '../src/train/step_log.ts';
 
 /** What `welford eval` printed: "test loss L  accuracy A (C/T)[  mIoU M] on N samples". */
 export function parseEval(stdout: string): { loss: number; correct: number; total: number; miou: number | null } {
