@@ -20,7 +20,7 @@ const basic: Partial<TrainConfig> = { model: 'small-cnn', norm: 'batch', dataset
 
 describe('resolveConfig', () => {
   it('fills in the defaults of each model and optimizer', () => {
-    expect(resolveConfig(basic)).toMatchObject({ depth: null, width: 16, batch: 32, epochs: 1, steps: null, optimizer: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 0, statsEvery: 10, logEvery: 10, seed: 1 });
+    expect(resolveConfig(basic)).toMatchObject({ depth: 4, width: 16, batch: 32, epochs: 1, steps: null, optimizer: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 0, statsEvery: 10, logEvery: 10, seed: 1 });
     expect(resolveConfig({ ...basic, model: 'preact-resnet' }).depth).toBe(8);
     expect(resolveConfig({ model: 'unet', norm: 'group', dataset: 'shapes' })).toMatchObject({ depth: 3, imageSize: 32 });
     expect(resolveConfig({ ...basic, optimizer: 'adamw' })).toMatchObject({ lr: 0.001, momentum: 0, weightDecay: 0.01 });
@@ -28,7 +28,7 @@ describe('resolveConfig', () => {
 
   it.each<[string, Partial<TrainConfig>, RegExp]>([
     ['a ResNet depth that is not 6n+2', { model: 'preact-resnet', depth: 10 }, /--depth of preact-resnet must be 6n\+2 \(8, 14, 20, 26, \.\.\.\), got 10/],
-    ['a depth for small-cnn', { depth: 3 }, /--depth applies to preact-resnet and unet, not small-cnn/],
+    ['a small-cnn without stages', { depth: 0 }, /--depth must be an integer >= 1, got 0/],
     ['momentum for Adam', { optimizer: 'adam', momentum: 0.9 }, /--momentum applies to --optimizer sgd/],
     ['unet on a classification dataset', { model: 'unet' }, /unet is a segmentation model and mnist a classification dataset: use --dataset shapes/],
     ['mixup on masks', { model: 'unet', dataset: 'shapes', augment: ['mixup'] }, /--augment mixup mixes class labels/],
@@ -125,11 +125,13 @@ describe('the stored configuration', () => {
   it('round-trips through checkpoint metadata, and flags override it', () => {
     const config = resolveConfig({ ...basic, optimizer: 'adam', steps: 5 });
     const stored = JSON.parse(checkpointMetadata(config)[CONFIG_METADATA_KEY]);
-    expect(stored.version).toBe(1);
+    expect(stored.version).toBe(2);
     expect(storedConfig(stored)).toEqual(config);
     expect(storedConfig(stored, { testLimit: 10 })).toEqual({ ...config, testLimit: 10 });
     expect(storedConfig(null)).toBeNull();
     expect(() => storedConfig({ ...stored, version: 9 })).toThrow(/version 9/);
+    // Version 1 had no small-cnn depth: its three stages were fixed.
+    expect(storedConfig({ ...stored, version: 1, model: 'small-cnn', depth: null, dataset: 'mnist' })?.depth).toBe(3);
   });
 });
 

@@ -11,6 +11,7 @@ import {
   postActResNet,
   preActResNet,
   smallCnn,
+  smallCnnStages,
   uNet,
 } from '../src/models/index.ts';
 import { readFixture, useGpu } from './helpers.ts';
@@ -168,5 +169,20 @@ describe('small CNN', () => {
     model.dispose();
     expect(() => smallCnn({ widths: [8, 8], strides: [1] })).toThrow('SmallCnn: widths and strides must be non-empty arrays of the same length, got widths [8,8] and strides [1]');
     expect(() => smallCnn({ widths: [8, 0], strides: [1, 1] })).toThrow('SmallCnn: widths[1] must be a positive integer, got 0');
+  });
+
+  it('builds depth stages that double the channels each time a stride of 2 halves the image', () => {
+    expect(smallCnnStages(3, 16)).toEqual({ widths: [16, 32, 32], strides: [1, 2, 1] });
+    expect(smallCnnStages(5, 8)).toEqual({ widths: [8, 16, 16, 32, 32], strides: [1, 2, 1, 2, 1] });
+    const model = smallCnn({ depth: 4, width: 6, norm: 'group', groups: 2 });
+    expect(model.widths).toEqual([6, 12, 12, 24]);
+    expect(model.strides).toEqual([1, 2, 1, 2]);
+    expect(model.fc.weight.shape).toEqual([10, 24]);
+    const out = tidy(() => noGrad(() => model.call(randn([2, 1, 13, 11]))));
+    expect(out.shape).toEqual([2, 10]);
+    out.dispose();
+    model.dispose();
+    expect(() => smallCnn({ depth: 0 })).toThrow('SmallCnn: depth must be a positive integer, got 0');
+    expect(() => smallCnn({ widths: [4, 4], depth: 2 })).toThrow('SmallCnn: give either widths (and strides) or depth and width, not both');
   });
 });

@@ -17,8 +17,10 @@ export function checkpointMetadata(config: TrainConfig): Record<string, string> 
 export function storedConfig(stored: unknown, overrides: Partial<TrainConfig> = {}): TrainConfig | null {
   if (stored === null || typeof stored !== 'object') return null;
   const { version, ...fields } = stored as Record<string, unknown>;
-  if (version !== CONFIG_VERSION) throw new Error(`the stored configuration has version ${String(version)}; this welford reads version ${CONFIG_VERSION}`);
+  if (version !== CONFIG_VERSION && version !== 1) throw new Error(`the stored configuration has version ${String(version)}; this welford reads versions 1 to ${CONFIG_VERSION}`);
   const given: Partial<TrainConfig> = { ...(fields as Partial<TrainConfig>), ...overrides };
+  // Version 1 stored no depth for small-cnn, whose three stages were then fixed.
+  if (version === 1 && given.model === 'small-cnn' && given.depth == null) given.depth = 3;
   // Adam and AdamW store momentum 0, which a command line may not give them.
   if (given.optimizer !== 'sgd') delete given.momentum;
   return resolveConfig(given);

@@ -5,7 +5,7 @@ export const TRAIN_USAGE = `usage: welford train --model small-cnn|preact-resnet
 
 Trains a model on WebGPU in Node (SwiftShader where there is no GPU), evaluates it on the test
 split after each epoch, and writes metrics.jsonl, stats.jsonl, checkpoint.safetensors and run.json.
-  model     --depth N (preact-resnet 6n+2, default 8; unet poolings, default 3)  --width N (16)
+  model     --depth N (small-cnn conv stages, 4; preact-resnet 6n+2, 8; unet poolings, 3)  --width N (16)
             --groups N (group norm, 8)
   data      --batch N (32)  --epochs N (1)  --steps N (stop after N steps in all)
             --train-limit N / --test-limit N (use the first N samples)  --image-size N (shapes, 32)

@@ -5,4 +5,4 @@ export { PreActBlock, PreActBottleneck } from './preact_block.ts';
 export { BasicBlock, Bottleneck } from './postact_block.ts';
 export { PreActResNet, PostActResNet, preActResNet, postActResNet, type ResNetOptions, type ResidualBlockKind } from './resnet.ts';
 export { DoubleConv, UpBlock, UNet, uNet, type UNetOptions } from './unet.ts';
-export { SmallCnn, smallCnn, type SmallCnnOptions } from './small_cnn.ts';
+export { SmallCnn, smallCnn, smallCnnStages, type SmallCnnOptions } from './small_cnn.ts';

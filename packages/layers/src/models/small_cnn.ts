@@ -11,10 +11,26 @@ export interface SmallCnnOptions extends NormChoice {
   inChannels?: number;
   /** Output logits (default 10). */
   classes?: number;
-  /** Output channels of each 3×3 convolution (default [16, 32, 32]). */
+  /**
+   * Number of conv stages when `widths` is not given (default 3): stage i has stride 2 when i is
+   * odd and `width · 2^⌈i/2⌉` channels, so the channels double each time the image halves
+   * (depth 3: [w, 2w, 2w] with strides [1, 2, 1]; depth 4 adds a stride-2 stage of 4w).
+   */
+  depth?: number;
+  /** Channels of the first stage when `widths` is not given (default 16). */
+  width?: number;
+  /** Output channels of each 3×3 convolution (default: from `depth` and `width`, [16, 32, 32]). */
   widths?: readonly number[];
-  /** Stride of each convolution (default [1, 2, 1]); one per width. */
+  /** Stride of each convolution (default [1, 2, 1, 2, ...]); one per width. */
   strides?: readonly number[];
+}
+
+/** The widths and strides of a small CNN of `depth` stages whose first stage has `width` channels. */
+export function smallCnnStages(depth: number, width: number): { widths: number[]; strides: number[] } {
+  checkPositiveInt('SmallCnn', 'depth', depth);
+  checkPositiveInt('SmallCnn', 'width', width);
+  const stages = Array.from({ length: depth }, (_, i) => i);
+  return { widths: stages.map((i) => width * 2 ** Math.ceil(i / 2)), strides: stages.map((i) => (i % 2 === 1 ? 2 : 1)) };
 }
 
 /**
@@ -34,7 +50,11 @@ export class SmallCnn extends Module {
 
   constructor(options: SmallCnnOptions = {}) {
     super();
-    const { inChannels = 1, classes = 10, widths = [16, 32, 32], strides = [1, 2, 1] } = options;
+    if (options.widths !== undefined && (options.depth !== undefined || options.width !== undefined)) {
+      throw new Error('SmallCnn: give either widths (and strides) or depth and width, not both');
+    }
+    const stages = smallCnnStages(options.depth ?? options.widths?.length ?? 3, options.width ?? 16);
+    const { inChannels = 1, classes = 10, widths = stages.widths, strides = stages.strides } = options;
     checkPositiveInt('SmallCnn', 'inChannels', inChannels);
     checkPositiveInt('SmallCnn', 'classes', classes);
     if (!Array.isArray(widths) || widths.length === 0 || !Array.isArray(strides) || widths.length !== strides.length) {
