@@ -96,18 +96,51 @@ function expect(condition: unknown, message: string): asserts condition {
 
 const mean = (xs: number[]): number => xs.reduce((s, v) => s + v, 0) / xs.length;
 
-/** Every series of every chart holds finite numbers (the running statistics only where the norm keeps them). */
-function expectChartsFilled(s: PlaygroundState, { running }: { running: boolean }): void {
+/**
+ * Every series of every chart holds finite numbers: the running statistics only where the norm
+ * keeps them, the scale/shift and covariate-shift charts only where the model has norm layers
+ * (without them those charts have no series and say why they are empty).
+ */
+function expectChartsFilled(s: PlaygroundState, { running, norms = true }: { running: boolean; norms?: boolean }): void {
   const ids = ['chart-loss', 'chart-accuracy', 'chart-act-mean', 'chart-act-var', 'chart-batch-mean', 'chart-batch-var', 'chart-hist', 'chart-grad', 'chart-dead', 'chart-affine', 'chart-shift'];
+  const normOnly = new Set(['chart-affine', 'chart-shift']);
   for (const id of ids) {
     const chart = s.charts[id];
     expect(chart, `${id}: no chart on the page`);
+    if (!norms && normOnly.has(id)) {
+      expect(chart.series.length === 0, `${id}: series ${chart.series} in a model without norm layers`);
+      continue;
+    }
     expect(chart.series.length > 0, `${id}: no series`);
     chart.series.forEach((name, i) => {
-      if (!running && name.startsWith('running')) return;
+      if (!running && name.startsWith('running')) {
+        expect(chart.points[i] === 0, `${id}: "${name}" shown for a layer that keeps no running statistics`);
+        return;
+      }
       expect(chart.points[i] > 0, `${id}: series "${name}" holds no finite value (${JSON.stringify(chart)})`);
     });
   }
+}
+
+/** The text of the visible element `selector` ('' when it is hidden or missing). */
+function visibleText(page: Page, selector: string): Promise<string> {
+  return page.evaluate((sel) => {
+    const e = document.querySelector<HTMLElement>(sel);
+    return e && e.offsetHeight > 0 ? (e.textContent ?? '') : '';
+  }, selector);
+}
+
+/** Sets a form field the way a user's edit does (value, then input and change events). */
+async function setField(page: Page, selector: string, value: string): Promise<void> {
+  await page.$eval(
+    selector,
+    (e, v) => {
+      (e as HTMLInputElement).value = v;
+      e.dispatchEvent(new Event('input', { bubbles: true }));
+      e.dispatchEvent(new Event('change', { bubbles: true }));
+    },
+    value,
+  );
 }
 
 function checks(h: Harness, downloads: string): Check[] {
@@ -247,6 +280,78 @@ function checks(h: Harness, downloads: string): Check[] {
       },
     ],
     [
+      'layer norm, instance norm, batch renorm and no norm each train and fill their charts',
+      async () => {
+        for (const norm of ['layer', 'instance', 'batchrenorm', 'none'] as const) {
+          await h.open(toQuery({ ...TINY, norm, batch: 16, statsEvery: 2, evalEvery: 10, testSamples: 50 }));
+          await h.ready();
+          expect((await visibleText(h.page, '#groups-label')) === '', `${norm}: the groups menu is shown`);
+          const trained = await h.trainTo(24);
+          const losses = trained.losses.map(([, l]) => l);
+          expect(losses.length >= 4 && losses.every(Number.isFinite), `${norm}: losses ${losses}`);
+          // The histogram counts from the read after the one that found its range.
+          const s = await h.until(`${norm}: the histogram`, "s.charts['chart-hist'] && s.charts['chart-hist'].points[0] > 0", 20_000);
+          expectChartsFilled(s, { running: norm === 'batchrenorm', norms: norm !== 'none' });
+          const grads = s.charts['chart-grad'].series;
+          expect(grads.every((n) => !n.startsWith('bn')), `${norm}: the norm layers' γ is drawn as a convolution weight: ${grads}`);
+          if (norm === 'batchrenorm') expect(s.charts['chart-affine'].series.includes('bn1 γ'), `batchrenorm: scale/shift series ${s.charts['chart-affine'].series}`);
+          if (norm === 'none') {
+            expect(/No norm layers/.test(await visibleText(h.page, '#chart-affine .chart-empty')), 'none: the empty scale/shift chart does not say why');
+            expect(/ReLU/.test(await visibleText(h.page, '#focus-caption')), `none: focus caption ${await visibleText(h.page, '#focus-caption')}`);
+          }
+          console.log(`        ${norm}: loss ${losses[0].toFixed(2)} -> ${losses.at(-1)!.toFixed(2)}, test accuracy ${s.tests.at(-1)!.accuracy.toFixed(2)}`);
+          if (norm === 'batchrenorm' || norm === 'none') await h.screenshot(`playground-${norm}.png`);
+        }
+      },
+    ],
+    [
+      'a batch of 1 with batch norm trains and says why its statistics are degenerate; group norm needs no such notice',
+      async () => {
+        await h.open(toQuery({ ...TINY, batch: 1, testSamples: 16 }));
+        let s = await h.ready();
+        const notice = s.notices.find((n) => n.key === 'batch-of-one');
+        expect(notice && notice.kind === 'warn' && /single image/.test(notice.text), `notices: ${JSON.stringify(s.notices)}`);
+        expect((await visibleText(h.page, '.notice[data-key="batch-of-one"]')) !== '', 'the batch-of-one notice is not visible');
+        for (const step of [1, 2]) {
+          await h.click('#step');
+          s = await h.until(`step ${step} of a batch of 1`, `s.step === ${step} && s.run === 'paused'`);
+        }
+        expect(s.phase === 'ready' && s.error === null && Number.isFinite(s.losses.at(-1)?.[1]), `after two steps: phase ${s.phase}, error ${s.error}, losses ${JSON.stringify(s.losses)}`);
+        await h.screenshot('playground-batch-of-one.png');
+        await h.click('#norm input[value="group"] + span');
+        s = await h.until('the group-norm model', "s.query.includes('norm=group') && s.phase === 'ready' && s.run === 'paused' && s.predictions.count > 0 && s.step === 0");
+        expect(!s.notices.some((n) => n.key === 'batch-of-one'), `group norm with a batch of 1 still has the notice: ${JSON.stringify(s.notices)}`);
+        expect(/Groups/.test(await visibleText(h.page, '#groups-label')), 'group norm does not show its groups menu');
+      },
+    ],
+    [
+      'optimizer, learning rate, weight decay and batch size go to the URL and a copied URL opens them again',
+      async () => {
+        await h.open(toQuery({ ...TINY, testSamples: 16 }));
+        await h.ready();
+        await h.page.select('#optimizer', 'adam');
+        await h.until('Adam in the URL', "s.query.includes('opt=adam')");
+        const lr = await h.page.$eval('#lr', (e) => (e as HTMLInputElement).value);
+        expect(lr === '0.002', `choosing Adam set the learning rate to ${lr}, expected its default 0.002`);
+        await setField(h.page, '#optimizer', 'adamw');
+        await setField(h.page, '#lr', '0.003');
+        await setField(h.page, '#wd', '0.01');
+        await setField(h.page, '#batch', '64');
+        const s = await h.until('the settings in the URL', "s.query.includes('opt=adamw') && s.query.includes('lr=0.003') && s.query.includes('wd=0.01') && s.query.includes('batch=64')");
+        const copied = await h.page.evaluate(() => location.search.slice(1));
+        expect(copied === s.query, `location.search ${copied} is not the page's configuration ${s.query}`);
+        await h.open(copied);
+        let again = await h.ready();
+        expect(again.query === copied, `the copied URL opened as ${again.query}`);
+        const shown = await h.page.evaluate(() => ['optimizer', 'lr', 'wd', 'batch'].map((id) => (document.getElementById(id) as HTMLInputElement).value).join(' '));
+        expect(shown === 'adamw 0.003 0.01 64', `the controls show ${shown}`);
+        // The same architecture as the last run: its weights (and step count) were restored.
+        await h.click('#step');
+        again = await h.until('an AdamW step', `s.step === ${again.step + 1} && s.run === 'paused'`);
+        expect(Number.isFinite(again.losses.at(-1)?.[1]), `loss after an AdamW step: ${JSON.stringify(again.losses)}`);
+      },
+    ],
+    [
       'a malformed URL falls back to defaults with a visible notice',
       async () => {
         await h.open('norm=bogus&batch=9999&lr=-1&model=unet&dataset=mnist&wat=1');
@@ -286,6 +391,8 @@ function checks(h: Harness, downloads: string): Check[] {
         const saved = await h.state();
         await h.page.evaluate(() => window.playground.loseDevice());
         let s = await h.until('the device-loss notice', "s.phase === 'lost' && s.notices.some((n) => n.key === 'lost')", 20_000);
+        expect((await visibleText(h.page, '#resume')) !== '', 'no visible resume button');
+        await h.screenshot('playground-device-lost.png');
         await h.click('#resume');
         s = await h.until('the resumed model', `s.phase === 'ready' && s.restoredStep === ${saved.step}`);
         await h.click('#step');
@@ -300,6 +407,8 @@ function checks(h: Harness, downloads: string): Check[] {
         let s = await h.until('the no-WebGPU notice', "s.phase === 'no-webgpu' && s.notices.length > 0", 30_000);
         const notice = s.notices.find((n) => n.key === 'no-webgpu');
         expect(notice && /no WebGPU/.test(notice.text), `notices: ${JSON.stringify(s.notices)}`);
+        expect((await visibleText(h.page, '#use-cpu')) !== '', 'no visible button offering the CPU backend');
+        await h.screenshot('playground-no-webgpu.png');
         await h.click('#use-cpu');
         await h.ready();
         await h.click('#step');

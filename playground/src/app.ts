@@ -4,7 +4,7 @@
 import { memory, type Backend } from '@welford/core';
 import { adapterName, startCpu, startWebGpu, watchDeviceLoss } from './backend.ts';
 import { checkpointName, download, refusal } from './checkpoint_io.ts';
-import { architectureKey, DATASET_INFO, DATASETS, describeArchitecture, parseQuery, toQuery, type PlaygroundConfig } from './config.ts';
+import { architectureKey, DATASET_INFO, DATASETS, describeArchitecture, NORM_LABELS, parseQuery, toQuery, type PlaygroundConfig } from './config.ts';
 import { datasetManifest, loadDataset } from './data/load.ts';
 import { initialState } from './page_state.ts';
 import { loadRun, saveRun, type SavedRun } from './persist.ts';
@@ -34,6 +34,8 @@ export class App {
   /** Bumped for every session, so that late reports of a replaced one are ignored. */
   private generation = 0;
   private summarizedAt = 0;
+  /** The norm a batch-of-one notice was shown for (null: none shown). */
+  private batchOfOne: string | null = null;
   readonly state = initialState();
 
   async boot(): Promise<void> {
@@ -55,7 +57,7 @@ export class App {
     this.config = this.availableConfig(this.config);
     this.controls = new Controls(this.config, this.available, (next, previous) => void this.onSettings(next, previous));
     this.bindButtons();
-    this.writeUrl();
+    this.publishConfig();
     requestAnimationFrame(this.frame);
     const gpu = await startWebGpu();
     if (!gpu.ok) return this.offerCpu(gpu.reason);
@@ -77,6 +79,7 @@ export class App {
     this.backend = backend;
     this.state.backend = backend.kind === 'cpu' ? 'cpu' : 'webgpu';
     this.state.adapter = adapterName(backend);
+    $('memory-label').textContent = backend.kind === 'cpu' ? 'memory' : 'GPU memory';
     $('adapter').textContent = this.state.adapter;
     $('adapter').title = this.state.adapter;
     watchDeviceLoss(backend, () => this.backend === backend, (reason) => this.onDeviceLost(reason));
@@ -106,7 +109,7 @@ export class App {
     this.controls?.show(this.config);
     this.controls?.restrictToCnn();
     notify({ key: 'cpu', kind: 'info', text: 'Training on the CPU reference backend: only the small CNN, and slowly. Try small batches.' });
-    this.writeUrl();
+    this.publishConfig();
     await this.rebuild(null);
   }
 
@@ -122,6 +125,8 @@ export class App {
       const config = this.config;
       $('run-state').textContent = 'loading data';
       const data = await loadDataset(config.dataset);
+      // A notice of an earlier restore would now describe another model.
+      dismiss('restored');
       const session = new Session(config, data, this.listener(++this.generation), restore?.step ?? 0);
       this.session = session;
       this.resetState(session);
@@ -156,6 +161,7 @@ export class App {
     });
     this.layout = { segmentation: session.segmentation, layers: session.probedLayers(), normLayers, weights, focus: session.focus };
     this.charts = createPanels(this.history, this.layout);
+    this.stepsPerSecond = 0;
     Object.assign(this.state, { step: session.step, epoch: session.epoch, losses: [], tests: [], records: [], restoredStep: null, error: null, predictions: { count: 0, step: -1 } });
     $('architecture').textContent = describeArchitecture(session.config);
     $('accuracy-caption').textContent = session.segmentation
@@ -163,7 +169,7 @@ export class App {
       : 'Training accuracy between evaluations, and test accuracy.';
     $('predictions-caption').innerHTML = session.segmentation
       ? `Predicted mask (top) and true mask (bottom), from the model in evaluation mode. ${maskLegend(session.classes)}`
-      : 'The model in evaluation mode (running statistics) on the first test images: its top class and probability.';
+      : `The model in evaluation mode${normLayers.some((n) => session.layerKind(n).kind === 'running') ? ' (running statistics)' : ''} on the first test images: its top class and probability (green right, red wrong).`;
     this.fillFocus(session);
   }
 
@@ -176,12 +182,17 @@ export class App {
 
   private describeFocus(session: Session): void {
     const focus = session.focus;
-    const type = session.model.namedModules().find(([n]) => n === focus)?.[1].typeName ?? '';
-    const running = /^Batch(Norm|Renorm)/.test(type);
+    const { type, kind } = focus ? session.layerKind(focus) : { type: '', kind: 'relu' as const };
     $('hist-layer').textContent = focus ? `${focus} (${type})` : '';
-    $('focus-caption').textContent = running
-      ? `${type}: per channel, the statistics of the current batch (what training normalizes with) and the running averages (what evaluation uses, updated with momentum 0.1). Where they disagree, evaluation normalizes differently from training.`
-      : `${type || 'This layer'} keeps no running statistics: each sample is normalized with its own statistics in training and evaluation alike, so only the batch statistics of its input are shown.`;
+    $('focus-caption').textContent = !focus
+      ? 'This model has no layer to watch.'
+      : kind === 'running'
+        ? `${type}: per channel, the statistics of the current batch (what training normalizes with${type.startsWith('BatchRenorm') ? ', corrected toward the running averages by r and d' : ''}) and the running averages (what evaluation uses, updated with momentum 0.1). Where they disagree, evaluation normalizes differently from training.`
+        : kind === 'per-sample'
+          ? `${type} keeps no running statistics: each sample is normalized with its own statistics in training and evaluation alike, so only the batch statistics of its input are shown.`
+          : `${type} without a norm before it: the per-channel batch statistics of its output, which nothing normalizes; there are no running statistics.`;
+    // Only layers that keep running averages have the second series of the per-channel charts.
+    for (const id of ['chart-batch-mean', 'chart-batch-var']) this.charts.get(id)?.showSeries(1, kind === 'running');
   }
 
   /** What a session reports goes to the page while it is the current one (`generation`). */
@@ -238,7 +249,7 @@ export class App {
 
   private async onSettings(next: PlaygroundConfig, previous: PlaygroundConfig): Promise<void> {
     this.config = next;
-    this.writeUrl();
+    this.publishConfig();
     const session = this.session;
     if (!session) return;
     const wasRunning = session.state === 'running';
@@ -253,10 +264,28 @@ export class App {
     session.setSchedule(next);
   }
 
-  private writeUrl(): void {
+  /** Writes the configuration to the URL, and explains a choice that cannot work as one expects. */
+  private publishConfig(): void {
     const query = toQuery(this.config);
     this.state.query = query;
     history.replaceState(null, '', `${location.pathname}?${query}`);
+    const c = this.config;
+    const batchOfOne = c.batch === 1 && (c.norm === 'batch' || c.norm === 'batchrenorm') ? c.norm : null;
+    // Said once per choice: a closed notice stays closed while the norm and batch stay.
+    if (batchOfOne === this.batchOfOne) return;
+    this.batchOfOne = batchOfOne;
+    if (batchOfOne) {
+      notify({
+        key: 'batch-of-one',
+        kind: 'warn',
+        text:
+          `A batch of 1 with ${NORM_LABELS[c.norm].toLowerCase()}: the batch statistics are those of a single image, so training normalizes each image by its own mean and variance (instance norm, in effect), ` +
+          `while evaluation uses the running averages of those per-image statistics. The two normalize differently, so test results need not follow training. ` +
+          `Group, layer and instance norm do not depend on the batch; batch statistics need batches of 2 or more.`,
+      });
+    } else {
+      dismiss('batch-of-one');
+    }
   }
 
   private bindButtons(): void {
@@ -327,6 +356,7 @@ export class App {
     document.body.dataset.state = 'lost';
     $('run-state').textContent = 'device lost';
     this.setButtons(false);
+    dismiss('restored');
     const saved = this.lastSaved ? ` The last saved state is from step ${this.lastSaved.step}.` : '';
     notify({
       key: 'lost',
@@ -354,7 +384,7 @@ export class App {
     if (saved) {
       this.config = parseQuery(saved.query).config;
       this.controls?.show(this.config);
-      this.writeUrl();
+      this.publishConfig();
     }
     await this.rebuild(saved && architectureKey(parseQuery(saved.query).config) === architectureKey(this.config) ? saved : null);
   }
@@ -385,9 +415,15 @@ export class App {
       $('step-count').textContent = String(s.step);
       $('epoch').textContent = String(s.epoch);
       this.state.epoch = s.epoch;
-      const rate = s.state === 'running' ? this.stepsPerSecond : 0;
-      this.state.stepsPerSecond = rate;
-      $('rate').textContent = rate > 0 ? rate.toFixed(rate < 10 ? 1 : 0) : '–';
+      const running = s.state === 'running';
+      this.state.stepsPerSecond = running ? this.stepsPerSecond : 0;
+      // While paused, the rate of the last run stays, greyed.
+      const rate = this.stepsPerSecond;
+      const shown = rate > 0 ? rate.toFixed(rate < 10 ? 1 : 0) : '–';
+      const el = $('rate');
+      if (el.textContent !== shown) el.textContent = shown;
+      el.classList.toggle('stale', !running);
+      el.title = running || rate === 0 ? '' : 'measured while training ran';
     }
     if (this.backend && this.state.phase !== 'lost') {
       const m = memory(this.backend);

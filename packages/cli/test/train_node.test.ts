@@ -83,7 +83,7 @@ describe('welford train in Node', () => {
     // The probes read every 5th step, with the step numbers of metrics.jsonl.
     expect(stats.map((s) => s.step)).toEqual([5, 10, 15, 20, 25, 30]);
     for (const s of stats) {
-      expect(Object.keys(s.layers)).toEqual(['bn1', 'bn2', 'bn3']);
+      expect(Object.keys(s.layers)).toEqual(['bn1', 'bn2', 'bn3', 'bn4']);
       expect(s.layers.bn1.type).toBe('BatchNorm2d');
       expect(s.layers.bn1.input!.mean).toHaveLength(8);
       expect(s.nonFinite).toEqual([]);

@@ -3,7 +3,21 @@
 // fit's epochs, so its end is where the test split is evaluated), paused and resumed through
 // fit's abort signal, and stepped one batch at a time.
 import { manualSeed, type Optimizer, type Tensor } from '@welford/core';
-import { evaluate, fit, loadSafetensors, saveSafetensors, type EpochResult, type Module, type TrainingBatch } from '@welford/layers';
+import {
+  BatchNormBase,
+  BatchRenorm2d,
+  evaluate,
+  fit,
+  GroupNorm,
+  InstanceNormBase,
+  LayerNorm,
+  loadSafetensors,
+  saveSafetensors,
+  type AnyModule,
+  type EpochResult,
+  type Module,
+  type TrainingBatch,
+} from '@welford/layers';
 import { attachProbes, memorySink, type MemorySink, type Probes } from '@welford/stats';
 import { DATASET_INFO, toQuery, type PlaygroundConfig } from '../config.ts';
 import type { Splits } from '../data/load.ts';
@@ -48,6 +62,11 @@ export interface SessionListener {
   checkpoint(session: Session): Promise<void>;
 }
 
+/** Whether `m` is one of the normalization layers the models build (any of the six choices but 'none'). */
+function isNormLayer(m: AnyModule | undefined): boolean {
+  return m instanceof BatchNormBase || m instanceof BatchRenorm2d || m instanceof GroupNorm || m instanceof InstanceNormBase || m instanceof LayerNorm;
+}
+
 export class Session {
   readonly model: Module<[Tensor], Tensor>;
   /** Every read step's statistics record; the charts subscribe to it. */
@@ -86,8 +105,12 @@ export class Session {
     this.optimizer = this.wrapped(buildOptimizer(config, this.model.parameters()));
     this.stream = this.newStream(Math.floor((startStep * config.batch) / data.train.length));
     this.preview = previewBatch(data.test, config, PREVIEW_IMAGES);
-    this.focusLayer = this.normLayers()[0] ?? this.probedLayers()[0] ?? null;
+    // Which layers get probed is the probes' decision: attach them, then pick the first norm
+    // layer (or, without norms, the first ReLU) and attach again with its histogram.
+    this.focusLayer = null;
     this.attachProbes();
+    const focus = this.normLayers()[0] ?? this.probedLayers()[0] ?? null;
+    if (focus !== null) this.setFocusNow(focus);
   }
 
   /** Layers the probes watch (norm layers and ReLUs), in the model's order. */
@@ -97,9 +120,17 @@ export class Session {
 
   /** The probed layers that normalize (everything but plain ReLUs). */
   normLayers(): string[] {
-    const types = new Map(this.model.namedModules().map(([n, m]) => [n, m.typeName]));
-    const probed = this.probes ? this.probes.probedLayers : [...types.keys()];
-    return probed.filter((n) => /Norm/.test(types.get(n) ?? ''));
+    const modules = new Map(this.model.namedModules());
+    return this.probedLayers().filter((n) => isNormLayer(modules.get(n)));
+  }
+
+  /** What kind of layer `name` is, for captions: one with running statistics, one without, or a plain ReLU. */
+  layerKind(name: string): { type: string; kind: 'running' | 'per-sample' | 'relu' } {
+    const m = this.model.namedModules().find(([n]) => n === name)?.[1];
+    const type = m?.typeName ?? 'layer';
+    if (!isNormLayer(m)) return { type, kind: 'relu' };
+    const running = (m as { runningMean?: unknown }).runningMean;
+    return { type, kind: running ? 'running' : 'per-sample' };
   }
 
   /** The layer whose histogram and batch/running statistics are shown. */
@@ -179,10 +210,15 @@ export class Session {
   setProbes(config: PlaygroundConfig, focus: string | null): Promise<void> {
     return this.whilePaused(() => {
       this.config = config;
-      this.focusLayer = focus;
-      this.probes?.detach();
-      this.attachProbes();
+      this.setFocusNow(focus);
     });
+  }
+
+  /** Re-attaches the probes with the histogram of `focus` (call while no step is in flight). */
+  private setFocusNow(focus: string | null): void {
+    this.focusLayer = focus;
+    this.probes?.detach();
+    this.attachProbes();
   }
 
   /**

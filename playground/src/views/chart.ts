@@ -28,12 +28,17 @@ export interface ChartSpec {
   log?: boolean;
   /** Fixed y range. */
   yRange?: [number, number];
-  /** x takes integer values only (channel indices): ticks at integers. */
+  /** x takes integer values only (steps, channel indices): ticks at integers. Default: true unless `bars`. */
   integerX?: boolean;
   /** Bars centred on x (histograms) instead of lines. */
   bars?: boolean;
   height?: number;
+  /** What the chart says while it holds no finite value (why it is empty, or what it waits for). */
+  empty?: () => string;
 }
+
+/** Tick spacings for integer axes: 1, 2, 5, 10, 20, 50, ... */
+const INTEGER_INCRS = [1, 2, 5].flatMap((m) => [1, 10, 100, 1e3, 1e4, 1e5, 1e6].map((p) => m * p)).sort((a, b) => a - b);
 
 const AXIS = { stroke: '#5b6477', grid: { stroke: '#eef0f4', width: 1 }, ticks: { stroke: '#d9dde5', width: 1 }, font: '11px system-ui, sans-serif', labelFont: '11px system-ui, sans-serif' };
 
@@ -42,6 +47,8 @@ export class Chart {
   readonly plot: uPlot;
   private drawn = -1;
   private readonly resize: ResizeObserver;
+  /** The note laid over the plot while it holds no finite value. */
+  private readonly note: HTMLElement;
 
   constructor(
     readonly el: HTMLElement,
@@ -58,7 +65,7 @@ export class Chart {
         y: spec.log ? { distr: 3, log: 10 } : spec.yRange ? { range: spec.yRange } : {},
       },
       axes: [
-        { ...AXIS, label: spec.x ?? 'step', size: 36, ...(spec.integerX ? { incrs: [1, 2, 4, 8, 16, 32, 64, 128] } : {}) },
+        { ...AXIS, label: spec.x ?? 'step', size: 36, ...((spec.integerX ?? !spec.bars) ? { incrs: INTEGER_INCRS } : {}) },
         { ...AXIS, label: spec.y, size: 54, values: (_u: uPlot, ticks: (number | null)[]) => ticks.map(formatTick) },
       ],
       series: [
@@ -69,13 +76,18 @@ export class Chart {
           width: s.width ?? 1.5,
           dash: s.dash,
           spanGaps: true,
-          points: { show: s.points ?? false, size: 5, fill: s.color },
+          // Without `points`, uPlot's own rule: markers while the points are sparse (a first reading shows).
+          points: s.points === undefined ? { size: 4, fill: s.color } : { show: s.points, size: 5, fill: s.color },
           ...(bars ? { paths: bars, fill: s.fill ?? s.color, points: { show: false } } : {}),
         })),
       ],
     };
     this.plot = new uPlot(opts, spec.data(), el);
+    this.note = document.createElement('p');
+    this.note.className = 'chart-empty';
+    el.append(this.note);
     this.drawn = spec.version();
+    this.updateNote();
     this.resize = new ResizeObserver(() => {
       const width = Math.max(200, el.clientWidth);
       if (width !== this.plot.width) this.plot.setSize({ width, height: this.plot.height });
@@ -89,6 +101,12 @@ export class Chart {
     if (v === this.drawn) return;
     this.drawn = v;
     this.plot.setData(this.spec.data());
+    this.updateNote();
+  }
+
+  /** Shows or hides series `i` (0: the first of `spec.series`) with its legend entry. */
+  showSeries(i: number, show: boolean): void {
+    if (this.plot.series[i + 1]?.show !== show) this.plot.setSeries(i + 1, { show });
   }
 
   /** What the chart holds: per series, how many finite values (for checks and the page state). */
@@ -98,6 +116,12 @@ export class Chart {
       series: this.spec.series.map((s) => s.label),
       points: this.spec.series.map((_, i) => (data[i + 1] as (number | null | undefined)[]).filter((v) => typeof v === 'number' && Number.isFinite(v)).length),
     };
+  }
+
+  private updateNote(): void {
+    const empty = !this.plot.data.slice(1).some((ys) => (ys as (number | null | undefined)[]).some((v) => typeof v === 'number' && Number.isFinite(v)));
+    this.note.textContent = empty ? (this.spec.empty?.() ?? 'No values yet.') : '';
+    this.note.hidden = !empty;
   }
 
   destroy(): void {

@@ -8,6 +8,10 @@ const TRAIN = '#3b6fd8';
 const TEST = '#e0632a';
 const IOU = '#2f9e6e';
 
+/** What the empty charts say. */
+const WAITING = () => 'Statistics arrive with the first read of the probes (every “Stats every” steps).';
+const NO_STEPS = () => 'No steps yet: press Train or Step.';
+
 /** What the panels need to know of the model. */
 export interface PanelLayout {
   segmentation: boolean;
@@ -60,10 +64,12 @@ export function createPanels(h: History, layout: PanelLayout): Map<string, Chart
     version: () => t.version,
   });
   const accuracy = layout.segmentation ? ['train', 'test', 'test mIoU'] : ['train', 'test'];
-  add('chart-loss', (e) => new Chart(e, { y: 'cross-entropy', series: [{ label: 'train', color: TRAIN }, { label: 'test', color: TEST, points: true, width: 2 }], ...table(h.loss, ['train', 'test']) }));
+  const noNorms = layout.normLayers.length === 0;
+  add('chart-loss', (e) => new Chart(e, { y: 'cross-entropy', empty: NO_STEPS, series: [{ label: 'train', color: TRAIN }, { label: 'test', color: TEST, points: true, width: 2 }], ...table(h.loss, ['train', 'test']) }));
   add('chart-accuracy', (e) =>
     new Chart(e, {
       y: layout.segmentation ? 'pixel accuracy / IoU' : 'accuracy',
+      empty: NO_STEPS,
       yRange: [0, 1],
       series: [
         { label: 'train', color: TRAIN, points: true },
@@ -73,11 +79,11 @@ export function createPanels(h: History, layout: PanelLayout): Map<string, Chart
       ...table(h.accuracy, accuracy),
     }),
   );
-  add('chart-act-mean', (e) => new Chart(e, { y: 'mean', series: perLayer(layout.layers), ...table(h.activationMean, layout.layers) }));
-  add('chart-act-var', (e) => new Chart(e, { y: 'variance', log: true, series: perLayer(layout.layers), ...table(h.activationVar, layout.layers) }));
+  add('chart-act-mean', (e) => new Chart(e, { y: 'mean', empty: WAITING, series: perLayer(layout.layers), ...table(h.activationMean, layout.layers) }));
+  add('chart-act-var', (e) => new Chart(e, { y: 'variance', log: true, empty: WAITING, series: perLayer(layout.layers), ...table(h.activationVar, layout.layers) }));
   const reluLayers = layout.layers;
-  add('chart-dead', (e) => new Chart(e, { y: 'fraction ≤ 0', yRange: [0, 1], series: perLayer(reluLayers), ...table(h.dead, reluLayers) }));
-  add('chart-grad', (e) => new Chart(e, { y: '‖∇w‖₂', log: true, series: perLayer(layout.weights), ...table(h.gradNorm, layout.weights) }));
+  add('chart-dead', (e) => new Chart(e, { y: 'fraction ≤ 0', yRange: [0, 1], empty: WAITING, series: perLayer(reluLayers), ...table(h.dead, reluLayers) }));
+  add('chart-grad', (e) => new Chart(e, { y: '‖∇w‖₂', log: true, empty: WAITING, series: perLayer(layout.weights), ...table(h.gradNorm, layout.weights) }));
   const affineNames = layout.normLayers.flatMap((n) => [`${n} γ`, `${n} β`]);
   const affineSeries = layout.normLayers.flatMap((n, i) => {
     const color = depthColor(i, layout.normLayers.length);
@@ -86,9 +92,11 @@ export function createPanels(h: History, layout: PanelLayout): Map<string, Chart
       { label: `${n} β`, color, dash: [4, 3] },
     ];
   });
-  add('chart-affine', (e) => new Chart(e, { y: 'mean γ, β', series: affineSeries, ...table(h.affine, affineNames) }));
-  add('chart-shift', (e) => new Chart(e, { y: 'shift (σ units)', series: perLayer(layout.normLayers), ...table(h.shift, layout.normLayers) }));
-  const focusData = { version: () => h.recordVersion };
+  const affineEmpty = () => (noNorms ? 'No norm layers: nothing learns a scale γ or a shift β.' : WAITING());
+  add('chart-affine', (e) => new Chart(e, { y: 'mean γ, β', empty: affineEmpty, series: affineSeries, ...table(h.affine, affineNames) }));
+  const shiftEmpty = () => (noNorms ? 'No norm layers: the shift is measured at the input of each norm layer.' : 'The shift compares each read with the one before: it shows from the second read on.');
+  add('chart-shift', (e) => new Chart(e, { y: 'shift (σ units)', empty: shiftEmpty, series: perLayer(layout.normLayers), ...table(h.shift, layout.normLayers) }));
+  const focusData = { version: () => h.recordVersion, empty: () => (layout.focus ? WAITING() : 'This model has no layer to watch.') };
   const channelSeries = (what: string): SeriesSpec[] => [
     { label: `batch ${what}`, color: TRAIN, points: true },
     { label: `running ${what}`, color: TEST, points: true, dash: [5, 3] },
@@ -96,7 +104,15 @@ export function createPanels(h: History, layout: PanelLayout): Map<string, Chart
   add('chart-batch-mean', (e) => new Chart(e, { x: 'channel', integerX: true, y: 'mean', series: channelSeries('mean'), data: () => channelData(h, layout.focus, 'mean'), ...focusData }));
   add('chart-batch-var', (e) => new Chart(e, { x: 'channel', integerX: true, y: 'variance', series: channelSeries('variance'), data: () => channelData(h, layout.focus, 'var'), ...focusData }));
   add('chart-hist', (e) =>
-    new Chart(e, { x: 'activation', y: 'count', bars: true, series: [{ label: 'count', color: '#3b6fd8', fill: 'rgba(59, 111, 216, 0.55)' }], data: () => histogramData(h, layout.focus), ...focusData }),
+    new Chart(e, {
+      x: 'activation',
+      y: 'count',
+      bars: true,
+      empty: () => 'The first read of a layer finds the range of its values; the counts come with the reads after it.',
+      series: [{ label: 'count', color: '#3b6fd8', fill: 'rgba(59, 111, 216, 0.55)' }],
+      data: () => histogramData(h, layout.focus),
+      version: focusData.version,
+    }),
   );
   return charts;
 }
