@@ -1,6 +1,6 @@
 // @welford/stats: live statistics of a training run, computed on the GPU and read back without
 // waiting. Node-only sinks are in `@welford/stats/node`.
-export { attachProbes, Probes, type ProbeOptions } from './probes.ts';
+export { attachProbes, Probes, type ProbedLayerKind, type ProbeOptions } from './probes.ts';
 export type { HistogramProbeOptions } from './histogram_probe.ts';
 export type { ActivationStats, ChannelStats, HistogramRecord, LayerRecord, ParamRecord, StatsRecord, StatsSink } from './record.ts';
 export { covariateShift } from './shift.ts';

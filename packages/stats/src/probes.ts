@@ -8,6 +8,9 @@ import type { ChannelStats, StatsRecord, StatsSink } from './record.ts';
 import { covariateShift } from './shift.ts';
 import { targetOf, type Target } from './targets.ts';
 
+/** What a probed layer is (`Probes.layerKind`). */
+export type ProbedLayerKind = { kind: 'norm'; running: boolean } | { kind: 'relu' };
+
 /** Options of `attachProbes`. */
 export interface ProbeOptions {
   /** Read statistics every this many training steps (default 10): steps 0, every, 2·every, ... */
@@ -116,6 +119,16 @@ export class Probes {
   /** Names of the probed layers (norm layers and ReLUs), in the model's order. */
   get probedLayers(): string[] {
     return [...this.layers.keys()];
+  }
+
+  /**
+   * What the probed layer `name` is: a norm layer (`running`: it keeps running statistics, which
+   * its records report) or a ReLU; undefined when it is not probed.
+   */
+  layerKind(name: string): ProbedLayerKind | undefined {
+    const target = this.layers.get(name)?.target;
+    if (!target) return undefined;
+    return target.kind === 'norm' ? { kind: 'norm', running: target.running !== null } : { kind: 'relu' };
   }
 
   /**

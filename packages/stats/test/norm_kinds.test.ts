@@ -28,6 +28,13 @@ describe('every norm kind', () => {
     const sink = memorySink();
     const probes = attachProbes(holder, { every: 1, sinks: [sink] });
     expect(probes.probedLayers).toEqual(['inorm', 'renorm', 'cbn', 'cbn.bn', 'ln', 'bn1d']);
+    expect(probes.layerKind('renorm')).toEqual({ kind: 'norm', running: true });
+    expect(probes.layerKind('inorm')).toEqual({ kind: 'norm', running: true });
+    expect(probes.layerKind('ln')).toEqual({ kind: 'norm', running: false });
+    // Conditional batch norm's running statistics are its child bn's.
+    expect(probes.layerKind('cbn')).toEqual({ kind: 'norm', running: false });
+    expect(probes.layerKind('cbn.bn')).toEqual({ kind: 'norm', running: true });
+    expect(probes.layerKind('cbn.embed')).toBeUndefined();
     const image = randn([2, 3, 5, 3]);
     const sequence = randn([2, 4, 5]);
     const rows = randn([6, 5]);

@@ -3,21 +3,7 @@
 // fit's epochs, so its end is where the test split is evaluated), paused and resumed through
 // fit's abort signal, and stepped one batch at a time.
 import { manualSeed, type Optimizer, type Tensor } from '@welford/core';
-import {
-  BatchNormBase,
-  BatchRenorm2d,
-  evaluate,
-  fit,
-  GroupNorm,
-  InstanceNormBase,
-  LayerNorm,
-  loadSafetensors,
-  saveSafetensors,
-  type AnyModule,
-  type EpochResult,
-  type Module,
-  type TrainingBatch,
-} from '@welford/layers';
+import { evaluate, fit, loadSafetensors, saveSafetensors, type EpochResult, type Module, type TrainingBatch } from '@welford/layers';
 import { attachProbes, memorySink, type MemorySink, type Probes } from '@welford/stats';
 import { DATASET_INFO, toQuery, type PlaygroundConfig } from '../config.ts';
 import type { Splits } from '../data/load.ts';
@@ -60,11 +46,6 @@ export interface SessionListener {
   state(state: RunState, detail: string | null): void;
   /** At every evaluation and pause: a consistent moment to save the weights (awaited). */
   checkpoint(session: Session): Promise<void>;
-}
-
-/** Whether `m` is one of the normalization layers the models build (any of the six choices but 'none'). */
-function isNormLayer(m: AnyModule | undefined): boolean {
-  return m instanceof BatchNormBase || m instanceof BatchRenorm2d || m instanceof GroupNorm || m instanceof InstanceNormBase || m instanceof LayerNorm;
 }
 
 export class Session {
@@ -120,17 +101,15 @@ export class Session {
 
   /** The probed layers that normalize (everything but plain ReLUs). */
   normLayers(): string[] {
-    const modules = new Map(this.model.namedModules());
-    return this.probedLayers().filter((n) => isNormLayer(modules.get(n)));
+    return this.probedLayers().filter((n) => this.probes?.layerKind(n)?.kind === 'norm');
   }
 
   /** What kind of layer `name` is, for captions: one with running statistics, one without, or a plain ReLU. */
   layerKind(name: string): { type: string; kind: 'running' | 'per-sample' | 'relu' } {
-    const m = this.model.namedModules().find(([n]) => n === name)?.[1];
-    const type = m?.typeName ?? 'layer';
-    if (!isNormLayer(m)) return { type, kind: 'relu' };
-    const running = (m as { runningMean?: unknown }).runningMean;
-    return { type, kind: running ? 'running' : 'per-sample' };
+    const type = this.model.namedModules().find(([n]) => n === name)?.[1].typeName ?? 'layer';
+    const probed = this.probes?.layerKind(name);
+    if (probed?.kind !== 'norm') return { type, kind: 'relu' };
+    return { type, kind: probed.running ? 'running' : 'per-sample' };
   }
 
   /** The layer whose histogram and batch/running statistics are shown. */

@@ -30,7 +30,23 @@ export function smallCnnStages(depth: number, width: number): { widths: number[]
   checkPositiveInt('SmallCnn', 'depth', depth);
   checkPositiveInt('SmallCnn', 'width', width);
   const stages = Array.from({ length: depth }, (_, i) => i);
-  return { widths: stages.map((i) => width * 2 ** Math.ceil(i / 2)), strides: stages.map((i) => (i % 2 === 1 ? 2 : 1)) };
+  return { widths: stages.map((i) => width * 2 ** Math.ceil(i / 2)), strides: alternatingStrides(depth) };
+}
+
+/** The stages the options ask for: explicit widths (with their strides, or alternating ones), or depth and width. */
+function stagesOf(options: SmallCnnOptions): { widths: readonly number[]; strides: readonly number[] | undefined } {
+  const { widths, strides } = options;
+  if (widths === undefined) {
+    const stages = smallCnnStages(options.depth ?? 3, options.width ?? 16);
+    return { widths: stages.widths, strides: strides ?? stages.strides };
+  }
+  // Not an array: the checks in SmallCnn's constructor say so.
+  return { widths, strides: strides ?? (Array.isArray(widths) ? alternatingStrides(widths.length) : undefined) };
+}
+
+/** Strides 1, 2, 1, 2, ...: every second stage halves the image. */
+function alternatingStrides(stages: number): number[] {
+  return Array.from({ length: stages }, (_, i) => (i % 2 === 1 ? 2 : 1));
 }
 
 /**
@@ -53,8 +69,8 @@ export class SmallCnn extends Module {
     if (options.widths !== undefined && (options.depth !== undefined || options.width !== undefined)) {
       throw new Error('SmallCnn: give either widths (and strides) or depth and width, not both');
     }
-    const stages = smallCnnStages(options.depth ?? options.widths?.length ?? 3, options.width ?? 16);
-    const { inChannels = 1, classes = 10, widths = stages.widths, strides = stages.strides } = options;
+    const { inChannels = 1, classes = 10 } = options;
+    const { widths, strides } = stagesOf(options);
     checkPositiveInt('SmallCnn', 'inChannels', inChannels);
     checkPositiveInt('SmallCnn', 'classes', classes);
     if (!Array.isArray(widths) || widths.length === 0 || !Array.isArray(strides) || widths.length !== strides.length) {
