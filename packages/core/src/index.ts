@@ -1,7 +1,7 @@
 // @welford/core: tensors, WebGPU kernels, autograd and optimizers.
 import './tensor/methods.ts';
 
-export type { Backend, MemoryReport, Storage } from './backend/backend.ts';
+export type { Backend, DeferredWrite, MemoryReport, Storage } from './backend/backend.ts';
 export { CpuBackend } from './backend/cpu_backend.ts';
 export { WebGpuBackend } from './backend/webgpu/webgpu_backend.ts';
 export type { DispatchTime, TimingGranularity } from './backend/webgpu/gpu_timer.ts';
@@ -22,6 +22,7 @@ export * from './ops/elementwise.ts';
 export * from './ops/reduce.ts';
 export * from './ops/matmul.ts';
 export * from './ops/batch_norm.ts';
+export { syncBatchNorm, type SyncBatchNormOptions } from './ops/sync_batch_norm.ts';
 export * from './ops/group_norm.ts';
 export * from './ops/layer_norm.ts';
 export * from './ops/conv2d.ts';
@@ -38,3 +39,7 @@ export { pad } from './ops/pad.ts';
 export { histogram, type HistogramOptions } from './ops/histogram.ts';
 export { assign } from './ops/assign.ts';
 export * from './optim/index.ts';
+export type { Collective, ProcessGroup } from './distributed/collective.ts';
+export { InProcessCollective } from './distributed/in_process_collective.ts';
+export { exchange, allReduceSum } from './distributed/exchange.ts';
+export { mergeReplicaStatistics, type MergedStatistics } from './distributed/replica_statistics.ts';

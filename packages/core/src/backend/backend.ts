@@ -37,9 +37,23 @@ export interface Backend {
   write(storage: Storage, data: Float32Array): void;
   read(storage: Storage): Promise<Float32Array>;
   free(storage: Storage): void;
+  /**
+   * Reserves `storages` for data the host gives later, e.g. statistics combined across
+   * replicas: work recorded after this call waits (unsubmitted) until `write` fills them,
+   * so recording goes on without awaiting anything. WebGPU only.
+   */
+  deferWrite(storages: Storage[]): DeferredWrite;
   /** Sends recorded work to the device without waiting for it. */
   flush(): void;
   /** Resolves when all submitted work has finished. */
   sync(): Promise<void>;
   memory(): MemoryReport;
+}
+
+/** Data promised to a backend by `deferWrite`. */
+export interface DeferredWrite {
+  /** Writes one array per storage (each of the storage's size), then lets the held work run. */
+  write(data: Float32Array[]): void;
+  /** Drops the held work (it never runs); reads that waited on it reject with `error` (none waiting: the next read does). */
+  abort(error: Error): void;
 }

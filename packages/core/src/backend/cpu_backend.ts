@@ -1,4 +1,4 @@
-import type { Backend, MemoryReport, Storage } from './backend.ts';
+import type { Backend, DeferredWrite, MemoryReport, Storage } from './backend.ts';
 
 /** Host storage for the CPU backend. */
 export interface CpuStorage extends Storage {
@@ -30,6 +30,11 @@ export class CpuBackend implements Backend {
 
   async read(storage: Storage): Promise<Float32Array> {
     return (storage as CpuStorage).data.slice();
+  }
+
+  deferWrite(): DeferredWrite {
+    // Ops run here as they are called, so later work cannot wait for data that comes after.
+    throw new Error(`${this.description}: deferred writes (collectives across replicas, synchronised batch norm) need the WebGPU backend, whose work waits in its queue`);
   }
 
   free(storage: Storage): void {

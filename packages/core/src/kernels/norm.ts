@@ -227,15 +227,15 @@ export function gradInputProgram(t: NormGradArgs, dx: Arg, l: NormLayout, flags:
 
 /**
  * The in-place running-statistics update (bindings `stats`, `running_mean`, `running_var`
- * are added by the caller): running = (1 − momentum)·running + momentum·batch, with the
- * variance unbiased over `count` values per channel.
+ * are added by the caller): running = (1 − momentum)·running + momentum·batch, the batch
+ * variance times `unbias` (count/(count − 1) unbiases a variance over count values).
  */
-export function updateRunningProgram(channels: number, momentum: number, count: number): Omit<Program, 'bindings'> {
+export function updateRunningProgram(channels: number, momentum: number, unbias: number): Omit<Program, 'bindings'> {
   return {
     kernel: 'norm',
     entryPoint: 'update_running',
     overrides: { WG: 64 },
-    uniforms: { channels, momentum, unbias: count / (count - 1) },
+    uniforms: { channels, momentum, unbias },
     dispatch: dispatch1d(channels, 64),
   };
 }

@@ -1,15 +1,11 @@
 import type { Tensor } from '../tensor/tensor.ts';
-import { noGrad } from '../autograd/grad_mode.ts';
-import { renormFactorsProgram, updateRunningProgram, type Grouping } from '../kernels/norm.ts';
-import { renormFactorsReference, updateRunningReference } from '../reference/norm.ts';
-import { sameShape, shapeToString, sizeOf, type Shape } from '../util/shape.ts';
-import { commonBackend, runOp } from './dispatch.ts';
-import { runInPlace } from './in_place.ts';
-import { concat } from './layout.ts';
-import { checkAffine, checkGroupingInput, checkNormOptions, emptyNorm, normalize, normStatistics, registerNorm } from './norm.ts';
+import { renormFactorsProgram } from '../kernels/norm.ts';
+import { renormFactorsReference } from '../reference/norm.ts';
+import { sameShape, shapeToString } from '../util/shape.ts';
+import { checkBatchNorm, evaluate, perChannel, PER_CHANNEL, unbiasFactor, updateRunning } from './batch_norm_parts.ts';
+import { runOp } from './dispatch.ts';
+import { emptyNorm, normalize, normStatistics, registerNorm } from './norm.ts';
 import { registerOp } from './registry.ts';
-
-const PER_CHANNEL: Grouping = { kind: 'batch' };
 
 registerNorm('batchNorm');
 registerNorm('batchRenorm');
@@ -72,70 +68,6 @@ export interface BatchRenormOptions {
   relu?: boolean;
 }
 
-interface Checked {
-  readonly training: boolean;
-  /** The running-average factor when the running statistics are updated; null otherwise. */
-  readonly factor: number | null;
-}
-
-/** Values averaged per channel: N times the spatial size. */
-function perChannel(x: Shape): number {
-  return x[0] * sizeOf(x.slice(2));
-}
-
-/** Checks everything before anything runs, so a failing call leaves the running statistics alone. */
-function checkBatchNorm(op: string, x: Tensor, o: BatchNormOptions): Checked {
-  const { runningMean, runningVar, weight, bias, training = false, momentum = 0.1, numBatchesTracked, eps = 1e-5, relu = false } = o;
-  checkGroupingInput(op, x.shape, PER_CHANNEL);
-  checkNormOptions(op, eps, relu);
-  if (typeof training !== 'boolean') throw new Error(`${op}: training must be a boolean, got ${String(training)}`);
-  checkAffine(op, 'weight', weight?.shape, x.shape, PER_CHANNEL);
-  checkAffine(op, 'bias', bias?.shape, x.shape, PER_CHANNEL);
-  checkAffine(op, 'runningMean', runningMean?.shape, x.shape, PER_CHANNEL);
-  checkAffine(op, 'runningVar', runningVar?.shape, x.shape, PER_CHANNEL);
-  if ((runningMean === undefined) !== (runningVar === undefined)) throw new Error(`${op}: runningMean and runningVar must be given together`);
-  const tensors = [x, weight, bias, runningMean, runningVar].filter((t): t is Tensor => t !== undefined);
-  commonBackend(op, tensors);
-  if (runningMean && runningMean.storageFor(op) === runningVar!.storageFor(op)) throw new Error(`${op}: runningMean and runningVar must not share storage`);
-  if (!training) {
-    if (!runningMean) throw new Error(`${op}: runningMean and runningVar are required when training is false (evaluation normalises with them)`);
-    return { training, factor: null };
-  }
-  if (perChannel(x.shape) === 1) throw new Error(`${op}: Expected more than 1 value per channel when training, got input size ${shapeToString(x.shape)}`);
-  if (!runningMean) return { training, factor: null };
-  if (momentum === null) {
-    if (typeof numBatchesTracked !== 'number' || !Number.isInteger(numBatchesTracked) || numBatchesTracked < 1) {
-      throw new Error(`${op}: momentum null (a cumulative average) needs numBatchesTracked, the count of batches including this one (a positive integer), got ${String(numBatchesTracked)}`);
-    }
-    return { training, factor: 1 / numBatchesTracked };
-  }
-  if (typeof momentum !== 'number' || !Number.isFinite(momentum)) throw new Error(`${op}: momentum must be a finite number or null, got ${String(momentum)}`);
-  return { training, factor: momentum };
-}
-
-/** running ← (1 − factor)·running + factor·batch, in place (rows 0 and 1 of stats: mean, biased variance). */
-function updateRunning(op: string, x: Tensor, stats: Tensor, runningMean: Tensor, runningVar: Tensor, factor: number): void {
-  const count = perChannel(x.shape);
-  runInPlace(
-    op,
-    x.backendFor(op),
-    { stats, running_mean: runningMean, running_var: runningVar },
-    updateRunningProgram(runningMean.size, factor, count),
-    (d) => updateRunningReference(d.running_mean, d.running_var, d.stats, factor, count),
-  );
-}
-
-/** Evaluation: normalise with the running statistics (the Jacobian is diagonal). */
-function evaluate(op: string, x: Tensor, runningMean: Tensor, runningVar: Tensor, weight: Tensor | undefined, bias: Tensor | undefined, eps: number, relu: boolean): Tensor {
-  const stats = noGrad(() => {
-    const both = concat([runningMean, runningVar]);
-    const view = both.view([2, runningMean.size]);
-    both.dispose();
-    return view;
-  });
-  return normalize(op, x, stats, weight, bias, { grouping: PER_CHANNEL, eps, relu, batchStats: false, renorm: false, hasWeight: !!weight, hasBias: !!bias });
-}
-
 /**
  * Batch normalisation, as torch.nn.functional.batch_norm: per channel of an input (N, C),
  * (N, C, L) or (N, C, H, W) (any spatial rank), y = γ·(x − mean)/sqrt(var + eps) + β. Training
@@ -151,7 +83,7 @@ export function batchNorm(input: Tensor, options: BatchNormOptions = {}): Tensor
   if (input.size === 0) return emptyNorm(input);
   if (!training) return evaluate('batchNorm', input, runningMean!, runningVar!, weight, bias, eps, relu);
   const stats = normStatistics(input, PER_CHANNEL);
-  if (factor !== null) updateRunning('batchNorm', input, stats, runningMean!, runningVar!, factor);
+  if (factor !== null) updateRunning('batchNorm', stats, runningMean!, runningVar!, factor, unbiasFactor(perChannel(input.shape)));
   return normalize('batchNorm', input, stats, weight, bias, { grouping: PER_CHANNEL, eps, relu, batchStats: true, renorm: false, hasWeight: !!weight, hasBias: !!bias });
 }
 
@@ -178,6 +110,6 @@ export function batchRenorm(input: Tensor, options: BatchRenormOptions): Tensor 
   const stats = runOp<FactorAttrs>('batchRenormFactors', [batch, runningMean, runningVar], { eps, rmax, dmax });
   // r and d are recorded before the update below changes the running statistics.
   batch.dispose();
-  updateRunning(op, input, stats, runningMean, runningVar, factor!);
+  updateRunning(op, stats, runningMean, runningVar, factor!, unbiasFactor(perChannel(input.shape)));
   return normalize(op, input, stats, weight, bias, { grouping: PER_CHANNEL, eps, relu, batchStats: true, renorm: true, hasWeight: true, hasBias: true });
 }

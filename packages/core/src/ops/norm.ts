@@ -86,8 +86,17 @@ function named<T>(inputs: readonly T[], attrs: NormFlags): { x: T; stats: T; wei
   return { x, stats, weight: attrs.hasWeight ? rest[0] : undefined, bias: attrs.hasBias ? rest[attrs.hasWeight ? 1 : 0] : undefined };
 }
 
-/** Registers the normalise op `name`: y = relu?(γ·(x̂·r + d) + β), with the exact backward. */
-export function registerNorm(name: string): void {
+/**
+ * Turns a normalise op's per-group backward sums [Σ dy, Σ dy·x̂] over its own input into the
+ * ones its dx uses (synchronised batch norm: the sums over every replica, scaled to this one's count).
+ */
+export type GroupSumsReducer = (sums: Tensor, attrs: NormAttrs) => Tensor;
+
+/**
+ * Registers the normalise op `name`: y = relu?(γ·(x̂·r + d) + β), with the exact backward;
+ * `reduceGroupSums` changes the sums dx is computed from (see GroupSumsReducer).
+ */
+export function registerNorm(name: string, reduceGroupSums?: GroupSumsReducer): void {
   registerOp<NormAttrs>({
     name,
     shape: (inputs, attrs) => {
@@ -109,7 +118,7 @@ export function registerNorm(name: string): void {
       const t = named(inputs, attrs);
       return [applyProgram(t, out, normLayout(attrs.grouping, t.x.shape), attrs, attrs.eps)];
     },
-    backward: normBackward,
+    backward: (context) => normBackward(context, reduceGroupSums),
   });
 }
 
@@ -289,7 +298,7 @@ function row(t: Tensor, i: number, shape: Shape): Tensor {
  * statistics depend on x: a dense Jacobian), or dy·γ·r·invstd with given statistics;
  * dγ = Σ dy·(x̂·r + d) and dβ = Σ dy per weight entry. The fused ReLU masks dy first.
  */
-function normBackward({ grad, inputs, output, attrs }: BackwardContext<NormAttrs>): (Tensor | null)[] {
+function normBackward({ grad, inputs, output, attrs }: BackwardContext<NormAttrs>, reduceGroupSums: GroupSumsReducer | undefined): (Tensor | null)[] {
   const { x, stats, weight, bias } = named(inputs, attrs);
   const l = normLayout(attrs.grouping, x.shape);
   const t: GradTensors<Tensor> = { x, stats, dy: grad, weight, y: attrs.relu ? output : undefined };
@@ -301,7 +310,8 @@ function normBackward({ grad, inputs, output, attrs }: BackwardContext<NormAttrs
   const entrySums = wantWeight || wantBias || (wantX && attrs.batchStats && shared) ? gradSums(t, attrs, 'entries', false) : null;
   let dx: Tensor | null = null;
   if (wantX) {
-    const sums = attrs.batchStats ? (shared ? entrySums! : gradSums(t, attrs, 'groups', true)) : undefined;
+    const local = attrs.batchStats ? (shared ? entrySums! : gradSums(t, attrs, 'groups', true)) : undefined;
+    const sums = local && reduceGroupSums ? reduceGroupSums(local, attrs) : local;
     dx = runOp<GradInputAttrs>('normGradInput', gradList({ ...t, sums }), { ...attrs, weightedSums: !shared });
   }
   let dWeight: Tensor | null = null;

@@ -196,14 +196,14 @@ export function normGradInputReference(t: NormGradTensors, e: ElementGroups, dx:
 }
 
 /**
- * running ← (1 − momentum)·running + momentum·batch per channel, the batch variance made
- * unbiased over `count` values (stats is [2, C]: mean, biased variance).
+ * running ← (1 − momentum)·running + momentum·batch per channel, the batch variance times
+ * `unbias` (count/(count − 1) for a biased variance over count values; stats is [2, C]: mean, variance).
  */
-export function updateRunningReference(runningMean: Float32Array, runningVar: Float32Array, stats: Float32Array, momentum: number, count: number): void {
+export function updateRunningReference(runningMean: Float32Array, runningVar: Float32Array, stats: Float32Array, momentum: number, unbias: number): void {
   const channels = runningMean.length;
   for (let c = 0; c < channels; c++) {
     runningMean[c] = (1 - momentum) * runningMean[c] + momentum * stats[c];
-    runningVar[c] = (1 - momentum) * runningVar[c] + (momentum * stats[channels + c] * count) / (count - 1);
+    runningVar[c] = (1 - momentum) * runningVar[c] + momentum * stats[channels + c] * unbias;
   }
 }
 

@@ -1,10 +1,11 @@
 import { gpuTraits, type GpuTraits } from './traits.ts';
-import type { Backend, MemoryReport, Storage } from '../backend.ts';
+import type { Backend, DeferredWrite, MemoryReport, Storage } from '../backend.ts';
 import type { AcquiredDevice } from '../../device/acquire.ts';
 import type { Program } from '../../kernels/program.ts';
 import { packUniforms, reflectKernel, type KernelReflection } from '../../kernels/reflect.ts';
 import { BufferPool } from './buffer_pool.ts';
 import { GpuTimer, MAX_TIMED_DISPATCHES, type DispatchTime, type TimingGranularity } from './gpu_timer.ts';
+import { SubmissionQueue } from './submission_queue.ts';
 
 /** A tensor's storage on the GPU: a pooled buffer, of which the first `size` floats are used. */
 export interface GpuStorage extends Storage {
@@ -31,7 +32,8 @@ const MAX_PENDING_DISPATCHES = 64;
 /**
  * WebGPU backend: explicit layouts reflected from WGSL, cached pipelines, uniform buffers and
  * bind groups; dispatches are recorded into one open compute pass and submitted only when a
- * value is read, a buffer in use is written, or `flush()` is called.
+ * value is read, a buffer in use is written, or `flush()` is called. Work recorded after a
+ * `deferWrite` is held (not submitted) until the deferred data is written.
  */
 export class WebGpuBackend implements Backend {
   readonly kind = 'webgpu' as const;
@@ -47,6 +49,7 @@ export class WebGpuBackend implements Backend {
   private bindGroups = new Map<string, GPUBindGroup>();
   private bufferIds = new WeakMap<GPUBuffer, number>();
   private nextBufferId = 1;
+  private readonly submissions: SubmissionQueue;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private pendingBuffers = new Set<GPUBuffer>();
@@ -68,6 +71,7 @@ export class WebGpuBackend implements Backend {
     this.description = `webgpu: ${acquired.adapterName}${acquired.software ? ' [software]' : ''}`;
     this.pool = new BufferPool(this.device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
     this.staging = new BufferPool(this.device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+    this.submissions = new SubmissionQueue(this.device.queue, () => this.counters.submits++);
     this.device.addEventListener('uncapturederror', (event) => {
       const e = (event as GPUUncapturedErrorEvent).error;
       this.deviceError ??= new Error(`WebGPU error: ${e.message}`);
@@ -152,6 +156,7 @@ export class WebGpuBackend implements Backend {
       this.endPass();
       timer.resolve(this.ensureEncoder(), staging);
       this.flush();
+      await this.submissions.submitted();
       await staging.mapAsync(GPUMapMode.READ);
       this.throwDeviceError();
       return { times: timer.times(staging.getMappedRange().slice(0)), dropped: timer.dropped };
@@ -174,7 +179,29 @@ export class WebGpuBackend implements Backend {
     // queue.writeBuffer lands before commands still being recorded: submit those first
     // when they touch this buffer (a pooled buffer may be reused within one step).
     if (this.pendingBuffers.has(buffer)) this.flush();
-    this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    this.submissions.write(buffer, data);
+  }
+
+  deferWrite(storages: Storage[]): DeferredWrite {
+    // What was recorded so far goes ahead; what comes next waits for the data.
+    this.flush();
+    const hold = this.submissions.hold();
+    return {
+      write: (data) => {
+        if (data.length !== storages.length) throw new Error(`deferWrite: expected ${storages.length} arrays, got ${data.length}`);
+        storages.forEach((s, i) => {
+          if (data[i].length !== s.size) throw new Error(`deferWrite: array ${i} has ${data[i].length} values, its storage holds ${s.size}`);
+        });
+        this.submissions.release(
+          hold,
+          storages.map((s, i) => ({ buffer: (s as GpuStorage).buffer, data: data[i] })),
+        );
+      },
+      abort: (error) => {
+        // Told to the reads that waited on the dropped work, or else to the next read.
+        if (!this.submissions.abort(hold, error)) this.deviceError ??= error;
+      },
+    };
   }
 
   async read(storage: Storage): Promise<Float32Array> {
@@ -185,6 +212,8 @@ export class WebGpuBackend implements Backend {
     this.ensureEncoder().copyBufferToBuffer(buffer, 0, staging, 0, bytes);
     this.flush();
     try {
+      // The copy may be held behind a deferred write; mapping before it is submitted would fail.
+      await this.submissions.submitted();
       await staging.mapAsync(GPUMapMode.READ);
     } catch (e) {
       staging.destroy();
@@ -234,13 +263,12 @@ export class WebGpuBackend implements Backend {
   flush(): void {
     if (!this.encoder) return;
     this.endPass();
-    this.device.queue.submit([this.encoder.finish()]);
-    this.counters.submits++;
+    this.submissions.submit(this.encoder.finish());
     this.encoder = null;
     this.pendingBuffers.clear();
     this.pendingDispatches = 0;
-    if (this.uniformBuffers.size > MAX_CACHED || this.bindGroups.size > MAX_CACHED) {
-      // Submitted work keeps what it references alive; dropping the caches is safe here.
+    if (!this.submissions.holding && (this.uniformBuffers.size > MAX_CACHED || this.bindGroups.size > MAX_CACHED)) {
+      // Submitted work keeps what it references alive (held work does not: it waits).
       for (const b of this.uniformBuffers.values()) b.destroy();
       this.uniformBuffers.clear();
       this.bindGroups.clear();
@@ -249,6 +277,7 @@ export class WebGpuBackend implements Backend {
 
   async sync(): Promise<void> {
     this.flush();
+    await this.submissions.submitted();
     await this.device.queue.onSubmittedWorkDone();
     this.throwDeviceError();
   }
@@ -265,9 +294,10 @@ export class WebGpuBackend implements Backend {
     };
   }
 
-  /** Releases pooled buffers back to the driver. */
+  /** Releases pooled buffers back to the driver (not while work is held: it may use them). */
   trim(): void {
     this.flush();
+    if (this.submissions.holding) return;
     this.bindGroups.clear();
     this.pool.trim();
     this.staging.trim();
