@@ -42,4 +42,5 @@ export * from './optim/index.ts';
 export type { Collective, ProcessGroup } from './distributed/collective.ts';
 export { InProcessCollective } from './distributed/in_process_collective.ts';
 export { exchange, allReduceSum } from './distributed/exchange.ts';
+export { toDevice } from './distributed/transfer.ts';
 export { mergeReplicaStatistics, type MergedStatistics } from './distributed/replica_statistics.ts';

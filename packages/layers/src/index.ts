@@ -8,3 +8,4 @@ export * from './norm/index.ts';
 export * from './models/index.ts';
 export * from './checkpoint/index.ts';
 export * from './training/index.ts';
+export * from './parallel/index.ts';

@@ -1,39 +1,44 @@
 import { isGradEnabled } from '../autograd/grad_mode.ts';
-import type { DeferredWrite } from '../backend/backend.ts';
+import type { Backend, DeferredWrite } from '../backend/backend.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { shapeToString, sizeOf, type Shape } from '../util/shape.ts';
 import type { ProcessGroup } from './collective.ts';
 
 /**
- * The step under every op that communicates: reads `input` (the copy is recorded now), hands
- * the values to `combine` (which talks to the other replicas, asynchronously), and returns
- * tensors of `shapes` on the same device, filled with what `combine` gives. Nothing waits:
- * work recorded after this call is held on the device until the results are written, so
- * forward and backward stay synchronous. If `combine` fails, the held work is dropped and
- * whoever reads a value that depended on it gets the error.
+ * Values of `input` passed through the host into new tensors of `shapes` on `target`: the read
+ * is recorded on input's device now, `transform` gets the values (and may talk to other
+ * replicas, asynchronously), and work recorded on `target` after this call is held until the
+ * results are written. Nothing waits, so forward and backward stay synchronous. If `transform`
+ * fails, the held work is dropped and whoever reads a value that depended on it gets the error.
  */
-export function exchange(op: string, input: Tensor, shapes: Shape[], combine: (values: Float32Array) => Promise<Float32Array[]>): Tensor[] {
+export function relay(op: string, input: Tensor, target: Backend, shapes: Shape[], transform: (values: Float32Array) => Float32Array[] | Promise<Float32Array[]>): Tensor[] {
   if (isGradEnabled() && input.requiresGrad) {
-    throw new Error(`${op}: communication between replicas is not differentiable here; call it under noGrad() (input of shape ${shapeToString(input.shape)} requires grad)`);
+    throw new Error(`${op}: moving values between devices or replicas is not differentiable here; call it under noGrad() (input of shape ${shapeToString(input.shape)} requires grad)`);
   }
-  const backend = input.backendFor(op);
-  const outputs = shapes.map((s) => Tensor.fromStorage(s, backend, backend.alloc(sizeOf(s))));
+  const outputs = shapes.map((s) => Tensor.fromStorage(s, target, target.alloc(sizeOf(s))));
   // read() records its copy before it returns, ahead of the hold below: the values are those of this point.
-  const reading = backend.read(input.storageFor(op));
+  const reading = input.backendFor(op).read(input.storageFor(op));
   let pending: DeferredWrite;
   try {
-    pending = backend.deferWrite(outputs.map((t) => t.storageFor(op)));
+    pending = target.deferWrite(outputs.map((t) => t.storageFor(op)));
   } catch (e) {
     reading.catch(() => undefined);
     for (const t of outputs) t.dispose();
     throw new Error(`${op}: ${(e as Error).message}`);
   }
-  const abort = (e: unknown): void => pending.abort(e instanceof Error ? e : new Error(String(e)));
   reading
-    .then(combine)
+    .then(transform)
     .then((results) => pending.write(results))
-    .catch(abort);
+    .catch((e: unknown) => pending.abort(e instanceof Error ? e : new Error(String(e))));
   return outputs;
+}
+
+/**
+ * The step under every op that communicates: `input`'s values go to `combine` (which talks to
+ * the other replicas) and its results come back as tensors of `shapes` on input's device (see relay).
+ */
+export function exchange(op: string, input: Tensor, shapes: Shape[], combine: (values: Float32Array) => Promise<Float32Array[]>): Tensor[] {
+  return relay(op, input, input.backendFor(op), shapes, combine);
 }
 
 /**

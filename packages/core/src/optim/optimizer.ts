@@ -57,6 +57,13 @@ export abstract class Optimizer {
     if (active.length > 0) noGrad(() => this.update(op, backend, active));
   }
 
+  /** Throws what `step()` would throw about the parameters and gradients, changing nothing. */
+  checkStep(): void {
+    const op = `${this.name}.step`;
+    if (this.disposed) throw new Error(`${op}: the optimizer was disposed`);
+    this.validate(op);
+  }
+
   /** Disposes every parameter's gradient and sets it to null (PyTorch's `zero_grad(set_to_none=True)`). */
   zeroGrad(): void {
     for (const p of this.params) {

@@ -1,4 +1,4 @@
-import { batchNorm, mul, noGrad, ones, zeros, type Tensor } from '@welford/core';
+import { batchNorm, mul, noGrad, ones, syncBatchNorm, zeros, type BatchNormOptions, type ProcessGroup, type Tensor } from '@welford/core';
 import { checkChannels, checkPositiveInt } from '../checks.ts';
 import { Module } from '../module/module.ts';
 import { checkBoolean, checkEps, checkMomentum, formatFloat, reluRepr, type FusedReluOption, fillIdentityAffine, fillRunningStats } from './options.ts';
@@ -37,6 +37,9 @@ export interface RunningStats {
  * unbiased batch variance (momentum null: factor 1/numBatchesTracked, a cumulative average),
  * and counts the batch. Evaluation normalises with the running statistics, or with the batch's
  * own when `trackRunningStats` is false. A call that throws changes no state.
+ *
+ * With a `processGroup` (data-parallel replicas, see SyncBatchNorm), training uses the
+ * statistics of the whole batch across the replicas instead of this replica's shard.
  */
 export abstract class BatchNormBase extends Module {
   readonly numFeatures: number;
@@ -51,6 +54,11 @@ export abstract class BatchNormBase extends Module {
   readonly bias: Tensor | null;
   readonly runningMean: Tensor | null;
   readonly runningVar: Tensor | null;
+  /**
+   * The replicas whose batches this layer normalises together in training (core's
+   * `syncBatchNorm`); null (the default): this device's batch alone. DataParallel sets it.
+   */
+  processGroup: ProcessGroup | null = null;
 
   constructor(numFeatures: number, options: BatchNormLayerOptions = {}) {
     super();
@@ -111,11 +119,16 @@ export abstract class BatchNormBase extends Module {
         stats.var.dispose();
       }
     }
-    if (!this.training || !this.runningMean || !this.runningVar) return batchNorm(x, { ...affine, training: true });
+    if (!this.training || !this.runningMean || !this.runningVar) return this.batchStatistics(x, { ...affine, training: true });
     const counted = this.counter('numBatchesTracked') + 1;
-    const y = batchNorm(x, { ...affine, runningMean: this.runningMean, runningVar: this.runningVar, training: true, momentum, numBatchesTracked: counted });
+    const y = this.batchStatistics(x, { ...affine, runningMean: this.runningMean, runningVar: this.runningVar, training: true, momentum, numBatchesTracked: counted });
     this.setCounter('numBatchesTracked', counted);
     return y;
+  }
+
+  /** Normalises with the batch's statistics: this device's, or the replicas' together. */
+  private batchStatistics(x: Tensor, options: BatchNormOptions): Tensor {
+    return this.processGroup ? syncBatchNorm(x, { ...options, group: this.processGroup }) : batchNorm(x, options);
   }
 
   /**
@@ -171,5 +184,17 @@ export class BatchNorm1d extends BatchNormBase {
 export class BatchNorm2d extends BatchNormBase {
   protected checkInput(x: Tensor): void {
     checkChannels('BatchNorm2d', x, [4], this.numFeatures);
+  }
+}
+
+/**
+ * Batch normalisation of (N, C, ...) inputs whose statistics are those of the whole batch across
+ * data-parallel replicas (`torch.nn.SyncBatchNorm`): the same layer as BatchNorm1d/2d, for inputs
+ * (N, C), (N, C, L), (N, C, H, W) or (N, C, D, H, W), with the replicas given by `processGroup` (set by DataParallel, or by
+ * `convertSyncBatchNorm`). Without a process group it is plain batch norm.
+ */
+export class SyncBatchNorm extends BatchNormBase {
+  protected checkInput(x: Tensor): void {
+    checkChannels('SyncBatchNorm', x, [2, 3, 4, 5], this.numFeatures);
   }
 }

@@ -1,5 +1,6 @@
 import { clipGradNorm, Optimizer, shapeToString, tidy, type Tensor } from '@welford/core';
 import type { Module } from '../module/module.ts';
+import { DataParallel } from '../parallel/data_parallel.ts';
 import { defaultLoss, disposeBatch, targetsOf, type LossFn, type TrainingBatch } from './batch.ts';
 import { readTogether } from './device_sum.ts';
 import { LossReader, type LossReading } from './loss_reader.ts';
@@ -98,13 +99,18 @@ export interface FitOptions<B extends TrainingBatch = TrainingBatch> {
  *
  * Repeatable runs: `manualSeed(s)` before building the model (initial weights, dropout seeds)
  * and a DataLoader with a seed give the same batches and the same updates on the same device.
+ *
+ * Data-parallel: pass a `DataParallel` and its `optimizer(...)`; each batch is split across the
+ * replicas (see `DataParallel.forwardBackward`), gradients are clipped per replica after the
+ * all-reduce, and the loss and accuracy are those of the whole batch.
  */
-export async function fit<B extends TrainingBatch>(model: Module<[Tensor], Tensor>, options: FitOptions<B>): Promise<FitHistory> {
+export async function fit<B extends TrainingBatch>(model: Module<[Tensor], Tensor> | DataParallel, options: FitOptions<B>): Promise<FitHistory> {
   const settings = checkFitOptions(model, options);
   const { optimizer, scheduler, signal } = options;
   const reader = new LossReader(options.onLoss);
   const history: FitHistory = { epochs: [], losses: reader.readings, steps: 0, aborted: false };
   const backend = optimizer.params[0].backend;
+  const flush = model instanceof DataParallel ? () => model.flush() : () => backend.flush();
   model.train();
   for (let epoch = 0; epoch < options.epochs && !history.aborted; epoch++) {
     const meanLoss = new Mean();
@@ -126,7 +132,7 @@ export async function fit<B extends TrainingBatch>(model: Module<[Tensor], Tenso
           const n = batch.x.rank > 0 ? batch.x.shape[0] : 1;
           const loss = tidy(() => trainStep(model, batch, n, settings, meanLoss, settings.accuracy ? accuracy : null, read));
           // Submit the step now, so the device works while the host prepares the next one.
-          backend.flush();
+          flush();
           if (loss) reader.start(step, epoch, loss);
           samples += n;
           if (scheduler && settings.schedulerStep === 'batch') scheduler.step();
@@ -176,19 +182,28 @@ interface Settings<B extends TrainingBatch> {
 }
 
 /** One optimizer step (inside the caller's tidy); returns the loss when it is to be read. */
-function trainStep<B extends TrainingBatch>(model: Module<[Tensor], Tensor>, batch: B, n: number, s: Settings<B>, meanLoss: Mean, accuracy: Accuracy | null, keepLoss: boolean): Tensor | null {
+function trainStep<B extends TrainingBatch>(model: Module<[Tensor], Tensor> | DataParallel, batch: B, n: number, s: Settings<B>, meanLoss: Mean, accuracy: Accuracy | null, keepLoss: boolean): Tensor | null {
   model.zeroGrad();
   s.optimizer.zeroGrad();
-  const output = model.call(batch.x);
-  const loss = s.loss(output, batch);
-  if (loss.size !== 1) throw new Error(`fit: the loss must be a single value, got shape ${shapeToString(loss.shape)}`);
-  loss.backward();
-  if (s.clip !== null) clipGradNorm(s.optimizer.params, s.clip);
+  const { output, loss } = model instanceof DataParallel ? model.forwardBackward(batch, s.loss) : forwardBackward(model, batch, s.loss);
+  if (s.clip !== null) {
+    const clip = s.clip;
+    if (model instanceof DataParallel) for (const m of model.replicas) clipGradNorm(m.parameters(), clip);
+    else clipGradNorm(s.optimizer.params, clip);
+  }
   s.optimizer.step();
   meanLoss.update(loss, n);
   const targets = targetsOf(batch);
   if (accuracy && targets) accuracy.update(output, targets);
   return keepLoss ? loss.detach() : null;
+}
+
+function forwardBackward<B extends TrainingBatch>(model: Module<[Tensor], Tensor>, batch: B, lossOf: LossFn<B>): { output: Tensor; loss: Tensor } {
+  const output = model.call(batch.x);
+  const loss = lossOf(output, batch);
+  if (loss.size !== 1) throw new Error(`fit: the loss must be a single value, got shape ${shapeToString(loss.shape)}`);
+  loss.backward();
+  return { output, loss };
 }
 
 /** The epoch's loss and accuracy sums, in one readback. */
@@ -215,8 +230,9 @@ function batchesOf<B>(train: FitOptions<B & TrainingBatch>['train'], epoch: numb
   return batches as Iterable<B>;
 }
 
-function checkFitOptions<B extends TrainingBatch>(model: Module<[Tensor], Tensor>, o: FitOptions<B>): Settings<B> {
-  if (typeof model?.call !== 'function' || typeof model.train !== 'function') throw new Error(`fit: expected a Module, got ${String(model)}`);
+function checkFitOptions<B extends TrainingBatch>(model: Module<[Tensor], Tensor> | DataParallel, o: FitOptions<B>): Settings<B> {
+  const trainable = model instanceof DataParallel || (typeof model?.call === 'function' && typeof model.train === 'function');
+  if (!trainable) throw new Error(`fit: expected a Module or a DataParallel, got ${String(model)}`);
   if (!(o.optimizer instanceof Optimizer)) throw new Error(`fit: optimizer must be an Optimizer (SGD, Adam, AdamW), got ${String(o.optimizer)}`);
   if (!Number.isInteger(o.epochs) || o.epochs < 1) throw new Error(`fit: epochs must be a positive integer, got ${String(o.epochs)}`);
   const readEvery = o.readEvery ?? 10;
