@@ -33,6 +33,8 @@ describe('welford train: bad command lines exit 2 with the valid choices and the
     ['a value that is not a number', withFlag('--lr', 'fast'), '--lr needs a number, got "fast"'],
     ['a classifier on the segmentation dataset', withFlag('--dataset', 'shapes'), 'small-cnn is a classifier and shapes a segmentation dataset'],
     ['groups that do not divide the channels', [...withFlag('--norm', 'group'), '--groups', '5'], '--groups 5 does not divide the 16 channels of a small-cnn of --width 16'],
+    ['replicas on the CPU reference', [...base, '--replicas', '2', '--cpu'], '--replicas 2 trains on a WebGPU device per replica; the CPU reference (--cpu) has no devices to spread over'],
+    ['--sync-bn without replicas', [...base, '--sync-bn'], '--sync-bn synchronises batch norm across data-parallel replicas: give --replicas 2 or more'],
   ])('%s', async (_what, args, message) => {
     const r = await welford(args);
     expect(r.code, r.stderr).toBe(2);

@@ -31,7 +31,7 @@ interface StatsLine {
 }
 
 /** Trains, checks what every run must satisfy, and returns the folder's contents. */
-async function trainAndCheck(name: string, args: string[], steps: number) {
+async function trainAndCheck(name: string, args: string[], steps: number, adapter = /^webgpu: /) {
   const out = join(dir, name);
   const r = await welford(['train', ...args, '--steps', String(steps), '--log-every', '1', '--out', out]);
   expect(r.code, r.stderr).toBe(0);
@@ -56,7 +56,7 @@ async function trainAndCheck(name: string, args: string[], steps: number) {
 
   const run = readJson<RunJson>(join(out, 'run.json'));
   expect(run).toMatchObject({ status: 'finished', runtime: 'node', steps });
-  expect(run.adapter).toMatch(/^webgpu: /);
+  expect(run.adapter).toMatch(adapter);
   expect(run.test).toEqual(epochs[0].test);
 
   const checkpoint = parseSafetensors(new Uint8Array(readFileSync(join(out, 'checkpoint.safetensors'))));
@@ -92,6 +92,17 @@ describe('welford train in Node', () => {
     expect(checkpoint.tensors.get('conv2.weight')!.shape).toEqual([16, 8, 3, 3]);
     await expectEvalAgrees(out, run.test);
   }, 180_000);
+
+  it('small-cnn on 2 replicas with synchronised batch norm: trains, writes replica 0, eval agrees', async () => {
+    const args = ['--model', 'small-cnn', '--width', '8', '--norm', 'batch', '--dataset', 'mnist', '--batch', '16', '--lr', '0.2', '--stats-every', '5', '--test-limit', '100', '--replicas', '2', '--sync-bn'];
+    const { out, losses, run, checkpoint, stats } = await trainAndCheck('small-cnn-replicas', args, 10, /^2 replicas, each on webgpu: /);
+    expect(losses.every(Number.isFinite)).toBe(true);
+    expect(run.config).toMatchObject({ replicas: 2, syncBn: true });
+    expect(stats.map((s) => s.step)).toEqual([5, 10]);
+    // Every replica counted every batch: one count per step.
+    expect(checkpoint.tensors.get('bn1.num_batches_tracked')!.data[0]).toBe(10);
+    await expectEvalAgrees(out, run.test);
+  }, 240_000);
 
   it('preact-resnet depth 8 with group norm on Fashion-MNIST, batch 16: the loss falls, eval agrees', async () => {
     const args = ['--model', 'preact-resnet', '--depth', '8', '--width', '8', '--norm', 'group', '--groups', '4', '--dataset', 'fashion-mnist', '--batch', '16', '--optimizer', 'adam', '--lr', '0.004', '--stats-every', '10', '--test-limit', '100'];

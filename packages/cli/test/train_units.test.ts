@@ -24,6 +24,8 @@ describe('resolveConfig', () => {
     expect(resolveConfig({ ...basic, model: 'preact-resnet' }).depth).toBe(8);
     expect(resolveConfig({ model: 'unet', norm: 'group', dataset: 'shapes' })).toMatchObject({ depth: 3, imageSize: 32 });
     expect(resolveConfig({ ...basic, optimizer: 'adamw' })).toMatchObject({ lr: 0.001, momentum: 0, weightDecay: 0.01 });
+    expect(resolveConfig(basic)).toMatchObject({ replicas: 1, syncBn: false });
+    expect(parseArgs('train', ['--replicas', '4', '--sync-bn']).given).toEqual({ replicas: 4, syncBn: true });
   });
 
   it.each<[string, Partial<TrainConfig>, RegExp]>([
@@ -39,6 +41,11 @@ describe('resolveConfig', () => {
     ['a learning rate of 0', { lr: 0 }, /--lr must be a finite number > 0, got 0/],
     ['momentum of 1', { momentum: 1 }, /--momentum must be a finite number >= 0 and < 1, got 1/],
     ['0 epochs', { epochs: 0 }, /--epochs must be an integer >= 1, got 0/],
+    ['--sync-bn on one device', { syncBn: true }, /--sync-bn synchronises batch norm across data-parallel replicas: give --replicas 2 or more/],
+    ['--sync-bn with group norm', { syncBn: true, replicas: 2, norm: 'group' }, /--sync-bn synchronises batch norm; --norm group takes no statistics across the batch \(use --norm batch\)/],
+    ['--sync-bn with batch renorm', { syncBn: true, replicas: 2, norm: 'batch-renorm' }, /--norm batch-renorm has no synchronised form/],
+    ['a batch smaller than the replicas', { replicas: 4, batch: 3 }, /--batch 3 cannot be split across --replicas 4/],
+    ['0 replicas', { replicas: 0 }, /--replicas must be an integer >= 1, got 0/],
   ])('rejects %s', (_what, change, message) => {
     expect(() => resolveConfig({ ...basic, ...change })).toThrow(UsageError);
     expect(() => resolveConfig({ ...basic, ...change })).toThrow(message);

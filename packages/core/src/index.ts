@@ -43,4 +43,4 @@ export type { Collective, ProcessGroup } from './distributed/collective.ts';
 export { InProcessCollective } from './distributed/in_process_collective.ts';
 export { exchange, allReduceSum } from './distributed/exchange.ts';
 export { toDevice } from './distributed/transfer.ts';
-export { mergeReplicaStatistics, type MergedStatistics } from './distributed/replica_statistics.ts';
+export { emptyStatistics, mergeChannelStatistics, mergeReplicaStatistics, type MergedStatistics } from './distributed/replica_statistics.ts';

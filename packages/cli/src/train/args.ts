@@ -51,6 +51,8 @@ const FLAGS: readonly FlagSpec[] = [
   { flag: '--seed', kind: 'int', key: 'seed', commands: train },
   { flag: '--stats-every', kind: 'int', key: 'statsEvery', commands: train },
   { flag: '--log-every', kind: 'int', key: 'logEvery', commands: train },
+  { flag: '--replicas', kind: 'int', key: 'replicas', commands: train },
+  { flag: '--sync-bn', kind: 'bool', key: 'syncBn', commands: train },
   { flag: '--out', kind: 'string', key: 'out', commands: train },
   { flag: '--browser', kind: 'bool', key: 'browser', commands: train },
   { flag: '--gpu', kind: 'bool', key: 'gpu', commands: train },

@@ -65,6 +65,10 @@ export interface TrainConfig {
   statsEvery: number;
   /** The loss and accuracy are read, printed and logged every K steps. */
   logEvery: number;
+  /** Data-parallel replicas, a device each (1: one device). */
+  replicas: number;
+  /** Batch norm normalises with the whole batch across the replicas (synchronised batch norm). */
+  syncBn: boolean;
 }
 
 /** Per dataset: what it is and how its images are normalized (torchvision's usual constants). */
@@ -165,6 +169,12 @@ export function resolveConfig(given: Partial<TrainConfig>): TrainConfig {
   for (const a of augment) choice('--augment', 'augmentation', AUGMENTATIONS, a);
   if (augment.includes('mixup') && info.task === 'segmentation') throw new UsageError('--augment mixup mixes class labels and needs a classification dataset (mnist, fashion-mnist), not shapes');
 
+  const replicas = integer('--replicas', given.replicas ?? 1, 1);
+  const syncBn = given.syncBn ?? false;
+  if (syncBn && replicas < 2) throw new UsageError('--sync-bn synchronises batch norm across data-parallel replicas: give --replicas 2 or more');
+  if (syncBn && norm !== 'batch') throw new UsageError(`--sync-bn synchronises batch norm; --norm ${norm} ${norm === 'batch-renorm' ? 'has no synchronised form' : 'takes no statistics across the batch'} (use --norm batch)`);
+  if (batch < replicas) throw new UsageError(`--batch ${batch} cannot be split across --replicas ${replicas}: every replica needs at least one sample of each batch`);
+
   return {
     model,
     depth,
@@ -189,6 +199,8 @@ export function resolveConfig(given: Partial<TrainConfig>): TrainConfig {
     seed: integer('--seed', given.seed ?? 1, 0),
     statsEvery: integer('--stats-every', given.statsEvery ?? 10, 0),
     logEvery: integer('--log-every', given.logEvery ?? 10, 1),
+    replicas,
+    syncBn,
   };
 }
 
@@ -212,6 +224,7 @@ export function describeConfig(c: TrainConfig): string {
     c.warmup > 0 ? `warm-up ${c.warmup}` : '',
     c.clip !== null ? `clip ${c.clip}` : '',
     c.augment.length > 0 ? `augment ${c.augment.join(',')}` : '',
+    c.replicas > 1 ? `${c.replicas} replicas${c.syncBn ? ', synchronised batch norm' : ''}` : '',
   ].filter((s) => s !== '');
   return `${arch} (${norm}) on ${c.dataset}, batch ${c.batch}, ${opt}${extras.length ? `, ${extras.join(', ')}` : ''}`;
 }

@@ -14,13 +14,18 @@ export interface Optimization {
  * warm-up, 'cosine' anneals it to 0 over them; `warmup` puts a linear ramp from lr/3 in front.
  */
 export function buildOptimization(config: TrainConfig, params: readonly Tensor[], totalSteps: number): Optimization {
+  return withSchedule(config, buildOptimizer(config, params), totalSteps);
+}
+
+/** The optimizer a configuration names, over `params`. */
+export function buildOptimizer(config: TrainConfig, params: readonly Tensor[]): Optimizer {
   const { lr, weightDecay } = config;
-  const optimizer =
-    config.optimizer === 'sgd'
-      ? new SGD(params, { lr, momentum: config.momentum, weightDecay })
-      : config.optimizer === 'adam'
-        ? new Adam(params, { lr, weightDecay })
-        : new AdamW(params, { lr, weightDecay });
+  if (config.optimizer === 'sgd') return new SGD(params, { lr, momentum: config.momentum, weightDecay });
+  return config.optimizer === 'adam' ? new Adam(params, { lr, weightDecay }) : new AdamW(params, { lr, weightDecay });
+}
+
+/** `optimizer` with the configuration's per-batch schedule over `totalSteps` (see buildOptimization). */
+export function withSchedule(config: TrainConfig, optimizer: Optimizer, totalSteps: number): Optimization {
   const afterWarmup = Math.max(1, totalSteps - config.warmup);
   let scheduler: LrScheduler | null = null;
   if (config.schedule === 'step') scheduler = new StepLR(optimizer, { stepSize: Math.max(1, Math.ceil(afterWarmup / 3)), gamma: 0.1 });

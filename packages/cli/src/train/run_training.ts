@@ -4,7 +4,7 @@
 // the terminal is the caller's, through the hooks. Browser-safe.
 import { getBackend, manualSeed, type Tensor } from '@welford/core';
 import { mixupLoss } from '@welford/data';
-import { defaultLoss, evaluate, fit, saveSafetensors, type Module, type StepInfo } from '@welford/layers';
+import { convertSyncBatchNorm, DataParallel, defaultLoss, evaluate, fit, saveSafetensors, type Module, type StepInfo } from '@welford/layers';
 import { attachProbes, type Probes, type StatsSink } from '@welford/stats';
 import { RunError } from '../errors.ts';
 import { DATASET_INFO, type TrainConfig } from './config.ts';
@@ -12,7 +12,7 @@ import { limitedData, testBatches, trainBatches, type ByteDataset, type RunBatch
 import { diagnoseNonFinite, NonFiniteWatch } from './diagnose.ts';
 import { checkpointMetadata } from './metadata.ts';
 import { buildModel } from './model.ts';
-import { buildOptimization } from './optimizer.ts';
+import { buildOptimization, buildOptimizer, withSchedule, type Optimization } from './optimizer.ts';
 import { epochMetrics, StepLog, testMetrics, type EpochMetrics, type MetricsRecord, type TestMetrics } from './step_log.ts';
 
 /** Where a run is after an optimizer step (host-side numbers, and the latest values read). */
@@ -74,7 +74,9 @@ export async function evaluateTest(model: Module<[Tensor], Tensor>, config: Trai
  * Trains a model as `config` says on `data` (the caller has called core's `init`). Stops after
  * `config.steps` steps when given. A NaN or infinite loss throws `NonFiniteLossError` naming
  * the step and the first layer whose statistics went non-finite; a run too small for one batch
- * throws `RunError`. The model is disposed before this returns or throws.
+ * throws `RunError`. The model is disposed before this returns or throws. With `replicas` > 1
+ * the model trains data-parallel, a device each (see DataParallel); statistics probes, evaluation
+ * and the checkpoint use replica 0.
  */
 export async function runTraining(config: TrainConfig, data: TrainingData, hooks: TrainingHooks = {}): Promise<TrainingResult> {
   const { train, test } = limitedData(config, data);
@@ -84,8 +86,11 @@ export async function runTraining(config: TrainConfig, data: TrainingData, hooks
   const epochs = Math.ceil(totalSteps / source.batchesPerEpoch);
 
   manualSeed(config.seed);
-  const model = buildModel(config);
-  const { optimizer, scheduler } = buildOptimization(config, model.parameters(), totalSteps);
+  const parallel = config.replicas > 1 ? await DataParallel.create(() => buildModel(config), { replicas: config.replicas, syncBatchNorm: config.syncBn }) : null;
+  const model = parallel ? parallel.module : buildModel(config);
+  const { optimizer, scheduler }: Optimization = parallel
+    ? withSchedule(config, parallel.optimizer((params) => buildOptimizer(config, params)), totalSteps)
+    : buildOptimization(config, model.parameters(), totalSteps);
   const watch = new NonFiniteWatch();
   let probes: Probes | null = null;
   const log = new StepLog(config.logEvery, (r) => hooks.onMetrics?.(r));
@@ -104,11 +109,11 @@ export async function runTraining(config: TrainConfig, data: TrainingData, hooks
         p.afterOptimizerStep();
       };
     }
-    const loss = (output: Tensor, batch: RunBatch): Tensor => {
-      const value = batch.yB ? mixupLoss(output, batch.y!, batch.yB, batch.lambda!) : defaultLoss(output, batch);
+    const loss = (output: Tensor, batch: RunBatch): Tensor => (batch.yB ? mixupLoss(output, batch.y!, batch.yB, batch.lambda!) : defaultLoss(output, batch));
+    // The whole batch's output (gathered from the replicas when data-parallel) feeds the step metrics.
+    const onOutput = (output: Tensor, batch: RunBatch): void => {
       const targets = batch.y ?? batch.mask;
       if (targets) log.update(output, targets);
-      return value;
     };
     const onStep = (info: StepInfo): void => {
       probes?.step();
@@ -127,7 +132,7 @@ export async function runTraining(config: TrainConfig, data: TrainingData, hooks
       });
       if (info.step >= totalSteps) stop.abort();
     };
-    const history = await fit(model, {
+    const history = await fit(parallel ?? model, {
       train: source.batches,
       epochs,
       optimizer,
@@ -136,6 +141,7 @@ export async function runTraining(config: TrainConfig, data: TrainingData, hooks
       clipGradNorm: config.clip ?? undefined,
       readEvery: config.logEvery,
       loss,
+      onOutput,
       signal: stop.signal,
       onStep,
       onLoss: (reading) => log.onLoss(reading),
@@ -149,6 +155,8 @@ export async function runTraining(config: TrainConfig, data: TrainingData, hooks
       onNonFinite: async () => {
         const p = probes;
         probes = null;
+        // Replica 0 alone: its batch norm must not wait for the others.
+        if (parallel) convertSyncBatchNorm(model, null);
         return diagnoseNonFinite(model, p, watch, () => firstImages(source.batches));
       },
     });
@@ -159,7 +167,7 @@ export async function runTraining(config: TrainConfig, data: TrainingData, hooks
       steps: history.steps,
       epochs: records,
       test: records[records.length - 1].test,
-      adapter: getBackend().description,
+      adapter: parallel ? `${parallel.size} replicas, each on ${getBackend().description}` : getBackend().description,
       trainSeconds: log.elapsed,
       checkpoint,
       samples: { train: train.length, test: test.length },
@@ -168,7 +176,8 @@ export async function runTraining(config: TrainConfig, data: TrainingData, hooks
     probes?.detach();
     log.dispose();
     optimizer.dispose();
-    model.dispose();
+    if (parallel) parallel.dispose();
+    else model.dispose();
   }
 }
 

@@ -18,6 +18,7 @@ export async function trainCommand(args: readonly string[], out: TextOut = proce
   const { given, run } = parseArgs('train', args);
   const config = resolveConfig(given);
   if (run.browser && run.cpu) throw new UsageError('--cpu runs in Node; --browser trains on the browser\'s WebGPU (give one or the other)');
+  if (run.cpu && config.replicas > 1) throw new UsageError(`--replicas ${config.replicas} trains on a WebGPU device per replica; the CPU reference (--cpu) has no devices to spread over`);
   if (run.gpu && !run.browser) throw new UsageError('--gpu applies to --browser (in Node, WebGPU takes a hardware adapter by itself when there is one)');
   const dir = run.out ? userPath(run.out) : defaultOutDir(config);
 

@@ -1,4 +1,4 @@
-// The usage of `welford train` and `welford eval` (docs/cli.md has the long form).
+// The usage of `welford train`, `welford eval` and `welford adapt` (docs/cli.md has the long form).
 
 export const TRAIN_USAGE = `usage: welford train --model small-cnn|preact-resnet|unet --norm batch|group|layer|instance|batch-renorm|none
                      --dataset mnist|fashion-mnist|shapes [options]
@@ -14,6 +14,8 @@ split after each epoch, and writes metrics.jsonl, stats.jsonl, checkpoint.safete
             --weight-decay X (0; adamw 0.01)  --schedule none|step|cosine  --warmup N  --clip X
   output    --out DIR (runs/<model>-<norm>-<dataset>-<date>)  --log-every K (10)  --stats-every K (10; 0: off)
   where     --cpu (the CPU reference)  --browser (headless Chromium)  --gpu (with --browser: no SwiftShader)
+  parallel  --replicas N (1: data-parallel on N devices, each a shard of every batch)
+            --sync-bn (batch norm over the whole batch across the replicas)
 Exit status: 0 when training finished, 1 when it failed (missing data, NaN loss), 2 for bad arguments.`;
 
 export const EVAL_USAGE = `usage: welford eval --checkpoint FILE [--model M --norm N --dataset D ...] [--test-limit N] [--cpu]
@@ -21,3 +23,15 @@ export const EVAL_USAGE = `usage: welford eval --checkpoint FILE [--model M --no
 Evaluates a checkpoint welford train wrote on the test split (loss, accuracy; mIoU for shapes).
 The model's configuration comes from the checkpoint (or the run.json beside it); flags override it.
 Exit status: 0 on success, 1 when the checkpoint or the data cannot be read, 2 for bad arguments.`;
+
+export const ADAPT_USAGE = `usage: welford adapt --checkpoint FILE [--shots N] [--brightness B --contrast C] [--prior-strength K]
+                     [--seed S] [--precise all|M] [--test-limit T] [--json OUT] [--cpu]
+
+Shifts the test images of a batch-norm checkpoint's dataset (x' = C·(x − image mean) + image mean + B
+on [0, 1] intensities, clipped) and prints accuracy on the clean test split, on the shifted one with
+the stored statistics, after few-shot re-estimation of the statistics from N unlabeled shifted
+training images shrunk toward the stored ones (weight N/(N + K)), and with --precise after precise
+batch norm on the first M (or all) shifted training images. The checkpoint is only read.
+  --shots N (32)  --brightness B (0.3)  --contrast C (0.6)  --prior-strength K (4; 0: the shots alone, inf: stored)
+  --seed S (1): which training images are the shots  --json OUT: also write the table as JSON
+Exit status: 0 on success, 1 when the checkpoint or the data cannot be used, 2 for bad arguments.`;

@@ -24,26 +24,37 @@ export interface MergedStatistics {
   m2: Float64Array;
 }
 
+/** No values yet, for `mergeChannelStatistics` to add to. */
+export function emptyStatistics(channels: number): MergedStatistics {
+  return { count: 0, mean: new Float64Array(channels), m2: new Float64Array(channels) };
+}
+
+/**
+ * Adds `count` values per channel whose mean and biased variance are `statistics` ([2, C] row
+ * major) to `state`, in place (Chan's parallel formula, in float64).
+ */
+export function mergeChannelStatistics(state: MergedStatistics, count: number, statistics: ArrayLike<number>, offset = 0): void {
+  if (count === 0) return;
+  const channels = state.mean.length;
+  const total = state.count + count;
+  for (let c = 0; c < channels; c++) {
+    const delta = statistics[offset + c] - state.mean[c];
+    state.mean[c] += (delta * count) / total;
+    state.m2[c] += statistics[offset + channels + c] * count + (delta * delta * state.count * count) / total;
+  }
+  state.count = total;
+}
+
 /** Merges the contributions (see `withCount`) in rank order, so every replica gets the same numbers. */
 export function mergeReplicaStatistics(contributions: readonly Float32Array[], channels: number): MergedStatistics {
-  const mean = new Float64Array(channels);
-  const m2 = new Float64Array(channels);
-  let count = 0;
+  const state = emptyStatistics(channels);
   contributions.forEach((part, rank) => {
     if (part.length !== 1 + 2 * channels) {
       throw new Error(`synchronised batch norm: replica ${rank} sent statistics for ${(part.length - 1) / 2} channels, expected ${channels} (do all replicas run the same model?)`);
     }
-    const n = part[0];
-    if (n === 0) return;
-    const total = count + n;
-    for (let c = 0; c < channels; c++) {
-      const delta = part[1 + c] - mean[c];
-      mean[c] += (delta * n) / total;
-      m2[c] += part[1 + channels + c] * n + (delta * delta * count * n) / total;
-    }
-    count = total;
+    mergeChannelStatistics(state, part[0], part, 1);
   });
-  return { count, mean, m2 };
+  return state;
 }
 
 /**

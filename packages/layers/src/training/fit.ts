@@ -75,6 +75,12 @@ export interface FitOptions<B extends TrainingBatch = TrainingBatch> {
   /** Dispose each batch's x, y and mask after its step (default true: `fit` owns the batches it takes). */
   disposeBatches?: boolean;
   onStep?: (info: StepInfo) => void;
+  /**
+   * Called in each step, after the optimizer step, with the model's output for the whole batch
+   * (gathered on replica 0's device for a DataParallel) and the batch, e.g. to accumulate
+   * metrics; the tensors are freed when the step ends.
+   */
+  onOutput?: (output: Tensor, batch: B) => void;
   /** Called when a step loss read back arrives. */
   onLoss?: (reading: LossReading) => void;
   /** Called with each epoch's result; `fit` awaits it (a place to run `evaluate`). */
@@ -179,6 +185,7 @@ interface Settings<B extends TrainingBatch> {
   accuracy: boolean;
   disposeBatches: boolean;
   schedulerStep: 'batch' | 'epoch';
+  onOutput: FitOptions<B>['onOutput'];
 }
 
 /** One optimizer step (inside the caller's tidy); returns the loss when it is to be read. */
@@ -195,6 +202,7 @@ function trainStep<B extends TrainingBatch>(model: Module<[Tensor], Tensor> | Da
   meanLoss.update(loss, n);
   const targets = targetsOf(batch);
   if (accuracy && targets) accuracy.update(output, targets);
+  s.onOutput?.(output, batch);
   return keepLoss ? loss.detach() : null;
 }
 
@@ -252,5 +260,6 @@ function checkFitOptions<B extends TrainingBatch>(model: Module<[Tensor], Tensor
     accuracy: o.accuracy ?? true,
     disposeBatches: o.disposeBatches ?? true,
     schedulerStep,
+    onOutput: o.onOutput,
   };
 }
