@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import type { PreviewServer } from 'vite';
 import { buildAndServe, chromePath, chromiumArgs } from '@welford/cli/browser';
+import type { ReplicasReport } from './pages/replicas/report.ts';
 import { ROW, W, X, type SmokeReport } from './pages/smoke/report.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -67,13 +68,40 @@ function smokeChecks(report: SmokeReport, consoleErrors: string[]): Check[] {
   ];
 }
 
+function replicasChecks(report: ReplicasReport, consoleErrors: string[]): Check[] {
+  const ok = (name: string, run: () => void): Check => ({ name, run });
+  const noPageError = () => {
+    if (report.error) throw new Error(`the page failed: ${report.error}`);
+  };
+  return [
+    ok('replicas: two Web Workers train on WebGPU devices of their own', () => {
+      noPageError();
+      if (report.workerBackends.length !== 2) throw new Error(`got ${report.workerBackends.length} replicas`);
+      for (const b of report.workerBackends) if (!b.startsWith('webgpu')) throw new Error(`a worker's backend is '${b}'`);
+    }),
+    ok('replicas: they end with the same weights and statistics, bit for bit', () => {
+      noPageError();
+      if (report.maxDiffBetweenReplicas !== 0) throw new Error(`replicas differ by up to ${report.maxDiffBetweenReplicas}`);
+      if (!report.stateNames.some((n) => n.endsWith('runningVar'))) throw new Error(`no running statistics among ${report.stateNames.join(', ')}`);
+    }),
+    ok('replicas: with synchronised batch norm they train as one device with the whole batch', () => {
+      noPageError();
+      expectClose('losses', report.replicaLosses, report.referenceLosses, 1e-5);
+      for (const d of report.maxDiffToReference) if (!(d <= 1e-4)) throw new Error(`a replica's weights and statistics differ from one device's by up to ${d}`);
+    }),
+    ok('replicas: no console errors', () => {
+      if (consoleErrors.length) throw new Error(consoleErrors.join('\n'));
+    }),
+  ];
+}
+
 /** Builds one page of pages/ with Vite and serves the build on 127.0.0.1. */
-function servePage(name: string): Promise<PreviewServer> {
-  return buildAndServe(join(here, 'pages', name), join(here, 'dist', name));
+function servePage(name: string, chunkSizeWarningLimit?: number): Promise<PreviewServer> {
+  return buildAndServe(join(here, 'pages', name), join(here, 'dist', name), { chunkSizeWarningLimit });
 }
 
 /** Loads the page, collects console errors, waits for its report and saves a screenshot. */
-async function visit(browser: Browser, url: string, screenshot: string): Promise<{ report: SmokeReport; consoleErrors: string[] }> {
+async function visit<R>(browser: Browser, url: string, global: 'welfordSmoke' | 'welfordReplicas', screenshot: string): Promise<{ report: R; consoleErrors: string[] }> {
   const page: Page = await browser.newPage();
   const consoleErrors: string[] = [];
   page.on('console', (m) => {
@@ -82,8 +110,8 @@ async function visit(browser: Browser, url: string, screenshot: string): Promise
   page.on('pageerror', (e) => consoleErrors.push(`uncaught: ${e instanceof Error ? e.message : String(e)}`));
   page.on('requestfailed', (r) => consoleErrors.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
   await page.goto(url, { waitUntil: 'load', timeout: PAGE_TIMEOUT_MS });
-  await page.waitForFunction(() => window.welfordSmoke !== undefined, { timeout: PAGE_TIMEOUT_MS, polling: 100 });
-  const report = (await page.evaluate(() => window.welfordSmoke)) as SmokeReport;
+  await page.waitForFunction((name) => window[name] !== undefined, { timeout: PAGE_TIMEOUT_MS, polling: 100 }, global);
+  const report = (await page.evaluate((name) => window[name], global)) as R;
   mkdirSync(artifacts, { recursive: true });
   await page.screenshot({ path: screenshot as `${string}.png`, fullPage: true });
   await page.close();
@@ -112,7 +140,7 @@ async function main(): Promise<number> {
     if (!url) throw new Error('the Vite preview server reported no address');
     browser = await puppeteer.launch({ executablePath, headless: true, args: chromiumArgs(), timeout: PAGE_TIMEOUT_MS, protocolTimeout: PAGE_TIMEOUT_MS });
     console.log(`browser tests on ${await browser.version()} (${executablePath}), page ${url}`);
-    const { report, consoleErrors } = await visit(browser, url, join(artifacts, 'smoke.png'));
+    const { report, consoleErrors } = await visit<SmokeReport>(browser, url, 'welfordSmoke', join(artifacts, 'smoke.png'));
     if (report.adapterName) console.log(`  adapter: ${report.adapterName}`);
     for (const check of smokeChecks(report, consoleErrors)) {
       try {
@@ -124,6 +152,26 @@ async function main(): Promise<number> {
     }
   } catch (e) {
     record('smoke: the page builds, loads and reports', e);
+  } finally {
+    await server?.close();
+  }
+  try {
+    if (!browser) throw new Error('no browser (see the smoke checks)');
+    // The page and its worker each bundle core, the layers and the training code (about 500 kB).
+    server = await servePage('replicas', 1000);
+    const url = server.resolvedUrls?.local[0];
+    if (!url) throw new Error('the Vite preview server reported no address');
+    const { report, consoleErrors } = await visit<ReplicasReport>(browser, url, 'welfordReplicas', join(artifacts, 'replicas.png'));
+    for (const check of replicasChecks(report, consoleErrors)) {
+      try {
+        check.run();
+        record(check.name);
+      } catch (e) {
+        record(check.name, e);
+      }
+    }
+  } catch (e) {
+    record('replicas: the page builds, loads and reports', e);
   } finally {
     await browser?.close();
     await server?.close();

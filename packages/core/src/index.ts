@@ -41,6 +41,7 @@ export { assign } from './ops/assign.ts';
 export * from './optim/index.ts';
 export type { Collective, ProcessGroup } from './distributed/collective.ts';
 export { InProcessCollective } from './distributed/in_process_collective.ts';
+export { PortCollective, CollectiveHub, type MessageChannelEnd } from './distributed/port_collective.ts';
 export { exchange, allReduceSum } from './distributed/exchange.ts';
 export { toDevice } from './distributed/transfer.ts';
 export { emptyStatistics, mergeChannelStatistics, mergeReplicaStatistics, type MergedStatistics } from './distributed/replica_statistics.ts';

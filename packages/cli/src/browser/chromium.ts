@@ -49,7 +49,9 @@ export async function buildPage(root: string, outDir: string, { chunkSizeWarning
   // Modules name themselves by their class (`typeName`, in errors and statistics records):
   // minification must keep class names.
   const output = { keepNames: true };
-  await build({ root, configFile: false, logLevel: 'warn', base: './', build: { outDir, emptyOutDir: true, chunkSizeWarningLimit, rolldownOptions: { external, output } } });
+  // Web Workers are bundled as ES modules with the same settings (the page's replicas run in them).
+  const worker = { format: 'es' as const, rolldownOptions: { external, output } };
+  await build({ root, configFile: false, logLevel: 'warn', base: './', worker, build: { outDir, emptyOutDir: true, chunkSizeWarningLimit, rolldownOptions: { external, output } } });
 }
 
 /** Serves a built page (and whatever else is in `outDir`) on 127.0.0.1, from port 4173 up. */

@@ -1,19 +1,15 @@
 import {
   acquireDevice,
-  allReduceSum,
   concat,
   getBackend,
   InProcessCollective,
   mul,
-  narrow,
   noGrad,
-  reshape,
   setBackend,
   shapeToString,
   Tensor,
   toDevice,
   WebGpuBackend,
-  zerosLike,
   type Backend,
   type Collective,
   type Optimizer,
@@ -24,6 +20,7 @@ import { BatchNormBase } from '../norm/batch_norm.ts';
 import { BatchRenorm2d } from '../norm/batch_renorm.ts';
 import { ConditionalBatchNorm2d } from '../norm/conditional_batch_norm.ts';
 import type { LossFn, TrainingBatch } from '../training/batch.ts';
+import { allReduceGradients } from './gradients.ts';
 import { ReplicatedOptimizer } from './replicated_optimizer.ts';
 import { shardOf, shardSizes } from './shards.ts';
 
@@ -169,7 +166,7 @@ export class DataParallel<M extends Module<[Tensor], Tensor> = Module<[Tensor], 
       losses.push(part);
     });
     return noGrad(() => {
-      const total = this.replicas.map((model, r) => this.allReduceGradients(model, this.groups[r], losses[r]))[0];
+      const total = this.replicas.map((model, r) => allReduceGradients(model, this.groups[r], losses[r]))[0];
       const gathered = outputs.map((o) => toDevice(o, this.backends[0]));
       const output = gathered.length === 1 ? gathered[0] : concat(gathered);
       return { output, loss: total };
@@ -201,21 +198,6 @@ export class DataParallel<M extends Module<[Tensor], Tensor> = Module<[Tensor], 
   /** Frees every replica's tensors. */
   dispose(): void {
     for (const m of this.replicas) m.dispose();
-  }
-
-  /** Sums every gradient of `model` (zeros where it has none) and `loss` across replicas, in one all-reduce; returns the summed loss. */
-  private allReduceGradients(model: AnyModule, group: ProcessGroup, loss: Tensor): Tensor {
-    const params = model.parameters().filter((p) => p.requiresGrad);
-    const flat = concat([...params.map((p) => reshape(p.grad ?? zerosLike(p), [-1])), reshape(loss, [1])]);
-    const summed = allReduceSum(flat, group);
-    let offset = 0;
-    for (const p of params) {
-      const grad = reshape(narrow(summed, 0, offset, p.size), p.shape);
-      offset += p.size;
-      p.grad?.dispose();
-      p.grad = Tensor.adopt(grad);
-    }
-    return reshape(narrow(summed, 0, offset, 1), []);
   }
 }
 
