@@ -98,6 +98,10 @@ describe('welford train in Node', () => {
     const { out, losses, run, checkpoint, stats } = await trainAndCheck('small-cnn-replicas', args, 10, /^2 replicas, each on webgpu: /);
     expect(losses.every(Number.isFinite)).toBe(true);
     expect(run.config).toMatchObject({ replicas: 2, syncBn: true });
+    // Synchronised: every replica ends with the same running statistics.
+    const spread = (run as unknown as { replicaSpread: { layer: string; runningMean: number; runningVar: number }[] }).replicaSpread;
+    expect(spread.map((s) => s.layer)).toEqual(['bn1', 'bn2', 'bn3', 'bn4']);
+    for (const s of spread) expect([s.runningMean, s.runningVar]).toEqual([0, 0]);
     expect(stats.map((s) => s.step)).toEqual([5, 10]);
     // Every replica counted every batch: one count per step.
     expect(checkpoint.tensors.get('bn1.num_batches_tracked')!.data[0]).toBe(10);

@@ -56,6 +56,25 @@ export interface TrainingResult {
   /** The trained model as a safetensors file, with the configuration in its metadata. */
   checkpoint: Uint8Array;
   samples: { train: number; test: number };
+  /**
+   * With replicas: per batch-norm layer, how far the replicas' running statistics ended apart
+   * (largest |replica r − replica 0| over channels; 0 with synchronised batch norm).
+   */
+  replicaSpread?: ReplicaSpread[];
+}
+
+/** How far the replicas' running statistics of one batch-norm layer are apart. */
+export interface ReplicaSpread {
+  layer: string;
+  runningMean: number;
+  runningVar: number;
+}
+
+/** The largest |a_r[i] − a_0[i]| over replicas r and channels i. */
+function spreadOf(perReplica: Float32Array[]): number {
+  let worst = 0;
+  for (const values of perReplica) values.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - perReplica[0][i]))));
+  return worst;
 }
 
 /** Targets per sample: 1 label, or H·W mask pixels. */
@@ -163,6 +182,9 @@ export async function runTraining(config: TrainConfig, data: TrainingData, hooks
     await log.drain();
     if (probes) await probes.flush();
     const checkpoint = await saveSafetensors(model, { metadata: checkpointMetadata(config) });
+    const replicaSpread = parallel
+      ? (await parallel.replicaStatistics()).map((s) => ({ layer: s.layer, runningMean: spreadOf(s.runningMean), runningVar: spreadOf(s.runningVar) }))
+      : undefined;
     return {
       steps: history.steps,
       epochs: records,
@@ -171,6 +193,7 @@ export async function runTraining(config: TrainConfig, data: TrainingData, hooks
       trainSeconds: log.elapsed,
       checkpoint,
       samples: { train: train.length, test: test.length },
+      replicaSpread,
     };
   } finally {
     probes?.detach();

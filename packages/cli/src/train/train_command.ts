@@ -54,9 +54,13 @@ export async function trainCommand(args: readonly string[], out: TextOut = proce
     await stats.flush();
     files.writeCheckpoint(result.checkpoint);
     const wallSeconds = (Date.now() - startedAt.getTime()) / 1000;
-    files.writeRunJson({ ...info, status: 'finished', adapter: result.adapter, wallSeconds, trainSeconds: result.trainSeconds, steps: result.steps, samples: result.samples, epochs: result.epochs, test: result.test });
+    files.writeRunJson({ ...info, status: 'finished', adapter: result.adapter, wallSeconds, trainSeconds: result.trainSeconds, steps: result.steps, samples: result.samples, epochs: result.epochs, test: result.test, replicaSpread: result.replicaSpread });
     printer.end();
     printer.line(`test ${testSummary(result.test)} on ${result.test.samples} samples after ${result.steps} steps (${wallSeconds.toFixed(1)} s)`);
+    if (result.replicaSpread) {
+      const spread = result.replicaSpread.map((s) => `${s.layer} ${s.runningMean.toPrecision(2)}/${s.runningVar.toPrecision(2)}`).join(', ');
+      printer.line(`replicas' running statistics apart by (mean/var, largest over channels): ${spread || 'no batch norm'}`);
+    }
     printer.line(`wrote ${files.dir}/{metrics.jsonl, stats.jsonl, checkpoint.safetensors, run.json}`);
     return 0;
   } catch (e) {
