@@ -9,3 +9,4 @@ export * from './models/index.ts';
 export * from './checkpoint/index.ts';
 export * from './training/index.ts';
 export * from './parallel/index.ts';
+export * from './federated/index.ts';

@@ -1,4 +1,4 @@
-// The usage of `welford train`, `welford eval` and `welford adapt` (docs/cli.md has the long form).
+// The usage of `welford train`, `welford eval`, `welford adapt` and `welford federated` (docs/cli.md has the long form).
 
 export const TRAIN_USAGE = `usage: welford train --model small-cnn|preact-resnet|unet --norm batch|group|layer|instance|batch-renorm|none
                      --dataset mnist|fashion-mnist|shapes [options]
@@ -35,3 +35,27 @@ batch norm on the first M (or all) shifted training images. The checkpoint is on
   --shots N (32)  --brightness B (0.3)  --contrast C (0.6)  --prior-strength K (4; 0: the shots alone, inf: stored)
   --seed S (1): which training images are the shots  --json OUT: also write the table as JSON
 Exit status: 0 on success, 1 when the checkpoint or the data cannot be used, 2 for bad arguments.`;
+
+export const FEDERATED_USAGE = `usage: welford federated [--clients K] [--fedavg | --fedbn] [--local-affine] [--rounds R]
+                         [--local-steps S | --local-epochs E] [--dataset fashion-mnist|mnist] [--model small-cnn]
+                         [--norm batch] [--batch B] [--shift brightness|label]
+                         [--dp-epsilon E --dp-delta D --dp-clip C] [--seed S] [--json OUT] [--cpu]
+
+Simulated federated training on one device: K clients with disjoint, non-IID shards train copies of
+a small CNN for a few local steps per round, then a server averages them by FedAvg (everything) and
+by FedBN (everything but the batch-norm statistics, which stay on each client), from the same
+initial weights and data. Prints each client's test accuracy, on its own test images, under both.
+  --clients K (8)  --rounds R (5)  --local-steps S (8) or --local-epochs E (passes over the shard)
+  --fedavg / --fedbn: run only that rule  --local-affine: FedBN keeps the norms' weight and bias local too
+  --shift brightness (a brightness and contrast shift per client) | label (two classes per client)
+  --train-per-client N (320)  --test-per-client N (100)  --batch B (16)  --lr X (0.1)  --momentum X (0.9)
+            (SGD, a fresh optimizer per client and round)
+  --depth N (3)  --width N (8)  --norm batch|batch-renorm|group|layer|instance|none (batch)  --groups N (8)
+  --dp-epsilon E (0 < E <= 1) --dp-delta D --dp-clip C: FedAvg's shared batch-norm statistics are
+            clipped to L2 norm C per client and noised, σ = C·sqrt(2·ln(1.25/δ))/ε (FedBN shares none)
+  --seed S (1): initial weights, shifts, shards, shuffling, noise  --json OUT: also write the table as JSON
+The defaults train 2 × 8 × 5 × 8 = 640 small steps, about 2.5 minutes on a software adapter, too few
+for good accuracy. To make it bigger raise --rounds, --local-steps (or --local-epochs), --train-per-client,
+--test-per-client, --width, --depth and --batch; on a GPU, e.g. --train-per-client 7000
+--test-per-client 1000 --rounds 50 --local-epochs 1 --batch 32 --depth 4 --width 16.
+Exit status: 0 on success, 1 when the data cannot be used or training fails, 2 for bad arguments.`;
