@@ -39,7 +39,7 @@ export { pad } from './ops/pad.ts';
 export { histogram, type HistogramOptions } from './ops/histogram.ts';
 export { assign } from './ops/assign.ts';
 export * from './optim/index.ts';
-export type { Collective, ProcessGroup } from './distributed/collective.ts';
+export { CollectiveAborted, type Collective, type ProcessGroup } from './distributed/collective.ts';
 export { InProcessCollective } from './distributed/in_process_collective.ts';
 export { PortCollective, CollectiveHub, type MessageChannelEnd } from './distributed/port_collective.ts';
 export { exchange, allReduceSum } from './distributed/exchange.ts';

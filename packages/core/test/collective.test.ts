@@ -20,6 +20,18 @@ describe('InProcessCollective', () => {
     await Promise.all(mixed.map((p) => expect(p).rejects.toThrow(/the ranks called different collectives/)));
   });
 
+  it('an abort fails the waiting calls and the calls recorded before it, then counts afresh', async () => {
+    const c = new InProcessCollective(2);
+    const waiting = c.allReduceSum(0, Float32Array.from([1]));
+    const recorded = c.generation;
+    c.abort(new Error('replica 1 failed'));
+    await expect(waiting).rejects.toThrow('replica 1 failed');
+    // Made after the abort, but recorded before it: fails at once instead of waiting forever.
+    await expect(c.allGather(0, Float32Array.from([1]), recorded)).rejects.toThrow('replica 1 failed');
+    const sums = await Promise.all([0, 1].map((r) => c.allReduceSum(r, Float32Array.from([r + 1]), c.generation)));
+    for (const s of sums) expect([...s]).toEqual([3]);
+  });
+
   it('checks its ranks', async () => {
     expect(() => new InProcessCollective(0)).toThrow(/size must be a positive integer, got 0/);
     await expect(new InProcessCollective(2).allGather(2, new Float32Array(1))).rejects.toThrow(/rank must be an integer in \[0, 2\), got 2/);

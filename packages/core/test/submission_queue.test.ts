@@ -51,6 +51,22 @@ describe('SubmissionQueue', () => {
     expect(q.holding).toBe(false);
   });
 
+  it('an abort drops only up to the next fence: what was recorded after it still runs', async () => {
+    const { queue, log } = fakeQueue();
+    const q = new SubmissionQueue(queue, () => undefined);
+    const hold = q.hold();
+    q.submit(commands('failed-step'));
+    const failedRead = q.submitted();
+    q.fence();
+    q.write(buffer('NEXT'), new Float32Array([7]));
+    q.submit(commands('next-step'));
+    const nextRead = q.submitted();
+    q.abort(hold, new Error('replica failed'));
+    await expect(failedRead).rejects.toThrow('replica failed');
+    await nextRead;
+    expect(log).toEqual(['write NEXT 7', 'submit next-step']);
+  });
+
   it('an aborted hold drops what it held, rejects its waiters, and lets the queue go on', async () => {
     const { queue, log } = fakeQueue();
     const q = new SubmissionQueue(queue, () => undefined);

@@ -133,6 +133,34 @@ describe('DataParallel', () => {
     expect(stats[0].runningMean[0]).not.toEqual(stats[0].runningMean[1]);
   });
 
+  for (const syncBatchNorm of [true, false]) it(`a replica that fails mid-step leaves every replica as it was, and the next step works (syncBatchNorm ${syncBatchNorm})`, async () => {
+    const dp = await DataParallel.create(build, { replicas: 2, syncBatchNorm, backends: devices.slice(0, 2) });
+    const before = await stateOf(dp.module);
+    // Replica 1 fails after replica 0 has recorded its forward and backward, which wait on it.
+    const hook = dp.replicas[1].registerForwardPreHook(() => {
+      throw new Error('replica 1 ran out of memory');
+    });
+    expect(() => tidy(() => dp.forwardBackward(batchOf(6, 3), defaultLoss))).toThrow('replica 1 ran out of memory');
+    hook.remove();
+    expect(dp.module.parameters().every((p) => p.grad === null)).toBe(true);
+    // Nothing of the failed step ran: weights, running statistics and batch counts as before.
+    expect(await stateOf(dp.module)).toEqual(before);
+    const opt = dp.optimizer((params) => new SGD(params, { lr: 0.1 }));
+    const step = tidy(() => {
+      opt.zeroGrad();
+      const s = dp.forwardBackward(batchOf(6, 4), defaultLoss);
+      opt.step();
+      return s;
+    });
+    expect(Number.isFinite(await step.loss.item())).toBe(true);
+    const after = await Promise.all(dp.replicas.map(stateOf));
+    // Equal weights; running statistics too when synchronised (otherwise each replica has its own).
+    const compared = (state: Record<string, Float32Array>) => Object.fromEntries(Object.entries(state).filter(([k]) => syncBatchNorm || !k.includes('running')));
+    expect(compared(after[1])).toEqual(compared(after[0]));
+    const counter = Object.keys(after[0]).find((k) => k.endsWith('numBatchesTracked'))!;
+    expect(after[0][counter]).toEqual(Float32Array.from([1]));
+  });
+
   it('explains what it cannot do', async () => {
     await expect(DataParallel.create(build, { replicas: 0 })).rejects.toThrow(/replicas must be a positive integer, got 0/);
     await expect(DataParallel.create(build, { replicas: 2, backends: [devices[0]] })).rejects.toThrow(/expected 2 backends \(one per replica\), got 1/);

@@ -43,6 +43,11 @@ export interface Backend {
    * so recording goes on without awaiting anything. WebGPU only.
    */
   deferWrite(storages: Storage[]): DeferredWrite;
+  /**
+   * Marks the end of a unit of work (a training step) for `DeferredWrite.abort`: an abort drops
+   * the held work up to the first fence after its hold, not what was recorded after the fence.
+   */
+  fence(): void;
   /** Sends recorded work to the device without waiting for it. */
   flush(): void;
   /** Resolves when all submitted work has finished. */
@@ -54,6 +59,10 @@ export interface Backend {
 export interface DeferredWrite {
   /** Writes one array per storage (each of the storage's size), then lets the held work run. */
   write(data: Float32Array[]): void;
-  /** Drops the held work (it never runs); reads that waited on it reject with `error` (none waiting: the next read does). */
-  abort(error: Error): void;
+  /**
+   * Drops the held work up to the next fence (it never runs); reads that waited on it reject
+   * with `error` (none waiting: the next read does, unless `reported` says the caller has told
+   * the user already).
+   */
+  abort(error: Error, reported?: boolean): void;
 }

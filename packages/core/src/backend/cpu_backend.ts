@@ -37,6 +37,8 @@ export class CpuBackend implements Backend {
     throw new Error(`${this.description}: deferred writes (collectives across replicas, synchronised batch norm) need the WebGPU backend, whose work waits in its queue`);
   }
 
+  fence(): void {}
+
   free(storage: Storage): void {
     this.live.delete(storage.id);
   }

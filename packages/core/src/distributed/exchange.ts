@@ -2,7 +2,7 @@ import { isGradEnabled } from '../autograd/grad_mode.ts';
 import type { Backend, DeferredWrite } from '../backend/backend.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { shapeToString, sizeOf, type Shape } from '../util/shape.ts';
-import type { ProcessGroup } from './collective.ts';
+import { CollectiveAborted, type ProcessGroup } from './collective.ts';
 
 /**
  * Values of `input` passed through the host into new tensors of `shapes` on `target`: the read
@@ -29,7 +29,7 @@ export function relay(op: string, input: Tensor, target: Backend, shapes: Shape[
   reading
     .then(transform)
     .then((results) => pending.write(results))
-    .catch((e: unknown) => pending.abort(e instanceof Error ? e : new Error(String(e))));
+    .catch((e: unknown) => pending.abort(e instanceof Error ? e : new Error(String(e)), e instanceof CollectiveAborted));
   return outputs;
 }
 
@@ -41,10 +41,29 @@ export function exchange(op: string, input: Tensor, shapes: Shape[], combine: (v
   return relay(op, input, input.backendFor(op), shapes, combine);
 }
 
+/** This replica's collective calls, bound to its rank and to the generation current now (when the call is recorded). */
+export interface RecordedCalls {
+  allReduceSum(data: Float32Array): Promise<Float32Array>;
+  allGather(data: Float32Array): Promise<Float32Array[]>;
+}
+
+/**
+ * The calls an exchange recorded now will make later: if the collective is aborted in between
+ * (a replica failed mid-step), they fail instead of waiting for ranks that will never call.
+ */
+export function recordedCalls({ collective, rank }: ProcessGroup): RecordedCalls {
+  const generation = collective.generation;
+  return {
+    allReduceSum: (data) => collective.allReduceSum(rank, data, generation),
+    allGather: (data) => collective.allGather(rank, data, generation),
+  };
+}
+
 /**
  * The elementwise sum of `x` over every replica of `group`, as a new tensor on x's device
  * (an all-reduce). Every replica must call it, in the same order as its other collectives.
  */
 export function allReduceSum(x: Tensor, group: ProcessGroup): Tensor {
-  return exchange('allReduceSum', x, [x.shape], async (values) => [await group.collective.allReduceSum(group.rank, values)])[0];
+  const calls = recordedCalls(group);
+  return exchange('allReduceSum', x, [x.shape], async (values) => [await calls.allReduceSum(values)])[0];
 }

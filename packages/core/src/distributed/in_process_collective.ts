@@ -1,4 +1,4 @@
-import { checkRank, type Collective } from './collective.ts';
+import { checkRank, CollectiveAborted, type Collective } from './collective.ts';
 
 interface Round {
   /** 'mixed' when ranks called different collectives at this position. */
@@ -17,21 +17,33 @@ interface Round {
 export class InProcessCollective implements Collective {
   private readonly rounds = new Map<number, Round>();
   private readonly calls: number[];
+  private aborted: { generation: number; error: CollectiveAborted } | null = null;
+  generation = 0;
 
   constructor(readonly size: number) {
     if (!Number.isInteger(size) || size < 1) throw new Error(`InProcessCollective: size must be a positive integer, got ${String(size)}`);
     this.calls = new Array<number>(size).fill(0);
   }
 
-  async allReduceSum(rank: number, data: Float32Array): Promise<Float32Array> {
-    const arrays = await this.join('sum', rank, data);
+  async allReduceSum(rank: number, data: Float32Array, generation?: number): Promise<Float32Array> {
+    const arrays = await this.join('sum', rank, data, generation);
     const out = new Float64Array(data.length);
     for (const a of arrays) for (let i = 0; i < a.length; i++) out[i] += a[i];
     return Float32Array.from(out);
   }
 
-  async allGather(rank: number, data: Float32Array): Promise<Float32Array[]> {
-    return (await this.join('gather', rank, data)).map((a) => a.slice());
+  async allGather(rank: number, data: Float32Array, generation?: number): Promise<Float32Array[]> {
+    return (await this.join('gather', rank, data, generation)).map((a) => a.slice());
+  }
+
+  abort(error: Error): void {
+    const pending = [...this.rounds.values()];
+    this.rounds.clear();
+    this.calls.fill(0);
+    const aborted = new CollectiveAborted(error.message);
+    this.aborted = { generation: this.generation, error: aborted };
+    this.generation++;
+    for (const round of pending) for (const w of round.waiters) w.reject(aborted);
   }
 
   /** Calls made by each rank so far (for tests and diagnostics). */
@@ -39,8 +51,12 @@ export class InProcessCollective implements Collective {
     return [...this.calls];
   }
 
-  private join(kind: 'sum' | 'gather', rank: number, data: Float32Array): Promise<Float32Array[]> {
+  private join(kind: 'sum' | 'gather', rank: number, data: Float32Array, generation = this.generation): Promise<Float32Array[]> {
     checkRank('InProcessCollective', rank, this.size);
+    if (generation !== this.generation) {
+      const why = this.aborted && generation <= this.aborted.generation ? this.aborted.error : new CollectiveAborted(`a call of generation ${generation} on a collective at generation ${this.generation}`);
+      return Promise.reject(why);
+    }
     if (!(data instanceof Float32Array)) throw new Error(`InProcessCollective: rank ${rank} must contribute a Float32Array, got ${String(data)}`);
     const index = this.calls[rank]++;
     let round = this.rounds.get(index);

@@ -1,5 +1,5 @@
 import { checkRank, type ProcessGroup } from '../distributed/collective.ts';
-import { exchange } from '../distributed/exchange.ts';
+import { exchange, recordedCalls } from '../distributed/exchange.ts';
 import { syncedStatistics, withCount } from '../distributed/replica_statistics.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { shapeToString } from '../util/shape.ts';
@@ -21,8 +21,9 @@ interface SyncNormAttrs extends NormAttrs {
 // data-parallel gradient all-reduce adds them up as it does every other gradient.
 registerNorm(OP, (sums, attrs) => {
   const { group, count } = attrs as SyncNormAttrs;
+  const calls = recordedCalls(group);
   return exchange(`${OP} (backward)`, sums, [sums.shape], async (values) => {
-    const total = await group.collective.allReduceSum(group.rank, withCount(count, values));
+    const total = await calls.allReduceSum(withCount(count, values));
     const scale = count / total[0];
     return [Float32Array.from(total.subarray(1), (v) => v * scale)];
   })[0];
@@ -59,8 +60,9 @@ export function syncBatchNorm(input: Tensor, options: SyncBatchNormOptions): Ten
   const channels = input.shape[1];
   const count = perChannel(input.shape);
   const local = normStatistics(input, PER_CHANNEL);
+  const calls = recordedCalls(group);
   const [stats, running] = exchange(OP, local, [[2, channels], [2, channels]], async (values) =>
-    syncedStatistics(await group.collective.allGather(group.rank, withCount(count, values)), channels),
+    syncedStatistics(await calls.allGather(withCount(count, values)), channels),
   );
   local.dispose();
   if (factor !== null) updateRunning(OP, running, runningMean!, runningVar!, factor, 1);

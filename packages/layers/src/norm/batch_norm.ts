@@ -105,6 +105,13 @@ export abstract class BatchNormBase extends Module {
     return this.trackRunningStats ? this.counter('numBatchesTracked') : null;
   }
 
+  /** Sets the count (PyTorch lets one assign `num_batches_tracked`); only with running statistics. */
+  set numBatchesTracked(value: number | null) {
+    if (!this.trackRunningStats) throw new Error(`${this.typeName}: no numBatchesTracked (trackRunningStats is false)`);
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new Error(`${this.typeName}: numBatchesTracked must be an integer >= 0, got ${String(value)}`);
+    this.setCounter('numBatchesTracked', value);
+  }
+
   forward(x: Tensor): Tensor {
     this.checkInput(x);
     const { weight, bias, eps, momentum } = this;

@@ -156,15 +156,35 @@ export class DataParallel<M extends Module<[Tensor], Tensor> = Module<[Tensor], 
     });
     const outputs: Tensor[] = [];
     const losses: Tensor[] = [];
-    this.replicas.forEach((model, r) => {
-      const shard = shards[r];
-      const output = model.call(shard.x);
-      const part = mul(loss(output, shard), sizes[r] / n);
-      if (part.size !== 1) throw new Error(`DataParallel: the loss must be a single value, got shape ${shapeToString(part.shape)}`);
-      part.backward();
-      outputs.push(output);
-      losses.push(part);
-    });
+    const counts = this.replicas.map(batchNormCounts);
+    // Each device holds the step until every replica has recorded its part: a replica that
+    // fails then leaves nothing of the step run anywhere (not even running statistics).
+    const gates = this.backends.map((b) => b.deferWrite([]));
+    try {
+      this.replicas.forEach((model, r) => {
+        const shard = shards[r];
+        const output = model.call(shard.x);
+        const part = mul(loss(output, shard), sizes[r] / n);
+        if (part.size !== 1) throw new Error(`DataParallel: the loss must be a single value, got shape ${shapeToString(part.shape)}`);
+        part.backward();
+        outputs.push(output);
+        losses.push(part);
+      });
+    } catch (e) {
+      // Drop what the replicas recorded for this step (the exchanges they started fail with
+      // the collective's abort instead of waiting for the failed replica); no gradient is kept,
+      // since it would come from dropped work, and the batch counts go back.
+      const error = e instanceof Error ? e : new Error(String(e));
+      // The fence keeps what is recorded after this step out of what the aborts drop.
+      for (const b of this.backends) b.fence();
+      const aborted = new Error(`DataParallel: a replica failed during the step: ${error.message}`);
+      for (const gate of gates) gate.abort(aborted, true);
+      this.groups[0].collective.abort?.(aborted);
+      this.zeroGrad();
+      counts.forEach((layers) => layers.forEach(([bn, count]) => (bn.numBatchesTracked = count)));
+      throw error;
+    }
+    for (const gate of gates) gate.write([]);
     return noGrad(() => {
       const total = this.replicas.map((model, r) => allReduceGradients(model, this.groups[r], losses[r]))[0];
       const gathered = outputs.map((o) => toDevice(o, this.backends[0]));
@@ -221,6 +241,11 @@ export function convertSyncBatchNorm(model: AnyModule, group: ProcessGroup | nul
     }
   }
   return changed;
+}
+
+/** Every batch-norm layer with running statistics and its batch count. */
+function batchNormCounts(model: AnyModule): [BatchNormBase, number][] {
+  return model.modules().flatMap((m): [BatchNormBase, number][] => (m instanceof BatchNormBase && m.numBatchesTracked !== null ? [[m, m.numBatchesTracked]] : []));
 }
 
 async function defaultBackends(count: number): Promise<Backend[]> {

@@ -52,15 +52,25 @@ export class SubmissionQueue {
   }
 
   /**
-   * Drops `hold` and everything recorded after it (it will never run) and rejects whoever
-   * waits on that work with `error`. Work recorded before the hold still runs. Returns whether
-   * anyone was told (false: nobody was waiting, the caller should report it otherwise).
+   * Marks the end of a unit of work (a training step): an abort drops what was recorded from
+   * its hold up to the first fence after it, and what comes after the fence still runs.
+   */
+  fence(): void {
+    if (this.holding) this.entries.push({ kind: 'fence' });
+  }
+
+  /**
+   * Drops `hold` and everything recorded after it up to the next fence, or to the end (it will
+   * never run), and rejects whoever waits on that work with `error`. Work recorded before the
+   * hold, or after the fence, still runs. Returns whether anyone was told (false: nobody was
+   * waiting, the caller should report it otherwise).
    */
   abort(hold: Hold, error: Error): boolean {
     if (hold.state !== 'waiting') return true;
     let told = false;
     const at = this.entries.findIndex((e) => e.kind === 'hold' && e.hold === hold);
-    const dropped = at < 0 ? [] : this.entries.splice(at);
+    const fence = this.entries.findIndex((e, i) => i > at && e.kind === 'fence');
+    const dropped = at < 0 ? [] : this.entries.splice(at, (fence < 0 ? this.entries.length : fence) - at);
     for (const e of dropped) {
       if (e.kind === 'hold') {
         e.hold.state = 'aborted';
@@ -88,6 +98,7 @@ export class SubmissionQueue {
       if (e.kind === 'submit') this.submitNow(e.commands);
       else if (e.kind === 'write') this.queue.writeBuffer(e.buffer, 0, e.data.buffer, e.data.byteOffset, e.data.byteLength);
       else if (e.kind === 'notify') e.resolve();
+      else if (e.kind === 'fence') continue;
       else for (const w of e.hold.writes) this.queue.writeBuffer(w.buffer, 0, w.data.buffer, w.data.byteOffset, w.data.byteLength);
     }
   }
@@ -110,4 +121,5 @@ type Entry =
   | { kind: 'submit'; commands: GPUCommandBuffer }
   | { kind: 'write'; buffer: GPUBuffer; data: Float32Array }
   | { kind: 'hold'; hold: Hold }
-  | { kind: 'notify'; resolve: () => void; reject: (e: Error) => void };
+  | { kind: 'notify'; resolve: () => void; reject: (e: Error) => void }
+  | { kind: 'fence' };

@@ -182,6 +182,11 @@ export class WebGpuBackend implements Backend {
     this.submissions.write(buffer, data);
   }
 
+  fence(): void {
+    this.flush();
+    this.submissions.fence();
+  }
+
   deferWrite(storages: Storage[]): DeferredWrite {
     // What was recorded so far goes ahead; what comes next waits for the data.
     this.flush();
@@ -197,9 +202,9 @@ export class WebGpuBackend implements Backend {
           storages.map((s, i) => ({ buffer: (s as GpuStorage).buffer, data: data[i] })),
         );
       },
-      abort: (error) => {
+      abort: (error, reported = false) => {
         // Told to the reads that waited on the dropped work, or else to the next read.
-        if (!this.submissions.abort(hold, error)) this.deviceError ??= error;
+        if (!this.submissions.abort(hold, error) && !reported) this.deviceError ??= error;
       },
     };
   }
