@@ -95,6 +95,13 @@ function replicasChecks(report: ReplicasReport, consoleErrors: string[]): Check[
   ];
 }
 
+/** The address a preview server serves on. */
+function addressOf(server: PreviewServer): string {
+  const url = server.resolvedUrls?.local[0];
+  if (!url) throw new Error('the Vite preview server reported no address');
+  return url;
+}
+
 /** Builds one page of pages/ with Vite and serves the build on 127.0.0.1. */
 function servePage(name: string, chunkSizeWarningLimit?: number): Promise<PreviewServer> {
   return buildAndServe(join(here, 'pages', name), join(here, 'dist', name), { chunkSizeWarningLimit });
@@ -130,19 +137,8 @@ async function main(): Promise<number> {
       console.log(`  FAIL  ${name}\n        ${(error instanceof Error ? error.message : String(error)).replaceAll('\n', '\n        ')}`);
     }
   };
-
-  let server: PreviewServer | null = null;
-  let browser: Browser | null = null;
-  try {
-    const executablePath = chromePath();
-    server = await servePage('smoke');
-    const url = server.resolvedUrls?.local[0];
-    if (!url) throw new Error('the Vite preview server reported no address');
-    browser = await puppeteer.launch({ executablePath, headless: true, args: chromiumArgs(), timeout: PAGE_TIMEOUT_MS, protocolTimeout: PAGE_TIMEOUT_MS });
-    console.log(`browser tests on ${await browser.version()} (${executablePath}), page ${url}`);
-    const { report, consoleErrors } = await visit<SmokeReport>(browser, url, 'welfordSmoke', join(artifacts, 'smoke.png'));
-    if (report.adapterName) console.log(`  adapter: ${report.adapterName}`);
-    for (const check of smokeChecks(report, consoleErrors)) {
+  const runChecks = (checks: Check[]) => {
+    for (const check of checks) {
       try {
         check.run();
         record(check.name);
@@ -150,6 +146,19 @@ async function main(): Promise<number> {
         record(check.name, e);
       }
     }
+  };
+
+  let server: PreviewServer | null = null;
+  let browser: Browser | null = null;
+  try {
+    const executablePath = chromePath();
+    server = await servePage('smoke');
+    const url = addressOf(server);
+    browser = await puppeteer.launch({ executablePath, headless: true, args: chromiumArgs(), timeout: PAGE_TIMEOUT_MS, protocolTimeout: PAGE_TIMEOUT_MS });
+    console.log(`browser tests on ${await browser.version()} (${executablePath}), page ${url}`);
+    const { report, consoleErrors } = await visit<SmokeReport>(browser, url, 'welfordSmoke', join(artifacts, 'smoke.png'));
+    if (report.adapterName) console.log(`  adapter: ${report.adapterName}`);
+    runChecks(smokeChecks(report, consoleErrors));
   } catch (e) {
     record('smoke: the page builds, loads and reports', e);
   } finally {
@@ -159,17 +168,9 @@ async function main(): Promise<number> {
     if (!browser) throw new Error('no browser (see the smoke checks)');
     // The page and its worker each bundle core, the layers and the training code (about 500 kB).
     server = await servePage('replicas', 1000);
-    const url = server.resolvedUrls?.local[0];
-    if (!url) throw new Error('the Vite preview server reported no address');
+    const url = addressOf(server);
     const { report, consoleErrors } = await visit<ReplicasReport>(browser, url, 'welfordReplicas', join(artifacts, 'replicas.png'));
-    for (const check of replicasChecks(report, consoleErrors)) {
-      try {
-        check.run();
-        record(check.name);
-      } catch (e) {
-        record(check.name, e);
-      }
-    }
+    runChecks(replicasChecks(report, consoleErrors));
   } catch (e) {
     record('replicas: the page builds, loads and reports', e);
   } finally {

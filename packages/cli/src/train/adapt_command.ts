@@ -4,17 +4,19 @@
 // the stored statistics, after few-shot adaptation (adaptBatchNorm) with --shots shifted
 // training images, and optionally after precise batch norm (preciseBatchNorm) on the shifted
 // training split. The checkpoint is only read.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { Random, type Tensor } from '@welford/core';
 import { DataLoader, intensityShifted, normalize, permutation, quantizeDataset, subset, type IntensityShiftOptions, type Sample } from '@welford/data';
-import { adaptBatchNorm, loadSafetensors, parseSafetensors, preciseBatchNorm, type RunningStatsUpdate } from '@welford/layers';
+import { adaptBatchNorm, preciseBatchNorm, type RunningStatsUpdate } from '@welford/layers';
 import { RunError, UsageError } from '../errors.ts';
 import { startBackend } from './backend_node.ts';
+import { flagInteger, flagNumber } from './flag_numbers.ts';
+import { checkpointConfig, loadCheckpointInto, readCheckpointFile } from './checkpoint_file.ts';
 import { DATASET_INFO, describeConfig, type TrainConfig } from './config.ts';
 import { firstSamples, type ByteDataset, type TrainingData } from './data_pipeline.ts';
 import { loadDatasets } from './datasets_node.ts';
-import { CONFIG_METADATA_KEY, storedConfig } from './metadata.ts';
+import { CONFIG_METADATA_KEY } from './metadata.ts';
 import { jsonText, userPath, writeAtomic } from './outputs.ts';
 import type { TextOut } from './progress.ts';
 import { buildModel } from './model.ts';
@@ -51,18 +53,9 @@ export const ADAPT_DEFAULTS = { shots: 32, brightness: 0.3, contrast: 0.6, prior
 const FLAGS = ['--checkpoint', '--shots', '--brightness', '--contrast', '--prior-strength', '--seed', '--precise', '--test-limit', '--json', '--cpu'] as const;
 type Flag = (typeof FLAGS)[number];
 
-function number(flag: string, raw: string): number {
-  if (/^\+?(inf|infinity)$/i.test(raw)) return Infinity;
-  const n = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(raw) ? Number(raw) : NaN;
-  if (Number.isNaN(n)) throw new UsageError(`${flag} needs a number, got "${raw}"`);
-  return n;
-}
-
-function integer(flag: string, raw: string, min: number): number {
-  const n = number(flag, raw);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} must be an integer >= ${min}, got ${raw}`);
-  return n;
-}
+// Every number flag of welford adapt takes "inf" (--prior-strength inf keeps the stored statistics).
+const number = (flag: string, raw: string): number => flagNumber(flag, raw, true);
+const integer = (flag: string, raw: string, min: number): number => flagInteger(flag, raw, min, true);
 
 /** Parses `welford adapt ARGS` (`--flag value` or `--flag=value`); every mistake is a UsageError. */
 export function parseAdaptArgs(args: readonly string[]): AdaptOptions {
@@ -122,23 +115,16 @@ export function parseAdaptArgs(args: readonly string[]): AdaptOptions {
 
 /** The checkpoint's bytes and the configuration stored with it (metadata, else run.json beside it). */
 function readCheckpoint(path: string, testLimit: number | null): { bytes: Uint8Array; config: TrainConfig } {
-  let bytes: Uint8Array;
+  const { bytes, metadata } = readCheckpointFile(path);
+  let config: TrainConfig | null;
   try {
-    bytes = readFileSync(path);
+    config = checkpointConfig(path, metadata, testLimit === null ? {} : { testLimit });
   } catch (e) {
-    throw new RunError(`cannot read the checkpoint ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : e instanceof Error ? e.message : String(e)}`);
+    // The only flag on top is --test-limit, already checked: what fails is the checkpoint's.
+    if (e instanceof UsageError) throw new RunError(`${path}: ${e.message}`);
+    throw e;
   }
-  let stored: unknown = null;
-  try {
-    const metadata = parseSafetensors(bytes).metadata;
-    const runJson = join(dirname(path), 'run.json');
-    if (metadata[CONFIG_METADATA_KEY] !== undefined) stored = JSON.parse(metadata[CONFIG_METADATA_KEY]);
-    else if (existsSync(runJson)) stored = (JSON.parse(readFileSync(runJson, 'utf8')) as { config?: unknown }).config ?? null;
-    const config = storedConfig(stored, testLimit === null ? {} : { testLimit });
-    if (config) return { bytes, config };
-  } catch (e) {
-    throw new RunError(`${path}: ${e instanceof Error ? e.message : String(e)}`);
-  }
+  if (config) return { bytes, config };
   throw new RunError(`${path} does not say how it was trained (no ${CONFIG_METADATA_KEY} metadata, no run.json beside it); welford adapt reads checkpoints that welford train wrote`);
 }
 
@@ -223,11 +209,7 @@ export async function adaptCommand(args: readonly string[], out: TextOut = proce
   const backend = await startBackend(o.cpu);
   const model = buildModel(config);
   try {
-    try {
-      await loadSafetensors(model, bytes);
-    } catch (e) {
-      throw new RunError(`${path} does not fit a ${describeConfig(config).split(' on ')[0]}: ${e instanceof Error ? e.message : String(e)}`);
-    }
+    await loadCheckpointInto(model, bytes, path, config);
     const sign = o.brightness >= 0 ? '+' : '';
     out.write(`welford adapt: ${path}\n${describeConfig(config)}\n`);
     out.write(`shift: brightness ${sign}${o.brightness}, contrast ${o.contrast} around each image's mean, clipped to [0, 1], before normalization\n`);
@@ -257,7 +239,7 @@ export async function adaptCommand(args: readonly string[], out: TextOut = proce
     let precise: RunningStatsUpdate[] | null = null;
     if (o.precise !== null) {
       // From the stored statistics again: precise batch norm does not build on the few-shot ones.
-      await loadSafetensors(model, bytes);
+      await loadCheckpointInto(model, bytes, path, config);
       const train = shiftedBytes(firstSamples(data.train, preciseCount), shift);
       precise = await preciseBatchNorm(model, loaderOf(config, train, { batchSize: config.batch, shuffle: true, seed: o.seed, dropLast: true }).batches(0));
       await evaluated('precise', 'shifted', labels.precise);

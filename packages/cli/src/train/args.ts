@@ -1,6 +1,7 @@
 // The flags of `welford train` and `welford eval`, parsed in the style of `welford conformance`:
 // `--flag value` or `--flag=value`, booleans without a value, every mistake a UsageError.
 import { UsageError } from '../errors.ts';
+import { flagNumber } from './flag_numbers.ts';
 import type { TrainConfig } from './config.ts';
 
 type Kind = 'int' | 'number' | 'string' | 'list' | 'bool';
@@ -70,9 +71,7 @@ export function flagsOf(command: 'train' | 'eval'): string[] {
 function parseValue(spec: FlagSpec, raw: string): unknown {
   if (spec.kind === 'string') return raw;
   if (spec.kind === 'list') return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  // Number() accepts "", " " and hex; a flag value must look like a number.
-  const n = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(raw) ? Number(raw) : NaN;
-  if (Number.isNaN(n)) throw new UsageError(`${spec.flag} needs a number, got "${raw}"`);
+  const n = flagNumber(spec.flag, raw);
   if (spec.kind === 'int' && !Number.isInteger(n)) throw new UsageError(`${spec.flag} needs an integer, got "${raw}"`);
   return n;
 }

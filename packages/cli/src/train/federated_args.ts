@@ -2,6 +2,7 @@
 // every mistake a UsageError naming the flag.
 import { UsageError } from '../errors.ts';
 import { NORMS, type NormName } from './config.ts';
+import { flagInteger, flagNumber } from './flag_numbers.ts';
 
 export const FEDERATED_DATASETS = ['fashion-mnist', 'mnist'] as const;
 export const SHIFTS = ['brightness', 'label'] as const;
@@ -96,17 +97,8 @@ const VALUED = [
 ] as const;
 const FLAGS: readonly string[] = [...VALUED, ...BOOLEAN];
 
-function number(flag: string, raw: string): number {
-  const n = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(raw) ? Number(raw) : NaN;
-  if (Number.isNaN(n)) throw new UsageError(`${flag} needs a number, got "${raw}"`);
-  return n;
-}
-
-function integer(flag: string, raw: string, min: number): number {
-  const n = number(flag, raw);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} must be an integer >= ${min}, got ${raw}`);
-  return n;
-}
+const number = (flag: string, raw: string): number => flagNumber(flag, raw);
+const integer = (flag: string, raw: string, min: number): number => flagInteger(flag, raw, min);
 
 function choice<T extends string>(flag: string, values: readonly T[], raw: string): T {
   if ((values as readonly string[]).includes(raw)) return raw as T;
