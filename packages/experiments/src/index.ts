@@ -1,0 +1,7 @@
+// @welford/experiments: the claims about normalization, measured on real training. Browser-safe:
+// the command line and the playground run the same experiments. Charts: @welford/experiments/plot.
+export type { Cell, ResultColumn, ResultTable, ResultSeries, ResultChart, ExperimentWork, ExperimentResult, DigitsData, ExperimentContext, RunOptions, Experiment } from './types.ts';
+export { ExperimentAborted } from './types.ts';
+export { EXPERIMENTS, findExperiment } from './registry.ts';
+export { formatCell, formatTable, markdownTable, formatResult } from './format.ts';
+export { MNIST_NORMALIZATION } from './training/digits.ts';

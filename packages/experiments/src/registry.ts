@@ -1,0 +1,13 @@
+// Every experiment, by its command-line name, in the order of the docs.
+import type { Experiment } from './types.ts';
+import { runningAverages } from './experiments/running_averages.ts';
+
+/** The experiments, in the order the docs and the playground list them. */
+export const EXPERIMENTS: readonly Experiment[] = [runningAverages];
+
+/** The experiment called `name`, or an error that lists the names there are. */
+export function findExperiment(name: string): Experiment {
+  const found = EXPERIMENTS.find((e) => e.name === name);
+  if (!found) throw new Error(`no experiment named "${name}"; there are: ${EXPERIMENTS.map((e) => e.name).join(', ')}`);
+  return found;
+}
