@@ -1,6 +1,7 @@
 // welford's command line. `welford train` and `welford eval` train and evaluate models,
 // `welford adapt` re-estimates a checkpoint's batch-norm statistics for shifted images, and
 // `welford federated` compares FedAvg with FedBN on simulated clients (src/train/);
+// `welford experiment NAME` measures a claim about normalization (src/experiment/);
 // `welford conformance FILE... [--backend cpu] [--json OUT]` runs conformance case files
 // (shared/CONFORMANCE.md) and exits 0 only when every case passes.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { runCaseFile, type CaseResult } from './conformance/runner.ts';
 import { RunError, SetupError, UsageError } from './errors.ts';
 import { userPath } from './train/outputs.ts';
 import { ADAPT_USAGE, EVAL_USAGE, FEDERATED_USAGE, TRAIN_USAGE } from './train/usage.ts';
+import { EXPERIMENT_USAGE } from './experiment/usage.ts';
 
 const CONFORMANCE_USAGE = `usage: welford conformance FILE... [--backend webgpu|cpu] [--json OUT]
 
@@ -21,7 +23,7 @@ of each compared tensor), then "N passed, M failed".
   --json OUT      also write the per-case results as JSON to OUT
 Exit status: 0 when every case passes, 1 when one fails, 2 when the files or arguments are wrong.`;
 
-const USAGES: Record<string, string> = { train: TRAIN_USAGE, eval: EVAL_USAGE, adapt: ADAPT_USAGE, federated: FEDERATED_USAGE, conformance: CONFORMANCE_USAGE };
+const USAGES: Record<string, string> = { train: TRAIN_USAGE, eval: EVAL_USAGE, adapt: ADAPT_USAGE, federated: FEDERATED_USAGE, experiment: EXPERIMENT_USAGE, conformance: CONFORMANCE_USAGE };
 const COMMANDS = Object.keys(USAGES);
 
 /** A command's usage, then the first line of the others'. */
@@ -105,6 +107,7 @@ async function main(argv: string[]): Promise<number> {
     if (command === 'eval') return await (await import('./train/eval_command.ts')).evalCommand(rest);
     if (command === 'adapt') return await (await import('./train/adapt_command.ts')).adaptCommand(rest);
     if (command === 'federated') return await (await import('./train/federated_command.ts')).federatedCommand(rest);
+    if (command === 'experiment') return await (await import('./experiment/experiment_command.ts')).experimentCommand(rest);
     throw new UsageError(`unknown command "${command}" (commands: ${COMMANDS.join(', ')})`);
   } catch (e) {
     if (e instanceof CaseFileError) {
@@ -126,7 +129,7 @@ async function main(argv: string[]): Promise<number> {
     const stack = e instanceof Error && e.stack ? `\n${e.stack}` : '';
     console.error(`welford ${command}: internal error: ${e instanceof Error ? e.message : String(e)}${stack}`);
     // A failed training run is a runtime failure; conformance keeps its status 2 for a broken setup.
-    return command === 'train' || command === 'eval' || command === 'adapt' || command === 'federated' ? 1 : 2;
+    return command === 'conformance' ? 2 : 1;
   }
 }
 

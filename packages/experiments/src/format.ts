@@ -50,3 +50,31 @@ export function formatResult(result: ExperimentResult): string {
     `measured on: ${steps} optimizer steps over ${samples} training samples, ${measurements} measured passes; ${result.seconds.toFixed(1)} s, seed ${result.seed}`,
   ].join('\n');
 }
+
+/** Where and when a result was measured, for the record. */
+export interface ResultRecord {
+  /** The adapter (backend description). */
+  adapter: string;
+  /** ISO date of the run. */
+  date: string;
+  /** The PNG of the charts, relative to the Markdown file (omitted: no image line). */
+  image?: string;
+}
+
+/** The result as a Markdown section: claim, command, adapter and date, tables, verdict, image. */
+export function markdownResult(result: ExperimentResult, record: ResultRecord): string {
+  const { steps, samples, measurements } = result.work;
+  const command = `welford experiment ${result.name}${result.quick ? ' --quick' : ''} --seed ${result.seed}`;
+  return [
+    `### ${result.title}${result.quick ? ' (quick)' : ''}`,
+    '',
+    `Claim: ${result.claim}`,
+    '',
+    `\`${command}\` on ${record.adapter}, ${record.date.slice(0, 10)}: ${result.seconds.toFixed(0)} s, ${steps} optimizer steps over ${samples} training samples, ${measurements} measured passes.`,
+    '',
+    ...result.tables.flatMap((t) => [markdownTable(t), '']),
+    `**Verdict** (${result.holds ? 'holds' : 'does not hold'}): ${result.verdict}`,
+    ...(record.image ? ['', `![${result.title}](${record.image})`] : []),
+    '',
+  ].join('\n');
+}

@@ -3,5 +3,5 @@
 export type { Cell, ResultColumn, ResultTable, ResultSeries, ResultChart, ExperimentWork, ExperimentResult, DigitsData, ExperimentContext, RunOptions, Experiment } from './types.ts';
 export { ExperimentAborted } from './types.ts';
 export { EXPERIMENTS, findExperiment } from './registry.ts';
-export { formatCell, formatTable, markdownTable, formatResult } from './format.ts';
+export { formatCell, formatTable, markdownTable, formatResult, markdownResult, type ResultRecord } from './format.ts';
 export { MNIST_NORMALIZATION } from './training/digits.ts';
