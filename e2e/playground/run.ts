@@ -418,6 +418,31 @@ function checks(h: Harness, downloads: string): Check[] {
       },
     ],
     [
+      'the lab runs an experiment in one click: its charts, tables and verdict fill as it measures',
+      async () => {
+        await h.open(tinyQuery);
+        await h.ready();
+        await h.click('.lab-preset[data-experiment="running-averages"]');
+        const s = await h.until('the experiment to finish', "s.experiment !== null && s.experiment.name === 'running-averages' && !s.experiment.running");
+        const e = s.experiment!;
+        expect(e.done && e.error === null, `the experiment ended early: ${e.error}`);
+        expect(e.holds === true && /correction removes it/.test(e.verdict), `verdict (holds ${e.holds}): ${e.verdict}`);
+        // Quick mode: 6 table rows, 30 steps of 4 + 3 series.
+        expect(e.rows === 6 && e.points === 210, `${e.rows} rows and ${e.points} points measured`);
+        const shown = await h.page.evaluate(() => ({
+          canvases: document.querySelectorAll('#lab-charts canvas').length,
+          rows: document.querySelectorAll('#lab-tables tbody tr').length,
+          verdict: document.getElementById('lab-verdict')?.textContent ?? '',
+          start: (document.getElementById('start') as HTMLButtonElement).disabled,
+        }));
+        expect(shown.canvases === 2, `${shown.canvases} charts drawn`);
+        expect(shown.rows === 6, `${shown.rows} table rows shown`);
+        expect(shown.verdict === e.verdict, `the page shows the verdict "${shown.verdict}"`);
+        expect(!shown.start, 'training stays disabled after the experiment');
+        await h.screenshot('playground-lab.png');
+      },
+    ],
+    [
       'no console errors',
       async () => {
         // Chromium logs the destroyed device of the device-loss check; nothing else may appear.

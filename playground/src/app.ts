@@ -6,6 +6,7 @@ import { adapterName, startCpu, startWebGpu, watchDeviceLoss } from './backend.t
 import { checkpointName, download, refusal } from './checkpoint_io.ts';
 import { architectureKey, DATASET_INFO, DATASETS, describeArchitecture, NORM_LABELS, parseQuery, toQuery, type PlaygroundConfig } from './config.ts';
 import { datasetManifest, loadDataset } from './data/load.ts';
+import { Lab } from './lab/lab.ts';
 import { initialState } from './page_state.ts';
 import { loadRun, saveRun, type SavedRun } from './persist.ts';
 import { Session, type SessionListener } from './training/session.ts';
@@ -36,6 +37,9 @@ export class App {
   private summarizedAt = 0;
   /** The norm a batch-of-one notice was shown for (null: none shown). */
   private batchOfOne: string | null = null;
+  private lab: Lab | null = null;
+  /** An experiment of the lab is running: training waits. */
+  private labBusy = false;
   readonly state = initialState();
 
   constructor() {
@@ -46,7 +50,7 @@ export class App {
 
   async boot(): Promise<void> {
     window.playgroundState = this.state;
-    window.playground = { loseDevice: () => this.loseDevice(), weightsChecksum: () => this.weightsChecksum() };
+    window.playground = { loseDevice: () => this.loseDevice(), weightsChecksum: () => this.weightsChecksum(), runExperiment: (name) => this.lab?.start(name) };
     const parsed = parseQuery(location.search);
     if (parsed.problems.length > 0) {
       notify({ key: 'url', kind: 'warn', text: `Some settings in the address could not be used, so defaults stand in:\n• ${parsed.problems.join('\n• ')}` });
@@ -63,6 +67,18 @@ export class App {
     this.config = this.availableConfig(this.config);
     this.controls = new Controls(this.config, this.available, (next, previous) => void this.onSettings(next, previous));
     this.bindButtons();
+    this.lab = new Lab({
+      pauseTraining: async () => {
+        await this.session?.pause();
+      },
+      busy: (running) => {
+        this.labBusy = running;
+        this.setButtons(this.state.phase === 'ready');
+      },
+      report: (experiment) => {
+        this.state.experiment = experiment;
+      },
+    });
     this.publishConfig();
     requestAnimationFrame(this.frame);
     const gpu = await startWebGpu();
@@ -89,6 +105,7 @@ export class App {
     $('adapter').textContent = this.state.adapter;
     $('adapter').title = this.state.adapter;
     watchDeviceLoss(backend, () => this.backend === backend, (reason) => this.onDeviceLost(reason));
+    this.lab?.enable(true);
   }
 
   /** No WebGPU: say so plainly and offer the CPU backend for the small CNN. */
@@ -147,6 +164,7 @@ export class App {
       }
       await session.refresh();
       this.state.phase = 'ready';
+      $('run-state').textContent = session.state;
       this.setButtons(true);
       if (start) session.start();
     };
@@ -362,6 +380,7 @@ export class App {
     document.body.dataset.state = 'lost';
     $('run-state').textContent = 'device lost';
     this.setButtons(false);
+    this.lab?.enable(false);
     dismiss('restored');
     const saved = this.lastSaved ? ` The last saved state is from step ${this.lastSaved.step}.` : '';
     notify({
@@ -397,7 +416,7 @@ export class App {
 
   private setButtons(enabled: boolean): void {
     const run = this.session?.state;
-    const ready = enabled && !!this.session;
+    const ready = enabled && !!this.session && !this.labBusy;
     $<HTMLButtonElement>('start').disabled = !ready || run === 'running' || run === 'diverged' || run === 'failed';
     $<HTMLButtonElement>('pause').disabled = !ready || run !== 'running';
     $<HTMLButtonElement>('step').disabled = !ready || run === 'running' || run === 'diverged' || run === 'failed';

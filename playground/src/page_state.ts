@@ -8,6 +8,23 @@ export interface ChartState {
   points: number[];
 }
 
+/** The experiment shown in the lab: how far it got and what it found. */
+export interface ExperimentState {
+  name: string;
+  running: boolean;
+  done: boolean;
+  holds: boolean | null;
+  verdict: string;
+  /** Table rows and chart points measured so far. */
+  rows: number;
+  points: number;
+  /** Optimizer steps its training took. */
+  steps: number;
+  seconds: number;
+  /** Why it stopped early (stopped or failed), else null. */
+  error: string | null;
+}
+
 export interface PlaygroundState {
   /** 'loading', 'no-webgpu', 'ready' (a model is built), 'lost', or 'error'. */
   phase: 'loading' | 'no-webgpu' | 'ready' | 'lost' | 'error';
@@ -38,6 +55,8 @@ export interface PlaygroundState {
   restoredStep: number | null;
   /** Times a checkpoint was written to IndexedDB. */
   saves: number;
+  /** The lab's experiment (null: none run yet). */
+  experiment: ExperimentState | null;
 }
 
 export function initialState(): PlaygroundState {
@@ -60,6 +79,7 @@ export function initialState(): PlaygroundState {
     error: null,
     restoredStep: null,
     saves: 0,
+    experiment: null,
   };
 }
 
@@ -72,6 +92,8 @@ declare global {
       loseDevice(): void;
       /** A hash of the model's saved state (pauses training while it reads), to tell whether the weights changed. */
       weightsChecksum(): Promise<string>;
+      /** Runs the lab's experiment `name`, as its button does. */
+      runExperiment(name: string): void;
     };
   }
 }

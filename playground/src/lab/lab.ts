@@ -1,0 +1,120 @@
+// The experiments lab: one button per experiment of @welford/experiments. A click pauses
+// training, runs the experiment on the page's backend with the packed digits, and shows its
+// charts, tables and verdict as they are measured; Stop ends it between steps.
+import { EXPERIMENTS, ExperimentAborted, type Experiment, type ExperimentResult } from '@welford/experiments';
+import type { LabeledImages } from '@welford/data';
+import { loadDataset } from '../data/load.ts';
+import type { ExperimentState } from '../page_state.ts';
+import { ExperimentResultView } from '../views/experiment_result.ts';
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
+
+/** What the lab needs from the page. */
+export interface LabHooks {
+  /** Pauses training before an experiment takes the device. */
+  pauseTraining(): Promise<void>;
+  /** Called when an experiment starts (true) and ends (false). */
+  busy(running: boolean): void;
+  /** Where the lab reports for tests (window.playgroundState.experiment). */
+  report(state: ExperimentState): void;
+}
+
+function stateOf(result: ExperimentResult, running: boolean, error: string | null = null): ExperimentState {
+  return {
+    name: result.name,
+    running,
+    done: result.done,
+    holds: result.holds,
+    verdict: result.verdict,
+    rows: result.tables.reduce((n, t) => n + t.rows.length, 0),
+    points: result.charts.reduce((n, c) => n + c.series.reduce((m, s) => m + s.points.length, 0), 0),
+    steps: result.work.steps,
+    seconds: result.seconds,
+    error,
+  };
+}
+
+export class Lab {
+  private controller: AbortController | null = null;
+  private view: ExperimentResultView | null = null;
+  private enabled = false;
+
+  constructor(private readonly hooks: LabHooks) {
+    const list = $('lab-list');
+    for (const experiment of EXPERIMENTS) {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'lab-preset';
+      button.dataset.experiment = experiment.name;
+      button.title = experiment.claim;
+      button.textContent = experiment.title;
+      button.addEventListener('click', () => void this.run(experiment));
+      list.append(button);
+    }
+    $('lab-stop').addEventListener('click', () => this.controller?.abort());
+    this.setButtons();
+  }
+
+  /** Experiments can run once the page has a backend. */
+  enable(enabled: boolean): void {
+    this.enabled = enabled;
+    this.setButtons();
+  }
+
+  /** Runs an experiment by name (the buttons, and tests through the page's hooks). */
+  start(name: string): void {
+    const experiment = EXPERIMENTS.find((e) => e.name === name);
+    if (!experiment) throw new Error(`no experiment named "${name}"`);
+    void this.run(experiment);
+  }
+
+  private setButtons(): void {
+    const running = this.controller !== null;
+    for (const b of document.querySelectorAll<HTMLButtonElement>('.lab-preset')) b.disabled = !this.enabled || running;
+    $<HTMLButtonElement>('lab-stop').disabled = !running;
+  }
+
+  private async run(experiment: Experiment): Promise<void> {
+    if (this.controller || !this.enabled) return;
+    const controller = new AbortController();
+    this.controller = controller;
+    this.setButtons();
+    this.hooks.busy(true);
+    const card = $('lab-result');
+    card.hidden = false;
+    $('lab-title').textContent = experiment.title;
+    $('lab-claim').textContent = `Claim: ${experiment.claim}`;
+    $('lab-progress').textContent = 'starting…';
+    this.view?.destroy();
+    const view = new ExperimentResultView($('lab-charts'), $('lab-tables'), $('lab-verdict'));
+    this.view = view;
+    const quick = !$<HTMLInputElement>('lab-full').checked;
+    let last: ExperimentResult | null = null;
+    const show = (result: ExperimentResult) => {
+      last = result;
+      view.show(result);
+      const { steps, samples } = result.work;
+      $('lab-progress').textContent = `${result.done ? 'done' : 'running'} · ${result.seconds.toFixed(0)} s${steps > 0 ? ` · ${steps} steps, ${samples} samples` : ''}`;
+      this.hooks.report(stateOf(result, !result.done));
+    };
+    try {
+      await this.hooks.pauseTraining();
+      const digits = async () => {
+        const { train, test } = await loadDataset('mnist');
+        return { train: train as LabeledImages, test: test as LabeledImages };
+      };
+      show(await experiment.run({ digits, onUpdate: show, signal: controller.signal }, { quick, seed: 1 }));
+    } catch (e) {
+      const stopped = e instanceof ExperimentAborted;
+      const message = e instanceof Error ? e.message : String(e);
+      $('lab-progress').textContent = stopped ? 'stopped' : 'failed';
+      $('lab-verdict').textContent = stopped ? 'Stopped before the measurement was complete: no verdict.' : `The experiment failed: ${message}`;
+      const partial = last as ExperimentResult | null;
+      this.hooks.report(partial ? stateOf(partial, false, message) : { name: experiment.name, running: false, done: false, holds: null, verdict: '', rows: 0, points: 0, steps: 0, seconds: 0, error: message });
+    } finally {
+      this.controller = null;
+      this.setButtons();
+      this.hooks.busy(false);
+    }
+  }
+}
