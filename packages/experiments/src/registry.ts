@@ -1,9 +1,11 @@
 // Every experiment, by its command-line name, in the order of the docs.
 import type { Experiment } from './types.ts';
+import { batchOfOne } from './experiments/batch_of_one.ts';
+import { noisyStatistics } from './experiments/noisy_statistics.ts';
 import { runningAverages } from './experiments/running_averages.ts';
 
 /** The experiments, in the order the docs and the playground list them. */
-export const EXPERIMENTS: readonly Experiment[] = [runningAverages];
+export const EXPERIMENTS: readonly Experiment[] = [batchOfOne, noisyStatistics, runningAverages];
 
 /** The experiment called `name`, or an error that lists the names there are. */
 export function findExperiment(name: string): Experiment {
