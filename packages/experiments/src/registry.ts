@@ -1,11 +1,13 @@
 // Every experiment, by its command-line name, in the order of the docs.
 import type { Experiment } from './types.ts';
 import { batchOfOne } from './experiments/batch_of_one.ts';
+import { mixupBatchNorm } from './experiments/mixup_batch_norm.ts';
 import { noisyStatistics } from './experiments/noisy_statistics.ts';
 import { runningAverages } from './experiments/running_averages.ts';
+import { weightDecay } from './experiments/weight_decay.ts';
 
 /** The experiments, in the order the docs and the playground list them. */
-export const EXPERIMENTS: readonly Experiment[] = [batchOfOne, noisyStatistics, runningAverages];
+export const EXPERIMENTS: readonly Experiment[] = [batchOfOne, noisyStatistics, weightDecay, runningAverages, mixupBatchNorm];
 
 /** The experiment called `name`, or an error that lists the names there are. */
 export function findExperiment(name: string): Experiment {

@@ -57,6 +57,8 @@ export async function trainOn(builder: ResultBuilder, model: Module<[Tensor], Te
   const opt = optimizer ?? optimizerFor(model.parameters(), plan);
   const readEvery = plan.readEvery ?? Math.max(1, Math.floor(steps / 20));
   let samples = 0;
+  // An optimizer made here holds state buffers (momentum, moments): free them when done.
+  const owned = optimizer ? null : opt;
   const history = await fit(model, {
     train: () => digitBatches(train, plan.batchSize, steps, plan.seed),
     epochs: 1,
@@ -68,7 +70,7 @@ export async function trainOn(builder: ResultBuilder, model: Module<[Tensor], Te
       samples += info.samples;
       plan.onStep?.(info);
     },
-  });
+  }).finally(() => owned?.dispose());
   builder.trained(history.steps, samples);
   if (history.aborted) throw new ExperimentAborted(builder.result.name);
   const losses = history.losses;
