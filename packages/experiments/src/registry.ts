@@ -4,10 +4,11 @@ import { batchOfOne } from './experiments/batch_of_one.ts';
 import { mixupBatchNorm } from './experiments/mixup_batch_norm.ts';
 import { noisyStatistics } from './experiments/noisy_statistics.ts';
 import { runningAverages } from './experiments/running_averages.ts';
+import { trainTestMismatch } from './experiments/train_test_mismatch.ts';
 import { weightDecay } from './experiments/weight_decay.ts';
 
 /** The experiments, in the order the docs and the playground list them. */
-export const EXPERIMENTS: readonly Experiment[] = [batchOfOne, noisyStatistics, weightDecay, runningAverages, mixupBatchNorm];
+export const EXPERIMENTS: readonly Experiment[] = [batchOfOne, noisyStatistics, weightDecay, runningAverages, trainTestMismatch, mixupBatchNorm];
 
 /** The experiment called `name`, or an error that lists the names there are. */
 export function findExperiment(name: string): Experiment {
