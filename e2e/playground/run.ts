@@ -443,6 +443,22 @@ function checks(h: Harness, downloads: string): Check[] {
       },
     ],
     [
+      'a training experiment runs in the lab, Stop ends it between steps, and training is possible again',
+      async () => {
+        await h.click('.lab-preset[data-experiment="weight-decay"]');
+        let s = await h.until('the experiment to train', "s.experiment !== null && s.experiment.name === 'weight-decay' && s.experiment.steps > 0");
+        const disabled = await h.page.evaluate(() => (document.getElementById('start') as HTMLButtonElement).disabled);
+        expect(disabled, 'training could start while the experiment ran');
+        await h.click('#lab-stop');
+        s = await h.until('the experiment to stop', "!s.experiment.running");
+        const e = s.experiment!;
+        expect(!e.done && /was stopped/.test(e.error ?? ''), `after Stop: done ${e.done}, error ${e.error}`);
+        const shown = await h.page.evaluate(() => ({ verdict: document.getElementById('lab-verdict')?.textContent ?? '', start: (document.getElementById('start') as HTMLButtonElement).disabled }));
+        expect(/no verdict/.test(shown.verdict), `the page says "${shown.verdict}"`);
+        expect(!shown.start, 'training stays disabled after the experiment was stopped');
+      },
+    ],
+    [
       'no console errors',
       async () => {
         // Chromium logs the destroyed device of the device-loss check; nothing else may appear.

@@ -28,7 +28,8 @@ export function formatTable(table: ResultTable): string {
 /** The table in Markdown. */
 export function markdownTable(table: ResultTable): string {
   const numeric = table.columns.map((_, i) => table.rows.every((r) => typeof r[i] !== 'string'));
-  const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  // A "|" inside a cell (‖x‖ written |x|) would end the cell.
+  const row = (cells: string[]) => `| ${cells.map((c) => c.replaceAll('|', '\\|')).join(' | ')} |`;
   return [
     `**${table.title}**`,
     '',
