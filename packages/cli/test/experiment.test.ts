@@ -42,7 +42,8 @@ describe('welford experiment', () => {
   it('lists the experiments with their claims', async () => {
     const run = await welford(['experiment', '--list']);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/^running-averages {2}A running mean that starts at 0/m);
+    expect(run.stdout).toMatch(/^running-averages +A running mean that starts at 0/m);
+    expect(run.stdout.trimEnd().split('\n')).toHaveLength(10);
   });
 
   it('refuses unknown experiments and options with the usage', async () => {
