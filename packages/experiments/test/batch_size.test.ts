@@ -27,12 +27,12 @@ describe('batch-size', () => {
     expect(context.updates.length).toBeGreaterThan(1);
   }, 300_000);
 
-  it('stops when its signal is aborted, after the run in progress', async () => {
+  it('stops when its signal is aborted, before the next step', async () => {
     const controller = new AbortController();
     const updates: number[] = [];
     const context = { ...testContext(), signal: controller.signal, onUpdate: (r: { work: { steps: number } }) => (updates.push(r.work.steps), controller.abort()) };
     await expect(batchSize.run(context, { quick: true })).rejects.toBeInstanceOf(ExperimentAborted);
-    // The first update comes when the first network (batch 2) has trained; nothing trains after it.
-    expect(updates).toEqual([192]);
+    // Steps are counted as they are taken: the first update follows the first step, and no step follows it.
+    expect(updates).toEqual([1]);
   });
 });

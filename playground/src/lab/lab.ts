@@ -97,6 +97,7 @@ export class Lab {
       $('lab-progress').textContent = `${result.done ? 'done' : 'running'} · ${result.seconds.toFixed(0)} s${steps > 0 ? ` · ${steps} steps, ${samples} samples` : ''}`;
       this.hooks.report(stateOf(result, !result.done));
     };
+    this.hooks.report({ name: experiment.name, running: true, done: false, holds: null, verdict: '', rows: 0, points: 0, steps: 0, seconds: 0, error: null });
     try {
       await this.hooks.pauseTraining();
       const digits = async () => {

@@ -68,10 +68,11 @@ export async function trainOn(builder: ResultBuilder, model: Module<[Tensor], Te
     signal: builder.signal,
     onStep: (info) => {
       samples += info.samples;
+      // Counted step by step, so a live view shows training progress.
+      builder.trained(1, info.samples);
       plan.onStep?.(info);
     },
   }).finally(() => owned?.dispose());
-  builder.trained(history.steps, samples);
   if (history.aborted) throw new ExperimentAborted(builder.result.name);
   const losses = history.losses;
   return { steps: history.steps, samples, losses, firstLoss: losses[0]?.loss ?? null, lastLoss: losses.at(-1)?.loss ?? null };
