@@ -2,9 +2,10 @@
 // so early on it is biased toward 0 by the factor 1 − (1 − μ)^t; dividing by that factor (the
 // layer's `biasCorrection`) removes the bias. Measured on BatchNorm1d layers fed a stream of
 // batches whose true mean and variance are known.
-import { mean, noGrad, randn, tidy, type Tensor } from '@welford/core';
+import { randn, tidy } from '@welford/core';
 import { BatchNorm1d } from '@welford/layers';
 import { ResultBuilder } from '../result_builder.ts';
+import { readMean } from '../training/read_scalar.ts';
 import type { Experiment, ExperimentContext, RunOptions } from '../types.ts';
 
 const INFO = {
@@ -19,16 +20,6 @@ const BATCH = 16;
 const MOMENTUM = 0.1;
 const TRUE_MEAN = 3;
 const TRUE_STD = 2;
-
-/** The mean over channels of a per-channel statistic, read back. */
-async function channelMean(t: Tensor): Promise<number> {
-  const m = noGrad(() => mean(t));
-  try {
-    return await m.item();
-  } finally {
-    m.dispose();
-  }
-}
 
 async function run(context: ExperimentContext, options: RunOptions = {}) {
   const builder = new ResultBuilder(INFO, options, context);
@@ -59,7 +50,7 @@ async function run(context: ExperimentContext, options: RunOptions = {}) {
       });
       builder.measured(2);
       const stats = corrected.correctedRunningStats();
-      const [ema, emaVar, fixedMean, fixedVar] = await Promise.all([channelMean(plain.runningMean!), channelMean(plain.runningVar!), channelMean(stats.mean), channelMean(stats.var)]);
+      const [ema, emaVar, fixedMean, fixedVar] = await Promise.all([readMean(plain.runningMean!), readMean(plain.runningVar!), readMean(stats.mean), readMean(stats.var)]);
       stats.mean.dispose();
       stats.var.dispose();
       const predicted = TRUE_MEAN * -Math.expm1(t * Math.log1p(-MOMENTUM));

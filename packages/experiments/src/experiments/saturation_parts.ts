@@ -1,7 +1,7 @@
 // The three measurements of the placement-saturation experiment: a sigmoid's expected slope
 // against its input mean, ReLU activity with and without batch norm while a network trains, and
 // batch norm before against after the ReLU on the same budget.
-import { mean, noGrad, randn, tidy, type Tensor } from '@welford/core';
+import { noGrad, randn, tidy, type Tensor } from '@welford/core';
 import type { ClassificationDataset } from '@welford/data';
 import { BatchNorm1d, NonFiniteLossError, type Module } from '@welford/layers';
 import { attachProbes, memorySink, type StatsRecord } from '@welford/stats';
@@ -9,6 +9,7 @@ import type { ChartBuilder, ResultBuilder, TableBuilder } from '../result_builde
 import { finalLoss } from '../training/final_loss.ts';
 import { digitCnn } from '../training/models.ts';
 import { placementCnn, type NormPlacement } from '../training/norm_placement.ts';
+import { readMean } from '../training/read_scalar.ts';
 import { layerMean, reluActivity, type ReluActivity } from '../training/relu_activity.ts';
 import { meanSigmoidSlope, predictedSigmoidSlope } from '../training/sigmoid_slope.ts';
 import { accuracyOn, trainOn, type TrainPlan } from '../training/train.ts';
@@ -69,14 +70,6 @@ export async function measureSigmoidSlopes(builder: ResultBuilder, means: readon
   }
 }
 
-async function readMean(t: Tensor): Promise<number> {
-  const m = noGrad(() => mean(t));
-  try {
-    return await m.item();
-  } finally {
-    m.dispose();
-  }
-}
 
 /** The two networks of the ReLU-activity runs: digitCnn with batch norm, and without a norm (its convolutions then have a bias). */
 export type ActivityNorm = 'batch' | 'none';

@@ -1,7 +1,8 @@
 // How much gradient a sigmoid passes: E[σ'(z)] over a population of pre-activations z. Measured on
 // the device through autograd (the gradient of Σ σ(z) with respect to z is σ'(z) elementwise),
 // and predicted on the host for z ~ N(μ, s²) as ∫ σ'(μ + s·t) φ(t) dt.
-import { mean, noGrad, sigmoid, sum, tidy, type Tensor } from '@welford/core';
+import { sigmoid, sum, tidy, type Tensor } from '@welford/core';
+import { readMean } from './read_scalar.ts';
 
 /** The mean of σ'(z) over the elements of `z`, via the gradient of sum(sigmoid(z)); `z` is left as it was. */
 export async function meanSigmoidSlope(z: Tensor): Promise<number> {
@@ -9,12 +10,7 @@ export async function meanSigmoidSlope(z: Tensor): Promise<number> {
   try {
     tidy(() => sum(sigmoid(leaf)).backward());
     if (!leaf.grad) throw new Error('meanSigmoidSlope: sum(sigmoid(z)) gave z no gradient');
-    const slope = noGrad(() => mean(leaf.grad!));
-    try {
-      return await slope.item();
-    } finally {
-      slope.dispose();
-    }
+    return await readMean(leaf.grad);
   } finally {
     // A view of z's storage: frees its gradient, not z's values.
     leaf.dispose();

@@ -1,6 +1,7 @@
 // The 2-norm of a set of weights, computed on the device and read back as one number: what the
 // weight-decay experiment tracks while a network trains (reading it never blocks a step).
 import { add, noGrad, sqrt, square, sum, tidy, type Tensor } from '@welford/core';
+import { readScalar } from './read_scalar.ts';
 
 /** sqrt(Σ over `tensors` of Σ w²), the norm of all of them as one vector: a 0-d tensor the caller disposes. */
 export function jointNorm(tensors: readonly Tensor[]): Tensor {
@@ -12,11 +13,6 @@ export function jointNorm(tensors: readonly Tensor[]): Tensor {
  * The joint norm of `tensors` as they are now, read back. The norm is recorded at the call, so
  * later updates of the weights (the next optimizer steps) do not change the number read.
  */
-export async function readJointNorm(tensors: readonly Tensor[]): Promise<number> {
-  const norm = jointNorm(tensors);
-  try {
-    return await norm.item();
-  } finally {
-    norm.dispose();
-  }
+export function readJointNorm(tensors: readonly Tensor[]): Promise<number> {
+  return readScalar(jointNorm(tensors));
 }
