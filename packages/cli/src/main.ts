@@ -10,6 +10,7 @@ import { init, type Backend } from '@welford/core';
 import { CaseFileError, readCaseFile, type CaseFile } from './conformance/case_file.ts';
 import { formatRow, formatSummary, resultsJson, rowLayout } from './conformance/report.ts';
 import { runCaseFile, type CaseResult } from './conformance/runner.ts';
+import { walkArgs } from './args_walk.ts';
 import { RunError, SetupError, UsageError } from './errors.ts';
 import { userPath } from './train/outputs.ts';
 import { ADAPT_USAGE, EVAL_USAGE, FEDERATED_USAGE, TRAIN_USAGE } from './train/usage.ts';
@@ -42,14 +43,7 @@ interface ConformanceArgs {
 
 function parseConformanceArgs(args: string[]): ConformanceArgs {
   const parsed: ConformanceArgs = { files: [], backend: 'webgpu', json: null };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? args[++i];
-      if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
+  walkArgs(args, (flag, value, arg) => {
     if (flag === '--backend') {
       const v = value();
       if (v !== 'webgpu' && v !== 'cpu') throw new UsageError(`--backend must be webgpu or cpu, got "${v}"`);
@@ -61,7 +55,7 @@ function parseConformanceArgs(args: string[]): ConformanceArgs {
     } else {
       parsed.files.push(arg);
     }
-  }
+  });
   if (parsed.files.length === 0) throw new UsageError('no case file given');
   return parsed;
 }

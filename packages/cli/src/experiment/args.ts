@@ -1,4 +1,5 @@
 // `welford experiment`'s arguments.
+import { walkArgs } from '../args_walk.ts';
 import { UsageError } from '../errors.ts';
 import { userPath } from '../train/outputs.ts';
 
@@ -15,14 +16,7 @@ export interface ExperimentArgs {
 
 export function parseExperimentArgs(args: readonly string[]): ExperimentArgs {
   const parsed: ExperimentArgs = { names: [], list: false, quick: false, seed: 1, out: userPath('runs/experiments'), plot: true, cpu: false };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? args[++i];
-      if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
+  walkArgs(args, (flag, value, arg) => {
     if (flag === '--list') parsed.list = true;
     else if (flag === '--quick') parsed.quick = true;
     else if (flag === '--no-plot') parsed.plot = false;
@@ -35,7 +29,7 @@ export function parseExperimentArgs(args: readonly string[]): ExperimentArgs {
       parsed.seed = seed;
     } else if (flag.startsWith('-')) throw new UsageError(`unknown option ${flag}`);
     else parsed.names.push(arg);
-  }
+  });
   if (!parsed.list && parsed.names.length === 0) throw new UsageError('name an experiment (or all); --list shows them');
   return parsed;
 }
