@@ -1,6 +1,7 @@
 // A uPlot chart in a panel: sized to its container, redrawn only when its data changed, and
 // only from `draw()` (called once per animation frame), so training never waits on drawing.
 import uPlot from 'uplot';
+import { formatTick } from '@welford/experiments/plot';
 
 /** One line (or set of bars) of a chart. */
 export interface SeriesSpec {
@@ -129,17 +130,6 @@ export class Chart {
     this.plot.destroy();
     this.el.replaceChildren();
   }
-}
-
-/** Short tick labels: 0.001 → 1e-3, 12000 → 12k. */
-export function formatTick(v: number | null): string {
-  // uPlot leaves out ticks it does not label (log scales) as null.
-  if (v === null) return '';
-  if (v === 0) return '0';
-  const a = Math.abs(v);
-  if (a >= 1e4) return `${+(v / 1000).toPrecision(3)}k`;
-  if (a < 1e-2) return v.toExponential(0);
-  return `${+v.toPrecision(3)}`;
 }
 
 /** Colours from shallow (blue) to deep (orange) layers, so depth reads at a glance. */

@@ -11,8 +11,8 @@ const PREDICTED = ['#555b66', '#8a919e', '#b3b9c4'];
 
 const AXIS = { stroke: '#3c4250', grid: { stroke: '#eceef2', width: 1 }, ticks: { stroke: '#d4d8e0', width: 1 }, font: '12px system-ui, sans-serif', labelFont: '12px system-ui, sans-serif' };
 
-/** Short tick labels: 0.001 → 1e-3, 12000 → 12k. */
-function formatTick(v: number | null): string {
+/** Short tick labels: 0.001 → 1e-3, 12000 → 12k (the playground's charts use them too). */
+export function formatTick(v: number | null): string {
   if (v === null) return '';
   if (v === 0) return '0';
   const a = Math.abs(v);
