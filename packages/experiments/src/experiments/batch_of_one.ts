@@ -6,6 +6,7 @@
 import { abs, add, assign, div, fromArray, max, mean, min, mul, noGrad, randn, Random, sqrt, square, sub, sum, tidy, variance, type Tensor } from '@welford/core';
 import { BatchNorm1d, BatchNorm2d, type BatchNormBase } from '@welford/layers';
 import { ResultBuilder } from '../result_builder.ts';
+import { readScalar } from '../training/read_scalar.ts';
 import type { Experiment, ExperimentContext, RunOptions } from '../types.ts';
 
 const INFO = {
@@ -41,12 +42,8 @@ function spread(y: Tensor, axes: number[]): Tensor {
 /** Reads one-element tensors back and frees them. */
 async function readAll<K extends string>(tensors: Record<K, Tensor>): Promise<Record<K, number>> {
   const keys = Object.keys(tensors) as K[];
-  try {
-    const values = await Promise.all(keys.map((k) => tensors[k].item()));
-    return Object.fromEntries(keys.map((k, i) => [k, values[i]])) as Record<K, number>;
-  } finally {
-    for (const k of keys) tensors[k].dispose();
-  }
+  const values = await Promise.all(keys.map((k) => readScalar(tensors[k])));
+  return Object.fromEntries(keys.map((k, i) => [k, values[i]])) as Record<K, number>;
 }
 
 /** A layer in training mode with weight γ and bias β. */
