@@ -3,6 +3,7 @@ import './tensor/methods.ts';
 
 export type { Backend, DeferredWrite, MemoryReport, Storage } from './backend/backend.ts';
 export { CpuBackend } from './backend/cpu_backend.ts';
+export { AllocationError, DeviceLostError, type AllocationSite } from './backend/errors.ts';
 export { WebGpuBackend } from './backend/webgpu/webgpu_backend.ts';
 export type { DispatchTime, TimingGranularity } from './backend/webgpu/gpu_timer.ts';
 export { acquireDevice, DAWN_FLAGS, SWIFTSHADER_ICD_CANDIDATES, type AcquiredDevice, type AcquireOptions } from './device/acquire.ts';

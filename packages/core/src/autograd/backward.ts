@@ -19,6 +19,7 @@ export function backward(root: Tensor, grad?: Tensor): void {
   if (!grad && root.size !== 1) {
     throw new Error(`backward: a gradient can be implied only for a one-element output, got shape ${shapeToString(root.shape)}; pass one`);
   }
+  if (root.isDisposed) throw new Error(`backward: tensor #${root.id} of shape ${shapeToString(root.shape)} was disposed; call backward() before disposing it`);
   const order = topologicalOrder(root);
   noGrad(() =>
     tidy(() => {
@@ -61,6 +62,16 @@ function accumulateLeaf(leaf: Tensor, g: Tensor): void {
   }
 }
 
+function disposedInGraph(t: Tensor, consumer: string): Error {
+  const leaf = t.gradFn === null && t.disposedOp === null;
+  const name = `tensor #${t.id} of shape ${shapeToString(t.shape)}`;
+  const what = leaf ? `the leaf ${name}` : `the intermediate ${name} (made by ${t.disposedOp})`;
+  return new Error(
+    `backward: ${what}, an input of ${consumer}, was disposed before backward(), so gradients cannot reach what made it. ` +
+      (leaf ? 'Keep parameters alive while they are trained' : 'Call backward() inside the tidy that made the loss (tidy frees every intermediate it did not return)'),
+  );
+}
+
 function topologicalOrder(root: Tensor): Tensor[] {
   const order: Tensor[] = [];
   const visited = new Set<Tensor>();
@@ -74,8 +85,13 @@ function topologicalOrder(root: Tensor): Tensor[] {
     if (visited.has(t)) continue;
     visited.add(t);
     stack.push([t, true]);
-    for (const input of t.gradFn?.inputs ?? []) {
-      if (input.requiresGrad && !visited.has(input)) stack.push([input, false]);
+    const node = t.gradFn;
+    for (const input of node?.inputs ?? []) {
+      if (!input.requiresGrad || visited.has(input)) continue;
+      // A freed intermediate has lost its own inputs: walking on would silently treat it as a
+      // leaf and train nothing behind it.
+      if (input.isDisposed) throw disposedInGraph(input, node!.op);
+      stack.push([input, false]);
     }
   }
   return order;

@@ -1,4 +1,5 @@
 import type { Shape } from '../util/shape.ts';
+import type { AllocationSite } from './errors.ts';
 
 /** A block of float32 storage owned by a backend. `size` counts elements, not bytes. */
 export interface Storage {
@@ -33,7 +34,12 @@ export interface Backend {
   readonly kind: 'webgpu' | 'cpu';
   /** What it runs on, e.g. "webgpu: google swiftshader (SwiftShader driver 5.0.0)". */
   readonly description: string;
-  alloc(size: number): Storage;
+  /**
+   * Storage for `size` floats, for the tensor `site` describes (named in errors). Throws an
+   * AllocationError when the backend cannot hold that many; a lost device throws DeviceLostError
+   * from this and every other call but `free`, `flush` and `memory`.
+   */
+  alloc(size: number, site?: AllocationSite): Storage;
   write(storage: Storage, data: Float32Array): void;
   read(storage: Storage): Promise<Float32Array>;
   free(storage: Storage): void;

@@ -1,4 +1,5 @@
 import type { Backend, DeferredWrite, MemoryReport, Storage } from './backend.ts';
+import { AllocationError, describeSite, formatBytes, type AllocationSite } from './errors.ts';
 
 /** Host storage for the CPU backend. */
 export interface CpuStorage extends Storage {
@@ -17,8 +18,15 @@ export class CpuBackend implements Backend {
   private live = new Map<number, number>();
   private created = 0;
 
-  alloc(size: number): CpuStorage {
-    const storage = { id: this.nextId++, size, data: new Float32Array(size) };
+  alloc(size: number, site: AllocationSite = { op: 'alloc', shape: [size] }): CpuStorage {
+    let data: Float32Array;
+    try {
+      data = new Float32Array(size);
+    } catch (e) {
+      // V8 refuses typed arrays past its length limit, or when the process is out of memory.
+      throw new AllocationError(`${describeSite(site)} needs ${formatBytes(size * 4)}, more than the CPU backend can hold in one array (${(e as Error).message}); nothing was allocated`, site, size * 4, 'out-of-memory');
+    }
+    const storage = { id: this.nextId++, size, data };
     this.live.set(storage.id, size * 4);
     this.created++;
     return storage;

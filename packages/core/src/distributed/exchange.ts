@@ -15,7 +15,7 @@ export function relay(op: string, input: Tensor, target: Backend, shapes: Shape[
   if (isGradEnabled() && input.requiresGrad) {
     throw new Error(`${op}: moving values between devices or replicas is not differentiable here; call it under noGrad() (input of shape ${shapeToString(input.shape)} requires grad)`);
   }
-  const outputs = shapes.map((s) => Tensor.fromStorage(s, target, target.alloc(sizeOf(s))));
+  const outputs = shapes.map((s) => Tensor.fromStorage(s, target, target.alloc(sizeOf(s), { op, shape: s })));
   // read() records its copy before it returns, ahead of the hold below: the values are those of this point.
   const reading = input.backendFor(op).read(input.storageFor(op));
   let pending: DeferredWrite;

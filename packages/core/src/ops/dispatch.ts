@@ -41,7 +41,7 @@ export function runOp<A>(name: string, inputs: readonly Tensor[], attrs: A, back
   const target = commonBackend(name, inputs, backend);
   const storages = inputs.map((t) => t.storageFor(name));
   const shape = def.shape(inputs.map((t) => t.shape), attrs);
-  const out = Tensor.fromStorage(shape, target, target.alloc(sizeOf(shape)));
+  const out = Tensor.fromStorage(shape, target, target.alloc(sizeOf(shape), { op: name, shape }));
   try {
     if (out.size > 0) execute(def, target, inputs, storages, out, attrs);
   } catch (e) {

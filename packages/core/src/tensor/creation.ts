@@ -21,12 +21,30 @@ export function fromArray(data: ArrayLike<number>, shape: Shape = [data.length],
   if (sizeOf(shape) !== data.length) {
     throw new Error(`fromArray: shape ${shapeToString(shape)} holds ${sizeOf(shape)} values, got ${data.length}`);
   }
+  const values = data instanceof Float32Array ? data : Float32Array.from(checkedNumbers(data));
   const backend = options.backend ?? getBackend();
-  const storage = backend.alloc(data.length);
-  backend.write(storage, data instanceof Float32Array ? data : Float32Array.from(data));
-  const t = Tensor.fromStorage(shape, backend, storage);
+  const t = Tensor.fromStorage(shape, backend, backend.alloc(data.length, { op: 'fromArray', shape }));
+  try {
+    backend.write(t.storageFor('fromArray'), values);
+  } catch (e) {
+    t.dispose();
+    throw e;
+  }
   t.requiresGrad = options.requiresGrad ?? false;
   return t;
+}
+
+/** `data` itself, after checking that every element is a number (a string or a nested array would become NaN). */
+function checkedNumbers(data: ArrayLike<number>): ArrayLike<number> {
+  if (ArrayBuffer.isView(data)) return data;
+  for (let i = 0; i < data.length; i++) {
+    const v: unknown = data[i];
+    if (typeof v !== 'number') {
+      const what = Array.isArray(v) ? 'an array (flatten nested arrays and give the shape)' : typeof v === 'string' ? `the string ${JSON.stringify(v)}` : String(v);
+      throw new Error(`fromArray: element ${i} is ${what}; values must be numbers`);
+    }
+  }
+  return data;
 }
 
 export function zeros(shape: Shape, options: CreationOptions = {}): Tensor {

@@ -25,6 +25,8 @@ export class Tensor {
   grad: Tensor | null = null;
   /** The op that produced this tensor when it was recorded for autograd. */
   gradFn: GradNode | null = null;
+  /** @internal The op that made this tensor, kept once it is disposed (for backward's errors). */
+  disposedOp: string | null = null;
   private handle: StorageHandle | null;
 
   /** @internal Use `fromArray`, `zeros`, ops... */
@@ -82,6 +84,7 @@ export class Tensor {
     if (!this.handle) return;
     this.handle.release();
     this.handle = null;
+    this.disposedOp = this.gradFn?.op ?? null;
     this.gradFn = null;
     untrackTensor(this);
     this.grad?.dispose();

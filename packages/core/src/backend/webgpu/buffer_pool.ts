@@ -1,17 +1,27 @@
+import type { AllocationSite } from '../errors.ts';
+
+/** Makes a buffer of `size` bytes for `site`; may throw where an implementation refuses at once. */
+export type CreateBuffer = (size: number, site: AllocationSite) => GPUBuffer;
+
 /**
  * Size-class pool of storage buffers. Sizes round up to 2^k or 1.5·2^k bytes (at most a third
- * wasted), so the buffers a training step frees are the ones the next step gets back and a
- * steady loop creates no new buffers.
+ * wasted, and never past `maxSize`), so the buffers a training step frees are the ones the next
+ * step gets back and a steady loop creates no new buffers. A buffer the device failed to create
+ * (out of memory) is never handed out again.
  */
 export class BufferPool {
   private free = new Map<number, GPUBuffer[]>();
+  private readonly failed = new WeakSet<GPUBuffer>();
   private pooledBytesTotal = 0;
   private pooledCount = 0;
   created = 0;
 
   constructor(
-    private readonly device: GPUDevice,
-    private readonly usage: GPUBufferUsageFlags,
+    private readonly create: CreateBuffer,
+    /** The largest buffer the device allows (requests up to it are served exactly). */
+    private readonly maxSize: number = Infinity,
+    /** Gives memory back to the driver (submits recorded work, then trims the pools). */
+    private readonly relieve: () => void = () => this.trim(),
   ) {}
 
   static sizeClass(bytes: number): number {
@@ -21,8 +31,9 @@ export class BufferPool {
     return threeQuarters >= b ? threeQuarters : pow;
   }
 
-  acquire(bytes: number): GPUBuffer {
-    const size = BufferPool.sizeClass(bytes);
+  acquire(bytes: number, site: AllocationSite): GPUBuffer {
+    const rounded = BufferPool.sizeClass(bytes);
+    const size = rounded > this.maxSize ? Math.ceil(Math.max(16, bytes) / 4) * 4 : rounded;
     const list = this.free.get(size);
     const reused = list?.pop();
     if (reused) {
@@ -30,16 +41,42 @@ export class BufferPool {
       this.pooledCount--;
       return reused;
     }
+    let buffer: GPUBuffer;
+    try {
+      buffer = this.create(size, site);
+    } catch {
+      // Refused at once (some implementations throw when memory is short): give the pooled
+      // buffers back to the driver and try once more; a second refusal goes to the caller.
+      this.relieve();
+      buffer = this.create(size, site);
+    }
     this.created++;
-    return this.device.createBuffer({ size, usage: this.usage });
+    return buffer;
   }
 
   release(buffer: GPUBuffer): void {
+    if (this.failed.has(buffer)) {
+      buffer.destroy();
+      return;
+    }
     const list = this.free.get(buffer.size) ?? [];
     list.push(buffer);
     this.free.set(buffer.size, list);
     this.pooledBytesTotal += buffer.size;
     this.pooledCount++;
+  }
+
+  /** Marks a buffer the device failed to create: destroyed when released (or now, if pooled). */
+  discard(buffer: GPUBuffer): void {
+    this.failed.add(buffer);
+    const list = this.free.get(buffer.size);
+    const at = list?.indexOf(buffer) ?? -1;
+    if (list && at >= 0) {
+      list.splice(at, 1);
+      this.pooledBytesTotal -= buffer.size;
+      this.pooledCount--;
+      buffer.destroy();
+    }
   }
 
   /** Destroys every pooled buffer (work already submitted that uses them still completes). */

@@ -84,6 +84,21 @@ export class SubmissionQueue {
     return told;
   }
 
+  /**
+   * The device is gone: drops everything held (it can never run) and rejects whoever waits
+   * on it with `error`.
+   */
+  failAll(error: Error): void {
+    for (const e of this.entries.splice(0)) {
+      if (e.kind === 'hold') {
+        e.hold.state = 'aborted';
+        e.hold.error = error;
+      } else if (e.kind === 'notify') {
+        e.reject(error);
+      }
+    }
+  }
+
   /** Resolves once everything recorded so far has been submitted (at once when nothing is held). */
   submitted(): Promise<void> {
     if (!this.holding) return Promise.resolve();

@@ -4,6 +4,8 @@ import type { AcquiredDevice } from '../../device/acquire.ts';
 import type { Program } from '../../kernels/program.ts';
 import { packUniforms, reflectKernel, type KernelReflection } from '../../kernels/reflect.ts';
 import { BufferPool } from './buffer_pool.ts';
+import { DeviceHealth } from './device_health.ts';
+import { AllocationError, describeSite, formatBytes, type AllocationSite, type DeviceLostError } from '../errors.ts';
 import { GpuTimer, MAX_TIMED_DISPATCHES, type DispatchTime, type TimingGranularity } from './gpu_timer.ts';
 import { SubmissionQueue } from './submission_queue.ts';
 
@@ -54,7 +56,11 @@ export class WebGpuBackend implements Backend {
   private pass: GPUComputePassEncoder | null = null;
   private pendingBuffers = new Set<GPUBuffer>();
   private pendingDispatches = 0;
-  private deviceError: Error | null = null;
+  private readonly health: DeviceHealth;
+  /** The largest buffer a tensor may have: every storage is bound as a storage buffer. */
+  readonly maxBufferBytes: number;
+  /** Resolves with the error every call throws once the device is lost (see `DeviceLostError`). */
+  readonly lost: Promise<DeviceLostError>;
   private timer: GpuTimer | null = null;
   /** Counters for benchmarks: dispatches and submits since creation. */
   readonly counters = { dispatches: 0, submits: 0, pipelines: 0, bindGroups: 0 };
@@ -69,13 +75,27 @@ export class WebGpuBackend implements Backend {
     this.subgroupsOn = this.hasSubgroups;
     this.currentTraits = gpuTraits(acquired.software, this.subgroupsOn);
     this.description = `webgpu: ${acquired.adapterName}${acquired.software ? ' [software]' : ''}`;
-    this.pool = new BufferPool(this.device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
-    this.staging = new BufferPool(this.device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-    this.submissions = new SubmissionQueue(this.device.queue, () => this.counters.submits++);
-    this.device.addEventListener('uncapturederror', (event) => {
-      const e = (event as GPUUncapturedErrorEvent).error;
-      this.deviceError ??= new Error(`WebGPU error: ${e.message}`);
+    const limits = this.device.limits;
+    this.maxBufferBytes = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
+    let lostNow: (e: DeviceLostError) => void = () => undefined;
+    this.lost = new Promise((resolve) => (lostNow = resolve));
+    this.health = new DeviceHealth(this.device, acquired.adapterName, () => {
+      const error = this.health.lost!;
+      this.dropRecorded();
+      this.submissions.failAll(error);
+      lostNow(error);
     });
+    const storageUsage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    const stagingUsage = GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST;
+    const relieve = (): void => this.trim();
+    this.pool = new BufferPool((size, site) => this.createBuffer(size, storageUsage, site, this.pool), this.maxBufferBytes, relieve);
+    this.staging = new BufferPool((size, site) => this.createBuffer(size, stagingUsage, site, this.staging), this.maxBufferBytes, relieve);
+    this.submissions = new SubmissionQueue(this.device.queue, () => this.counters.submits++);
+  }
+
+  /** The loss, once the device is lost (every call then throws it). */
+  get lostError(): DeviceLostError | null {
+    return this.health.lost;
   }
 
   /**
@@ -158,7 +178,7 @@ export class WebGpuBackend implements Backend {
       this.flush();
       await this.submissions.submitted();
       await staging.mapAsync(GPUMapMode.READ);
-      this.throwDeviceError();
+      this.health.throwIfFailed();
       return { times: timer.times(staging.getMappedRange().slice(0)), dropped: timer.dropped };
     } finally {
       staging.destroy();
@@ -166,15 +186,33 @@ export class WebGpuBackend implements Backend {
     }
   }
 
-  alloc(size: number): GpuStorage {
+  /**
+   * Storage for `size` floats. Throws an AllocationError naming `site` when it is larger than
+   * the device allows in one buffer, before anything reaches the device. Out of memory is
+   * reported by WebGPU only later: the next read or sync throws an AllocationError naming the
+   * site, the failed buffer is never reused and the pool gives its buffers back to the driver,
+   * so that freeing tensors lets work go on.
+   */
+  alloc(size: number, site: AllocationSite = { op: 'alloc', shape: [size] }): GpuStorage {
+    this.health.assertUsable();
     const bytes = Math.max(4, size * 4);
-    const buffer = this.pool.acquire(bytes);
+    if (bytes > this.maxBufferBytes) {
+      throw new AllocationError(
+        `${describeSite(site)} needs ${formatBytes(bytes)}, more than ${this.acquired.adapterName} allows in one buffer ` +
+          `(maxStorageBufferBindingSize/maxBufferSize: ${formatBytes(this.maxBufferBytes)}). Use a smaller batch, image or layer; nothing was allocated`,
+        site,
+        bytes,
+        'limit',
+      );
+    }
+    const buffer = this.pool.acquire(bytes, site);
     const storage: GpuStorage = { id: this.nextId++, size, buffer };
     this.live.set(storage.id, size * 4);
     return storage;
   }
 
   write(storage: Storage, data: Float32Array): void {
+    this.health.assertUsable();
     const { buffer } = storage as GpuStorage;
     // queue.writeBuffer lands before commands still being recorded: submit those first
     // when they touch this buffer (a pooled buffer may be reused within one step).
@@ -183,11 +221,13 @@ export class WebGpuBackend implements Backend {
   }
 
   fence(): void {
+    this.health.assertUsable();
     this.flush();
     this.submissions.fence();
   }
 
   deferWrite(storages: Storage[]): DeferredWrite {
+    this.health.assertUsable();
     // What was recorded so far goes ahead; what comes next waits for the data.
     this.flush();
     const hold = this.submissions.hold();
@@ -204,15 +244,21 @@ export class WebGpuBackend implements Backend {
       },
       abort: (error, reported = false) => {
         // Told to the reads that waited on the dropped work, or else to the next read.
-        if (!this.submissions.abort(hold, error) && !reported) this.deviceError ??= error;
+        if (!this.submissions.abort(hold, error) && !reported) this.health.report(error);
       },
     };
   }
 
+  /**
+   * The values of `storage`, once the device has computed them. Throws the device's loss, or
+   * an error the device reported since the last read or sync (out of memory, naming the
+   * allocation that failed; a WebGPU error), rather than return values that may be wrong.
+   */
   async read(storage: Storage): Promise<Float32Array> {
+    this.health.assertUsable();
     const { buffer, size } = storage as GpuStorage;
     const bytes = Math.max(4, size * 4);
-    const staging = this.staging.acquire(bytes);
+    const staging = this.staging.acquire(bytes, { op: 'read', shape: [size] });
     this.endPass();
     this.ensureEncoder().copyBufferToBuffer(buffer, 0, staging, 0, bytes);
     this.flush();
@@ -222,22 +268,27 @@ export class WebGpuBackend implements Backend {
       await staging.mapAsync(GPUMapMode.READ);
     } catch (e) {
       staging.destroy();
-      throw e;
+      throw (await this.lossBehind()) ?? e;
     }
     const out = new Float32Array(staging.getMappedRange().slice(0, size * 4));
     staging.unmap();
     this.staging.release(staging);
-    this.throwDeviceError();
+    await this.health.settled();
+    this.health.throwIfFailed();
     return out;
   }
 
+  /** Frees storage; on a lost device there is nothing left to give back, and that is no error. */
   free(storage: Storage): void {
     if (!this.live.delete(storage.id)) return;
-    this.pool.release((storage as GpuStorage).buffer);
+    const { buffer } = storage as GpuStorage;
+    if (this.health.lost) buffer.destroy();
+    else this.pool.release(buffer);
   }
 
   /** Records one program into the open compute pass. */
   run(program: Program): void {
+    this.health.assertUsable();
     const entry = this.pipeline(program);
     const { reflection } = entry;
     const bindGroup = this.bindGroup(entry, program);
@@ -257,6 +308,7 @@ export class WebGpuBackend implements Backend {
 
   /** Records a buffer-to-buffer copy of `size` floats. */
   copy(from: Storage, to: Storage, size: number): void {
+    this.health.assertUsable();
     if (size === 0) return;
     this.endPass();
     const src = (from as GpuStorage).buffer;
@@ -265,8 +317,13 @@ export class WebGpuBackend implements Backend {
     this.pendingBuffers.add(src).add(dst);
   }
 
+  /** Submits what was recorded (on a lost device it is dropped: it could never run). */
   flush(): void {
     if (!this.encoder) return;
+    if (this.health.lost) {
+      this.dropRecorded();
+      return;
+    }
     this.endPass();
     this.submissions.submit(this.encoder.finish());
     this.encoder = null;
@@ -280,11 +337,18 @@ export class WebGpuBackend implements Backend {
     }
   }
 
+  /** Waits for the submitted work; throws the device's loss or an error it reported (as `read`). */
   async sync(): Promise<void> {
+    this.health.assertUsable();
     this.flush();
-    await this.submissions.submitted();
-    await this.device.queue.onSubmittedWorkDone();
-    this.throwDeviceError();
+    try {
+      await this.submissions.submitted();
+      await this.device.queue.onSubmittedWorkDone();
+    } catch (e) {
+      throw (await this.lossBehind()) ?? e;
+    }
+    await this.health.settled();
+    this.health.throwIfFailed();
   }
 
   memory(): MemoryReport {
@@ -308,12 +372,32 @@ export class WebGpuBackend implements Backend {
     this.staging.trim();
   }
 
-  private throwDeviceError(): void {
-    if (this.deviceError) {
-      const e = this.deviceError;
-      this.deviceError = null;
-      throw e;
-    }
+  /**
+   * The device's loss when a wait failed or finished because of it. A mapping aborted by a
+   * loss can reject before the device's `lost` promise settles, so give that one more turn.
+   */
+  private async lossBehind(): Promise<DeviceLostError | null> {
+    if (!this.health.lost) await new Promise((resolve) => setTimeout(resolve, 0));
+    return this.health.lost;
+  }
+
+  /** Forgets what was recorded and not submitted. */
+  private dropRecorded(): void {
+    this.pass = null;
+    this.encoder = null;
+    this.pendingBuffers.clear();
+    this.pendingDispatches = 0;
+  }
+
+  /**
+   * A new buffer, watched for out-of-memory: one the device failed to make is never pooled,
+   * and the pools give their buffers back to the driver so that the next allocations have room.
+   */
+  private createBuffer(size: number, usage: GPUBufferUsageFlags, site: AllocationSite, pool: BufferPool): GPUBuffer {
+    return this.health.createBuffer({ size, usage }, site, (failed) => {
+      pool.discard(failed);
+      this.trim();
+    });
   }
 
   private ensureEncoder(): GPUCommandEncoder {
