@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as w from '../src/index.ts';
 import type { WebGpuBackend } from '../src/index.ts';
+import type { GpuStorage } from '../src/backend/webgpu/webgpu_backend.ts';
+import { gatherProgram } from '../src/kernels/gather.ts';
 import { Random } from '../src/util/random.ts';
 import { compareBackward, gradcheck } from './gradcheck.ts';
 import { cpuBackend, expectTensorsClose, gpuBackend, onBoth, randomData } from './helpers.ts';
@@ -54,10 +56,16 @@ describe('gather: WebGPU against the CPU reference', () => {
     }
   });
 
-  it('the GPU clamps out-of-range indices instead of reading out of bounds', async () => {
+  it('on the GPU out-of-range indices are an error at the next read, and the kernel clamps them instead of reading out of bounds', async () => {
     const x = w.fromArray([10, 20, 30, 40, 50, 60], [2, 3], { backend: gpu });
     const index = w.fromArray([-3, 99, 1.2, 2, 7, -0.4], [2, 3], { backend: gpu });
-    expect(Array.from(await w.gather(x, 1, index).toArray())).toEqual([10, 30, 20, 60, 60, 40]);
+    await expect(w.gather(x, 1, index).toArray()).rejects.toThrow(/^gather: index (-3|99|1\.2|7|-0\.4) is out of range for dimension 1 of size 3 .*\n\(found on the GPU after the call: 5 bad values/);
+    // The kernel alone, without the op's check.
+    const out = gpu.alloc(6);
+    const arg = (t: w.Tensor) => ({ shape: t.shape, storage: t.storageFor('test') as GpuStorage });
+    gpu.run(gatherProgram(1, arg(x), arg(index), { shape: [2, 3], storage: out }));
+    expect(Array.from(await gpu.read(out))).toEqual([10, 30, 20, 60, 60, 40]);
+    gpu.free(out);
   });
 });
 

@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as w from '../src/index.ts';
 import type { WebGpuBackend } from '../src/index.ts';
+import type { GpuStorage } from '../src/backend/webgpu/webgpu_backend.ts';
+import { crossEntropyProgram } from '../src/kernels/softmax.ts';
 import { Random } from '../src/util/random.ts';
 import { compareBackward, gradcheck } from './gradcheck.ts';
 import { cpuBackend, expectClose, gpuBackend, onBoth, randomData } from './helpers.ts';
@@ -139,9 +141,15 @@ describe('crossEntropy errors', () => {
     expect(() => w.crossEntropy(logits, w.fromArray([0, 3], [2], { backend: cpuBackend() }))).toThrow('crossEntropy: target 3 is not a class index (expected an integer in [0, 2])');
     expect(() => w.crossEntropy(logits, w.fromArray([0, 1.5], [2], { backend: cpuBackend() }))).toThrow('crossEntropy: target 1.5 is not a class index');
   });
-  it('the GPU clamps out-of-range targets', async () => {
+  it('on the GPU an out-of-range target is an error at the next read, and the kernel itself clamps it (never reads out of bounds)', async () => {
     const logits = w.fromArray([1, 2, 3, 4, 5, 6], [2, 3], { backend: gpu });
-    const clamped = await w.crossEntropy(logits, w.fromArray([-2, 9], [2], { backend: gpu })).item();
+    const bad = w.fromArray([-2, 9], [2], { backend: gpu });
+    await expect(w.crossEntropy(logits, bad).item()).rejects.toThrow(/^crossEntropy: target (-2|9) is not a class index \(expected an integer in \[0, 2\]\)\n\(found on the GPU after the call: 2 bad values/);
+    // The kernel alone, without the op's check.
+    const out = gpu.alloc(1);
+    gpu.run(crossEntropyProgram({ shape: logits.shape, storage: logits.storageFor('test') as GpuStorage }, { shape: bad.shape, storage: bad.storageFor('test') as GpuStorage }, { shape: [], storage: out }));
+    const clamped = (await gpu.read(out))[0];
+    gpu.free(out);
     const inRange = await w.crossEntropy(logits, w.fromArray([0, 2], [2], { backend: gpu })).item();
     expect(clamped).toBeCloseTo(inRange, 6);
   });

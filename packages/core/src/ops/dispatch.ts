@@ -12,6 +12,13 @@ import type { Backend, Storage } from '../backend/backend.ts';
 function execute<A>(def: OpDef<A>, target: Backend, inputs: readonly Tensor[], storages: Storage[], out: Tensor, attrs: A): void {
   if (target instanceof WebGpuBackend) {
     const args = inputs.map((t, i) => ({ shape: t.shape, storage: storages[i] as GpuStorage }));
+    for (const check of def.indexChecks?.(inputs.map((t) => t.shape), attrs) ?? []) {
+      const n = sizeOf(inputs[check.input].shape);
+      if (n === 0) continue;
+      target.checkIndices(args[check.input].storage, n, check.limit, `${def.name}:${check.input}:${check.limit}`, (value, count) =>
+        `${check.message(value)}\n(found on the GPU after the call: ${count} bad value${count === 1 ? '' : 's'} since the previous read)`,
+      );
+    }
     const programs = def.gpu(args, { shape: out.shape, storage: out.storageFor(def.name) as GpuStorage }, attrs, target.traits);
     for (const program of programs) target.run(program);
   } else {

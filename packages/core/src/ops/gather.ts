@@ -1,6 +1,6 @@
 import type { Tensor } from '../tensor/tensor.ts';
 import { gatherBackwardProgram, gatherProgram } from '../kernels/gather.ts';
-import { gatherBackwardReference, gatherReference } from '../reference/gather.ts';
+import { gatherBackwardReference, gatherIndexMessage, gatherReference } from '../reference/gather.ts';
 import { assertRankAtMost, normalizeAxes, shapeToString, sizeOf, type Shape } from '../util/shape.ts';
 import { runOp } from './dispatch.ts';
 import { registerOp } from './registry.ts';
@@ -39,6 +39,10 @@ registerOp<GatherAttrs>({
   },
   cpu: ([x, index], out, { dim }) => gatherReference(x, index, out, checkGather(x.shape, index.shape, dim)),
   gpu: ([x, index], out, { dim }) => [gatherProgram(checkGather(x.shape, index.shape, dim), x, index, out)],
+  indexChecks: ([x, index], { dim }) => {
+    const d = checkGather(x, index, dim);
+    return [{ input: 1, limit: x[d], message: (v) => gatherIndexMessage(v, x[d], d) }];
+  },
   backward: ({ grad, inputs: [x, index], attrs: { dim } }) => [
     runOp<GatherBackwardAttrs>('gatherBackward', [grad, index], { dim: checkGather(x.shape, index.shape, dim), xShape: x.shape }),
     null,
@@ -59,9 +63,10 @@ registerOp<GatherBackwardAttrs>({
 /**
  * torch.gather: out[i][j][k] = x[index[i][j][k]][j][k] for dim 0 (likewise for other dims);
  * the output has the index's shape. `index` is a float32 tensor holding integers in
- * [0, x.shape[dim]); it must have x's rank and be no larger than x outside `dim`. The CPU
- * backend rejects other index values; the GPU rounds and clamps them into range rather than read out
- * of bounds. Differentiable in x; the index gets no gradient.
+ * [0, x.shape[dim]); it must have x's rank and be no larger than x outside `dim`. Another
+ * index value is an error on every backend: raised by this call on the CPU, and by the next
+ * read on the GPU (whose kernel clamps it rather than read out of bounds, and checks it beside).
+ * Differentiable in x; the index gets no gradient.
  */
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   return runOp<GatherAttrs>('gather', [x, index], { dim });

@@ -1,6 +1,6 @@
 import type { Tensor } from '../tensor/tensor.ts';
 import { crossEntropyBackwardProgram, crossEntropyProgram } from '../kernels/softmax.ts';
-import { crossEntropyBackwardReference, crossEntropyReference } from '../reference/softmax.ts';
+import { classIndexMessage, crossEntropyBackwardReference, crossEntropyReference } from '../reference/softmax.ts';
 import { shapeToString, type Shape } from '../util/shape.ts';
 import { runOp } from './dispatch.ts';
 import { registerOp } from './registry.ts';
@@ -21,6 +21,7 @@ registerOp<Record<string, never>>({
   },
   cpu: ([logits, target], out) => crossEntropyReference(logits, target, out),
   gpu: ([logits, target], out) => [crossEntropyProgram(logits, target, out)],
+  indexChecks: ([logits]) => [{ input: 1, limit: logits[1], message: (v) => classIndexMessage('crossEntropy', v, logits[1]) }],
   backward: ({ grad, inputs: [logits, target] }) => [runOp('crossEntropyBackward', [logits, target, grad], {}), null],
 });
 
@@ -39,7 +40,9 @@ registerOp<Record<string, never>>({
  * Mean cross-entropy between logits [N, K] (unnormalised scores) and target [N] (class
  * indices stored as floats): mean over rows of logsumexp(logits[n]) − logits[n, target[n]],
  * as torch.nn.functional.cross_entropy with reduction 'mean'. The result is 0-d. Targets must
- * be integers in [0, K) (no ignore_index); the CPU backend rejects others, the GPU clamps them.
+ * be integers in [0, K) (no ignore_index): another value is an error on every backend, raised
+ * by this call on the CPU and by the next read of a value on the GPU (which checks beside the
+ * kernel, so that no step waits).
  * Forward and backward are one fused kernel each; the target gets no gradient.
  */
 export function crossEntropy(logits: Tensor, target: Tensor): Tensor {

@@ -37,4 +37,18 @@ export interface OpDef<A = Record<string, never>> {
    * differentiating through the op an error.
    */
   readonly backward?: ((ctx: BackwardContext<A>) => (Tensor | null)[]) | null;
+  /**
+   * Inputs holding indices (class labels, positions) that must be integers in [0, limit). The
+   * CPU reference rejects a bad one itself; on the GPU, where the kernel clamps it, a check
+   * runs beside the op and the next read throws `message(value)` (see WebGpuBackend.checkIndices).
+   */
+  indexChecks?(inputs: readonly Shape[], attrs: A): readonly IndexCheck[];
+}
+
+/** One input of an op whose values must be integers in [0, limit). */
+export interface IndexCheck {
+  readonly input: number;
+  readonly limit: number;
+  /** The error for a bad value, the same on every backend. */
+  message(value: number): string;
 }

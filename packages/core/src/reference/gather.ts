@@ -1,11 +1,15 @@
 import type { HostArray } from '../ops/op_def.ts';
 import { stridesOf } from '../util/shape.ts';
+import { float32Text } from '../util/float32_text.ts';
+
+/** What is wrong with an index value out of range (the GPU's check says the same). */
+export function gatherIndexMessage(value: number, size: number, dim: number): string {
+  return `gather: index ${float32Text(value)} is out of range for dimension ${dim} of size ${size} (expected an integer in [0, ${size - 1}])`;
+}
 
 /** The position an index value names along a dimension; throws unless it is an integer in range. */
 function position(value: number, size: number, dim: number): number {
-  if (!Number.isInteger(value) || value < 0 || value >= size) {
-    throw new Error(`gather: index ${value} is out of range for dimension ${dim} of size ${size} (expected an integer in [0, ${size - 1}])`);
-  }
+  if (!Number.isInteger(value) || value < 0 || value >= size) throw new Error(gatherIndexMessage(value, size, dim));
   return value;
 }
 

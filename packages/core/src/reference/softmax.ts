@@ -1,5 +1,6 @@
 import type { HostArray } from '../ops/op_def.ts';
 import { sizeOf } from '../util/shape.ts';
+import { float32Text } from '../util/float32_text.ts';
 
 /** Calls fn with the flat positions of every line of `shape` along `axis`. */
 function forEachLine(shape: readonly number[], axis: number, fn: (at: number[]) => void): void {
@@ -42,11 +43,14 @@ export function softmaxBackwardReference(y: HostArray, g: HostArray, dx: HostArr
   });
 }
 
+/** What is wrong with a target that is not a class index (the GPU's check says the same). */
+export function classIndexMessage(op: string, value: number, classes: number): string {
+  return `${op}: target ${float32Text(value)} is not a class index (expected an integer in [0, ${classes - 1}])`;
+}
+
 /** The class index a target value names; throws unless it is an integer in [0, classes). */
 export function classIndex(op: string, value: number, classes: number): number {
-  if (!Number.isInteger(value) || value < 0 || value >= classes) {
-    throw new Error(`${op}: target ${value} is not a class index (expected an integer in [0, ${classes - 1}])`);
-  }
+  if (!Number.isInteger(value) || value < 0 || value >= classes) throw new Error(classIndexMessage(op, value, classes));
   return value;
 }
 

@@ -5,6 +5,7 @@ import type { Program } from '../../kernels/program.ts';
 import { packUniforms, reflectKernel, type KernelReflection } from '../../kernels/reflect.ts';
 import { BufferPool } from './buffer_pool.ts';
 import { DeviceHealth } from './device_health.ts';
+import { CHECK_BYTES, ValueChecks, type DescribeBad } from './value_checks.ts';
 import { AllocationError, describeSite, formatBytes, type AllocationSite, type DeviceLostError } from '../errors.ts';
 import { GpuTimer, MAX_TIMED_DISPATCHES, type DispatchTime, type TimingGranularity } from './gpu_timer.ts';
 import { SubmissionQueue } from './submission_queue.ts';
@@ -57,6 +58,9 @@ export class WebGpuBackend implements Backend {
   private pendingBuffers = new Set<GPUBuffer>();
   private pendingDispatches = 0;
   private readonly health: DeviceHealth;
+  private readonly checks = new ValueChecks();
+  /** The counters of `checks` on the device, made at the first check. */
+  private checkFlags: GpuStorage | null = null;
   /** The largest buffer a tensor may have: every storage is bound as a storage buffer. */
   readonly maxBufferBytes: number;
   /** Resolves with the error every call throws once the device is lost (see `DeviceLostError`). */
@@ -261,6 +265,7 @@ export class WebGpuBackend implements Backend {
     const staging = this.staging.acquire(bytes, { op: 'read', shape: [size] });
     this.endPass();
     this.ensureEncoder().copyBufferToBuffer(buffer, 0, staging, 0, bytes);
+    const counters = this.stageChecks();
     this.flush();
     try {
       // The copy may be held behind a deferred write; mapping before it is submitted would fail.
@@ -268,14 +273,28 @@ export class WebGpuBackend implements Backend {
       await staging.mapAsync(GPUMapMode.READ);
     } catch (e) {
       staging.destroy();
+      this.unstageChecks(counters);
       throw (await this.lossBehind()) ?? e;
     }
     const out = new Float32Array(staging.getMappedRange().slice(0, size * 4));
     staging.unmap();
     this.staging.release(staging);
+    const bad = await this.inspectChecks(counters);
     await this.health.settled();
     this.health.throwIfFailed();
+    if (bad) throw bad;
     return out;
+  }
+
+  /**
+   * Records a check that the first `n` values of `values` are integers in [0, limit), without
+   * waiting for it: when one is not, the next read or sync throws `describe(value, count)`.
+   * Checks of one `key` share a counter (ops use their name, input and limit).
+   */
+  checkIndices(values: Storage, n: number, limit: number, key: string, describe: DescribeBad): void {
+    this.health.assertUsable();
+    this.checkFlags ??= this.makeCheckFlags();
+    this.run(this.checks.program(this.checkFlags, values as GpuStorage, n, limit, key, describe));
   }
 
   /** Frees storage; on a lost device there is nothing left to give back, and that is no error. */
@@ -340,15 +359,19 @@ export class WebGpuBackend implements Backend {
   /** Waits for the submitted work; throws the device's loss or an error it reported (as `read`). */
   async sync(): Promise<void> {
     this.health.assertUsable();
+    const counters = this.stageChecks();
     this.flush();
     try {
       await this.submissions.submitted();
       await this.device.queue.onSubmittedWorkDone();
     } catch (e) {
+      this.unstageChecks(counters);
       throw (await this.lossBehind()) ?? e;
     }
+    const bad = await this.inspectChecks(counters);
     await this.health.settled();
     this.health.throwIfFailed();
+    if (bad) throw bad;
   }
 
   memory(): MemoryReport {
@@ -379,6 +402,46 @@ export class WebGpuBackend implements Backend {
   private async lossBehind(): Promise<DeviceLostError | null> {
     if (!this.health.lost) await new Promise((resolve) => setTimeout(resolve, 0));
     return this.health.lost;
+  }
+
+  /** The counters of value checks, zeroed; outside the pool and the live count (the backend owns it). */
+  private makeCheckFlags(): GpuStorage {
+    const buffer = this.device.createBuffer({ size: CHECK_BYTES, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    const storage: GpuStorage = { id: this.nextId++, size: CHECK_BYTES / 4, buffer };
+    this.submissions.write(buffer, new Float32Array(CHECK_BYTES / 4));
+    return storage;
+  }
+
+  /** When checks ran since the last look: records a copy of their counters to read with the next value. */
+  private stageChecks(): GPUBuffer | null {
+    if (!this.checks.dirty || !this.checkFlags) return null;
+    this.checks.dirty = false;
+    const staging = this.staging.acquire(CHECK_BYTES, { op: 'read', shape: [CHECK_BYTES / 4] });
+    this.endPass();
+    this.ensureEncoder().copyBufferToBuffer(this.checkFlags.buffer, 0, staging, 0, CHECK_BYTES);
+    return staging;
+  }
+
+  /** A staged copy that will not be read: the counters are looked at next time instead. */
+  private unstageChecks(staging: GPUBuffer | null): void {
+    if (!staging) return;
+    staging.destroy();
+    this.checks.dirty = true;
+  }
+
+  /** The error a staged copy of the counters shows, if any (its copy was submitted with the read). */
+  private async inspectChecks(staging: GPUBuffer | null): Promise<Error | null> {
+    if (!staging) return null;
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+    } catch (e) {
+      this.unstageChecks(staging);
+      throw (await this.lossBehind()) ?? e;
+    }
+    const words = new Uint32Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    this.staging.release(staging);
+    return this.checks.inspect(words);
   }
 
   /** Forgets what was recorded and not submitted. */
