@@ -18,6 +18,11 @@ export interface MemoryReport {
   pooledBytes: number;
   /** Buffers ever created by the backend (a training step that allocates shows up here). */
   createdBuffers: number;
+  /**
+   * Of those, the mappable buffers that reads copy into: one per read in flight and size, so
+   * their number follows how many reads overlapped (how far the host ran ahead), not the step.
+   */
+  readbackBuffers: number;
 }
 
 /** One tensor as a kernel sees it: its shape and its storage. */

@@ -58,6 +58,6 @@ export class CpuBackend implements Backend {
   memory(): MemoryReport {
     let liveBytes = 0;
     for (const b of this.live.values()) liveBytes += b;
-    return { liveBuffers: this.live.size, liveBytes, pooledBuffers: 0, pooledBytes: 0, createdBuffers: this.created };
+    return { liveBuffers: this.live.size, liveBytes, pooledBuffers: 0, pooledBytes: 0, createdBuffers: this.created, readbackBuffers: 0 };
   }
 }

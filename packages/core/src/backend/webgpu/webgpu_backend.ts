@@ -383,6 +383,7 @@ export class WebGpuBackend implements Backend {
       pooledBuffers: this.pool.pooledBuffers,
       pooledBytes: this.pool.pooledBytes,
       createdBuffers: this.pool.created + this.staging.created,
+      readbackBuffers: this.staging.created,
     };
   }
 
