@@ -225,7 +225,8 @@ export class WebGpuBackend implements Backend {
   }
 
   fence(): void {
-    this.health.assertUsable();
+    // Cleanup after a failed step fences too: on a lost device there is nothing to mark.
+    if (this.health.lost) return;
     this.flush();
     this.submissions.fence();
   }
