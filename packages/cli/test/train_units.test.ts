@@ -11,7 +11,7 @@ import { parseArgs } from '../src/train/args.ts';
 import { resolveConfig, type TrainConfig } from '../src/train/config.ts';
 import { datasetError } from '../src/train/datasets_node.ts';
 import { checkpointMetadata, CONFIG_METADATA_KEY, storedConfig } from '../src/train/metadata.ts';
-import { writeAtomic } from '../src/train/outputs.ts';
+import { writeAtomic } from '../src/train/atomic_file.ts';
 import { ProgressPrinter, progressLine } from '../src/train/progress.ts';
 import type { StepProgress } from '../src/train/run_training.ts';
 import type { EpochMetrics, StepMetrics } from '../src/train/step_log.ts';

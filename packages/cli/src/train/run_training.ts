@@ -1,10 +1,11 @@
 // One training run, the same in Node and in a browser page: builds the model, the optimizer and
 // the batches from a configuration, trains with `fit`, evaluates on the test split after each
 // epoch, and returns the metrics and the checkpoint's bytes. Everything that touches files or
-// the terminal is the caller's, through the hooks. Browser-safe.
+// the terminal is the caller's, through the hooks; the caller's abort signal stops the run at
+// the next step boundary with the weights as they are. Browser-safe.
 import { getBackend, manualSeed, type Tensor } from '@welford/core';
 import { mixupLoss } from '@welford/data';
-import { convertSyncBatchNorm, DataParallel, defaultLoss, evaluate, fit, saveSafetensors, type Module, type StepInfo } from '@welford/layers';
+import { convertSyncBatchNorm, DataParallel, defaultLoss, evaluate, fit, saveSafetensors, type FitHistory, type Module, type StepInfo } from '@welford/layers';
 import { attachProbes, type Probes, type StatsSink } from '@welford/stats';
 import { RunError } from '../errors.ts';
 import { DATASET_INFO, type TrainConfig } from './config.ts';
@@ -13,6 +14,7 @@ import { diagnoseNonFinite, NonFiniteWatch } from './diagnose.ts';
 import { checkpointMetadata } from './metadata.ts';
 import { buildModel } from './model.ts';
 import { buildOptimization, buildOptimizer, withSchedule, type Optimization } from './optimizer.ts';
+import { TrainingStopped } from './stop.ts';
 import { epochMetrics, StepLog, testMetrics, type EpochMetrics, type MetricsRecord, type TestMetrics } from './step_log.ts';
 
 /** Where a run is after an optimizer step (host-side numbers, and the latest values read). */
@@ -42,8 +44,18 @@ export interface TrainingHooks {
   onLog?(line: string): void;
 }
 
+/** Options of `runTraining`. */
+export interface TrainingOptions {
+  /**
+   * Stops the run at the next step boundary (or in the middle of an evaluation); `runTraining`
+   * then returns a `StoppedTraining` with the weights as they are.
+   */
+  signal?: AbortSignal;
+}
+
 /** What a finished run gives back. */
 export interface TrainingResult {
+  stopped: false;
   /** Optimizer steps taken. */
   steps: number;
   epochs: EpochMetrics[];
@@ -61,6 +73,20 @@ export interface TrainingResult {
    * (largest |replica r − replica 0| over channels; 0 with synchronised batch norm).
    */
   replicaSpread?: ReplicaSpread[];
+}
+
+/** What a run stopped by the caller's signal gives back. */
+export interface StoppedTraining {
+  stopped: true;
+  /** Optimizer steps taken before the stop. */
+  steps: number;
+  /** The epochs trained and evaluated in full before the stop. */
+  epochs: EpochMetrics[];
+  adapter: string;
+  trainSeconds: number;
+  /** The weights when training stopped (metadata as a finished run's); null when no step was taken. */
+  checkpoint: Uint8Array | null;
+  samples: { train: number; test: number };
 }
 
 /** How far the replicas' running statistics of one batch-norm layer are apart. */
@@ -82,10 +108,27 @@ function targetsPerSample(set: ByteDataset): number {
   return set.kind === 'labels' ? 1 : set.shape[1] * set.shape[2];
 }
 
-/** Evaluates `model` on the test split: loss, accuracy (pixel accuracy and mean IoU for masks). */
-export async function evaluateTest(model: Module<[Tensor], Tensor>, config: TrainConfig, test: ByteDataset): Promise<TestMetrics> {
+/** `batches`, until `signal` fires: then the batch taken is freed and `TrainingStopped` thrown. */
+function* untilStopped(batches: Iterable<RunBatch>, signal: AbortSignal): Generator<RunBatch> {
+  for (const batch of batches) {
+    if (signal.aborted) {
+      batch.x.dispose();
+      batch.y?.dispose();
+      batch.mask?.dispose();
+      throw new TrainingStopped('during evaluation');
+    }
+    yield batch;
+  }
+}
+
+/**
+ * Evaluates `model` on the test split: loss, accuracy (pixel accuracy and mean IoU for masks).
+ * With `signal`, an abort stops it between batches with `TrainingStopped`.
+ */
+export async function evaluateTest(model: Module<[Tensor], Tensor>, config: TrainConfig, test: ByteDataset, signal?: AbortSignal): Promise<TestMetrics> {
   const segmentation = DATASET_INFO[config.dataset].task === 'segmentation';
-  const result = await evaluate(model, testBatches(config, test), { metrics: segmentation ? ['loss', 'accuracy', 'miou'] : ['loss', 'accuracy'] });
+  const batches = signal ? untilStopped(testBatches(config, test), signal) : testBatches(config, test);
+  const result = await evaluate(model, batches, { metrics: segmentation ? ['loss', 'accuracy', 'miou'] : ['loss', 'accuracy'] });
   return testMetrics(result, targetsPerSample(test));
 }
 
@@ -95,14 +138,19 @@ export async function evaluateTest(model: Module<[Tensor], Tensor>, config: Trai
  * the step and the first layer whose statistics went non-finite; a run too small for one batch
  * throws `RunError`. The model is disposed before this returns or throws. With `replicas` > 1
  * the model trains data-parallel, a device each (see DataParallel); statistics probes, evaluation
- * and the checkpoint use replica 0.
+ * and the checkpoint use replica 0. When `options.signal` fires before the last evaluation has
+ * finished, the run stops at the next step boundary (an evaluation in progress is dropped) and
+ * returns a `StoppedTraining`.
  */
-export async function runTraining(config: TrainConfig, data: TrainingData, hooks: TrainingHooks = {}): Promise<TrainingResult> {
+export async function runTraining(config: TrainConfig, data: TrainingData, hooks: TrainingHooks = {}, options: TrainingOptions = {}): Promise<TrainingResult | StoppedTraining> {
   const { train, test } = limitedData(config, data);
   const source = trainBatches(config, train);
   if (source.batchesPerEpoch === 0) throw new RunError(`the training split has ${train.length} samples, fewer than one batch of ${config.batch}: lower --batch or raise --train-limit`);
   const totalSteps = Math.min(config.steps ?? Infinity, config.epochs * source.batchesPerEpoch);
   const epochs = Math.ceil(totalSteps / source.batchesPerEpoch);
+  const samples = { train: train.length, test: test.length };
+  const signal = options.signal;
+  if (signal?.aborted) return { stopped: true, steps: 0, epochs: [], adapter: getBackend().description, trainSeconds: 0, checkpoint: null, samples };
 
   manualSeed(config.seed);
   const parallel = config.replicas > 1 ? await DataParallel.create(() => buildModel(config), { replicas: config.replicas, syncBatchNorm: config.syncBn }) : null;
@@ -113,8 +161,12 @@ export async function runTraining(config: TrainConfig, data: TrainingData, hooks
   const watch = new NonFiniteWatch();
   let probes: Probes | null = null;
   const log = new StepLog(config.logEvery, (r) => hooks.onMetrics?.(r));
+  // Aborted by the last step, or by the caller's signal.
   const stop = new AbortController();
+  const relay = (): void => stop.abort();
+  signal?.addEventListener('abort', relay);
   const records: EpochMetrics[] = [];
+  let lastStep = 0;
   try {
     if (config.statsEvery > 0) {
       // Probe steps count from 1, as fit's steps, so records and metrics share step numbers.
@@ -135,6 +187,7 @@ export async function runTraining(config: TrainConfig, data: TrainingData, hooks
       if (targets) log.update(output, targets);
     };
     const onStep = (info: StepInfo): void => {
+      lastStep = info.step;
       probes?.step();
       log.onStep(info);
       hooks.onStep?.({
@@ -151,7 +204,8 @@ export async function runTraining(config: TrainConfig, data: TrainingData, hooks
       });
       if (info.step >= totalSteps) stop.abort();
     };
-    const history = await fit(parallel ?? model, {
+    // An evaluation that a stop interrupted has nothing to give: the history is then unknown.
+    const history: FitHistory | null = await fit(parallel ?? model, {
       train: source.batches,
       epochs,
       optimizer,
@@ -166,8 +220,10 @@ export async function runTraining(config: TrainConfig, data: TrainingData, hooks
       onLoss: (reading) => log.onLoss(reading),
       onEpoch: async (result) => {
         await log.drain();
+        // A stopped run is not evaluated: the caller asked for the weights now.
+        if (signal?.aborted) return;
         hooks.onLog?.(`evaluating on ${test.length} test samples`);
-        const metrics = epochMetrics(result, records.reduce((s, r) => s + r.steps, 0) + result.steps, await evaluateTest(model, config, test), log.elapsed);
+        const metrics = epochMetrics(result, records.reduce((s, r) => s + r.steps, 0) + result.steps, await evaluateTest(model, config, test, signal), log.elapsed);
         records.push(metrics);
         hooks.onMetrics?.(metrics);
       },
@@ -178,24 +234,36 @@ export async function runTraining(config: TrainConfig, data: TrainingData, hooks
         if (parallel) convertSyncBatchNorm(model, null);
         return diagnoseNonFinite(model, p, watch, () => firstImages(source.batches));
       },
+    }).catch((e: unknown) => {
+      if (e instanceof TrainingStopped) return null;
+      throw e;
     });
     await log.drain();
     if (probes) await probes.flush();
+    const adapter = parallel ? `${parallel.size} replicas, each on ${getBackend().description}` : getBackend().description;
+    // Complete when every epoch trained was evaluated; a stop skips or interrupts the last evaluation.
+    if (history === null || records.length === 0 || records.length < history.epochs.length) {
+      const steps = history?.steps ?? lastStep;
+      const checkpoint = steps > 0 ? await saveSafetensors(model, { metadata: checkpointMetadata(config) }) : null;
+      return { stopped: true, steps, epochs: records, adapter, trainSeconds: log.elapsed, checkpoint, samples };
+    }
     const checkpoint = await saveSafetensors(model, { metadata: checkpointMetadata(config) });
     const replicaSpread = parallel
       ? (await parallel.replicaStatistics()).map((s) => ({ layer: s.layer, runningMean: spreadOf(s.runningMean), runningVar: spreadOf(s.runningVar) }))
       : undefined;
     return {
+      stopped: false,
       steps: history.steps,
       epochs: records,
       test: records[records.length - 1].test,
-      adapter: parallel ? `${parallel.size} replicas, each on ${getBackend().description}` : getBackend().description,
+      adapter,
       trainSeconds: log.elapsed,
       checkpoint,
-      samples: { train: train.length, test: test.length },
+      samples,
       replicaSpread,
     };
   } finally {
+    signal?.removeEventListener('abort', relay);
     probes?.detach();
     log.dispose();
     optimizer.dispose();

@@ -1,76 +1,102 @@
-// Node: `welford train`. Checks the command line, loads the data, trains in Node (or, with
-// --browser, in headless Chromium), prints the progress, and writes the run's folder:
-// metrics.jsonl and stats.jsonl as it goes, then checkpoint.safetensors and run.json.
-import { NonFiniteLossError } from '@welford/layers';
-import { jsonLinesSink } from '@welford/stats/node';
-import { RunError, UsageError } from '../errors.ts';
+// Node: `welford train`. Checks the command line and the output folder, loads the data, trains
+// in Node (or, with --browser, in headless Chromium), prints the progress, and writes the run's
+// folder: metrics.jsonl and stats.jsonl as it goes, then checkpoint.safetensors and run.json.
+// A folder holding an earlier run is refused unless --overwrite. The first SIGINT or SIGTERM,
+// or a file that cannot be written, stops training at the next step boundary through one abort
+// signal; run_endings.ts records how the run ended.
+import { UsageError } from '../errors.ts';
 import { parseArgs } from './args.ts';
 import { startBackend } from './backend_node.ts';
 import { CONFIG_VERSION, describeConfig, resolveConfig } from './config.ts';
 import type { TrainingData } from './data_pipeline.ts';
 import { loadDatasets } from './datasets_node.ts';
-import { defaultOutDir, RunFiles, userPath } from './outputs.ts';
-import { ProgressPrinter, testSummary, type TextOut } from './progress.ts';
-import { runTraining, type TrainingHooks, type TrainingResult } from './run_training.ts';
+import { onInterrupts, SIGNAL_EXIT } from './interrupts.ts';
+import { checkOutDir, defaultOutDir, RunFiles, userPath } from './outputs.ts';
+import { ProgressPrinter, type TextOut } from './progress.ts';
+import { exitAtOnce, recordFailed, recordFinished, recordInterrupted, recordWriteFailure, type RunContext } from './run_endings.ts';
+import { runTraining, type StoppedTraining, type TrainingHooks, type TrainingResult } from './run_training.ts';
+import { RunStop, TrainingStopped } from './stop.ts';
 
 /** Runs `welford train ARGS`; returns the exit status (errors are thrown for main to report). */
-export async function trainCommand(args: readonly string[], out: TextOut = process.stdout): Promise<number> {
+export async function trainCommand(args: readonly string[], out: TextOut = process.stdout, err: TextOut = process.stderr): Promise<number> {
   const { given, run } = parseArgs('train', args);
   const config = resolveConfig(given);
   if (run.browser && run.cpu) throw new UsageError('--cpu runs in Node; --browser trains on the browser\'s WebGPU (give one or the other)');
   if (run.cpu && config.replicas > 1) throw new UsageError(`--replicas ${config.replicas} trains on a WebGPU device per replica; the CPU reference (--cpu) has no devices to spread over`);
   if (run.gpu && !run.browser) throw new UsageError('--gpu applies to --browser (in Node, WebGPU takes a hardware adapter by itself when there is one)');
   const dir = run.out ? userPath(run.out) : defaultOutDir(config);
+  // Before any work: an earlier run is never replaced unasked.
+  checkOutDir(dir, run.overwrite);
 
-  // Data and browser first: what is missing stops the run before any folder is made. The
-  // browser module is loaded only when asked for: Vite and Puppeteer are large.
-  const browser = run.browser ? await import('../browser/run_in_browser.ts') : null;
-  browser?.findChromium();
-  const data = loadDatasets(config) as TrainingData;
   const printer = new ProgressPrinter(out);
-  printer.line(`welford train: ${describeConfig(config)}`);
-  const files = new RunFiles(dir);
-  const startedAt = new Date();
-  const info = { command: ['welford', 'train', ...args].join(' '), runtime: run.browser ? 'browser' : 'node', startedAt: startedAt.toISOString(), config: { version: CONFIG_VERSION, ...config } };
-  const stats = jsonLinesSink(files.stats, { truncate: true });
-  const hooks: TrainingHooks = {
-    onStep: (p) => printer.step(p),
-    onMetrics: (r) => {
-      files.appendMetrics(r);
-      printer.metrics(r);
+  const stop = new RunStop();
+  let context: RunContext | null = null;
+  let step = 0;
+  const removeHandlers = onInterrupts(
+    (signal) => {
+      stop.request({ kind: 'signal', signal });
+      printer.end();
+      err.write(`welford train: ${signal}: stopping at the next step and saving the weights (${signal} again exits at once)\n`);
     },
-    statsSinks: [stats],
-    onLog: (line) => printer.line(line),
-  };
+    (signal) => exitAtOnce(err, context, signal, step),
+  );
   try {
-    let result: TrainingResult;
-    if (browser) {
-      result = await browser.trainInBrowser(config, data, hooks, { gpu: run.gpu, log: (line) => printer.line(line) });
-    } else {
-      const backend = await startBackend(run.cpu);
-      printer.line(`training on ${backend.description}`);
-      result = await runTraining(config, data, hooks);
+    // Data and browser first: what is missing stops the run before any folder is made. The
+    // browser module is loaded only when asked for: Vite and Puppeteer are large.
+    const browser = run.browser ? await import('../browser/run_in_browser.ts') : null;
+    browser?.findChromium();
+    const data = loadDatasets(config) as TrainingData;
+    printer.line(`welford train: ${describeConfig(config)}`);
+    const early = stop.reason;
+    if (early?.kind === 'signal') {
+      err.write(`welford train: interrupted by ${early.signal} before training started; nothing written\n`);
+      return SIGNAL_EXIT[early.signal];
     }
-    await stats.flush();
-    files.writeCheckpoint(result.checkpoint);
-    const wallSeconds = (Date.now() - startedAt.getTime()) / 1000;
-    files.writeRunJson({ ...info, status: 'finished', adapter: result.adapter, wallSeconds, trainSeconds: result.trainSeconds, steps: result.steps, samples: result.samples, epochs: result.epochs, test: result.test, replicaSpread: result.replicaSpread });
-    printer.end();
-    printer.line(`test ${testSummary(result.test)} on ${result.test.samples} samples after ${result.steps} steps (${wallSeconds.toFixed(1)} s)`);
-    if (result.replicaSpread) {
-      const spread = result.replicaSpread.map((s) => `${s.layer} ${s.runningMean.toPrecision(2)}/${s.runningVar.toPrecision(2)}`).join(', ');
-      printer.line(`replicas' running statistics apart by (mean/var, largest over channels): ${spread || 'no batch norm'}`);
+    const files = new RunFiles(dir, { overwrite: run.overwrite, onWriteFailure: (failure) => stop.request({ kind: 'write', ...failure }) });
+    const startedAt = new Date();
+    const info = { command: ['welford', 'train', ...args].join(' '), runtime: run.browser ? 'browser' : 'node', startedAt: startedAt.toISOString(), config: { version: CONFIG_VERSION, ...config } };
+    const ctx: RunContext = { files, info, startedAt, printer, err, recorded: false };
+    context = ctx;
+    const hooks: TrainingHooks = {
+      onStep: (p) => {
+        step = p.step;
+        printer.step(p);
+      },
+      onMetrics: (r) => {
+        files.appendMetrics(r);
+        printer.metrics(r);
+      },
+      statsSinks: [files.statsSink()],
+      onLog: (line) => printer.line(line),
+    };
+    let outcome: TrainingResult | StoppedTraining | null = null;
+    try {
+      if (browser) {
+        outcome = await browser.trainInBrowser(config, data, hooks, { gpu: run.gpu, log: (line) => printer.line(line), signal: stop.signal });
+      } else {
+        const backend = await startBackend(run.cpu);
+        printer.line(`training on ${backend.description}`);
+        outcome = await runTraining(config, data, hooks, { signal: stop.signal });
+      }
+    } catch (e) {
+      // Stopped before the page trained: nothing to save but the record.
+      if (!(e instanceof TrainingStopped)) recordFailed(ctx, e);
     }
-    printer.line(`wrote ${files.dir}/{metrics.jsonl, stats.jsonl, checkpoint.safetensors, run.json}`);
-    return 0;
-  } catch (e) {
-    printer.end();
-    await stats.flush().catch(() => undefined);
-    const message = e instanceof Error ? e.message : String(e);
-    files.writeRunJson({ ...info, status: 'failed', error: message, wallSeconds: (Date.now() - startedAt.getTime()) / 1000 });
-    if (e instanceof NonFiniteLossError || (e instanceof Error && e.name === 'NonFiniteLossError')) {
-      throw new RunError(`${message.replace(/^fit: /, '')}\ntraining stopped; no checkpoint written (metrics and statistics so far are in ${files.dir})`);
+    const steps = outcome?.steps ?? step;
+    const reason = stop.reason;
+    // A file that could not be written outranks an interrupt: the run's record is incomplete.
+    if (files.writeFailure) recordWriteFailure(ctx, files.writeFailure, outcome, steps);
+    // An interrupt after the last evaluation lets the run finish: everything is there.
+    if (outcome !== null && !outcome.stopped) {
+      try {
+        return recordFinished(ctx, outcome);
+      } catch (e) {
+        recordFailed(ctx, e);
+      }
     }
-    throw e;
+    if (reason?.kind === 'signal') return recordInterrupted(ctx, reason.signal, outcome, steps);
+    recordFailed(ctx, new Error('training stopped without a reason'));
+  } finally {
+    removeHandlers();
   }
 }

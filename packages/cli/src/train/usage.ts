@@ -12,11 +12,14 @@ split after each epoch, and writes metrics.jsonl, stats.jsonl, checkpoint.safete
             --augment crop,flip,mixup  --seed N (1)
   optimizer --optimizer sgd|adam|adamw (sgd)  --lr X (sgd 0.05, adam 0.001)  --momentum X (0.9)
             --weight-decay X (0; adamw 0.01)  --schedule none|step|cosine  --warmup N  --clip X
-  output    --out DIR (runs/<model>-<norm>-<dataset>-<date>)  --log-every K (10)  --stats-every K (10; 0: off)
+  output    --out DIR (runs/<model>-<norm>-<dataset>-<date>; a folder that holds a run is refused)
+            --overwrite (replace the run in --out)  --log-every K (10)  --stats-every K (10; 0: off)
   where     --cpu (the CPU reference)  --browser (headless Chromium)  --gpu (with --browser: no SwiftShader)
   parallel  --replicas N (1: data-parallel on N devices, each a shard of every batch)
             --sync-bn (batch norm over the whole batch across the replicas)
-Exit status: 0 when training finished, 1 when it failed (missing data, NaN loss), 2 for bad arguments.`;
+Ctrl-C (SIGINT) or SIGTERM stops at the next step and saves the weights so far; a second one exits at once.
+Exit status: 0 when training finished, 1 when it failed (missing data, NaN loss, a file it cannot write),
+2 for bad arguments or an --out that holds a run, 130 (SIGINT) or 143 (SIGTERM) when interrupted.`;
 
 export const EVAL_USAGE = `usage: welford eval --checkpoint FILE [--model M --norm N --dataset D ...] [--test-limit N] [--cpu]
 

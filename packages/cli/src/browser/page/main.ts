@@ -1,7 +1,8 @@
 // The page `welford train --browser` drives: it waits for `window.welfordTrain(request)`,
 // fetches the packed datasets Node serves beside it, trains with the same `runTraining` as Node
 // on the browser's WebGPU adapter, streams progress over the console, and answers with the
-// metrics and the checkpoint. It imports the browser entries only.
+// metrics and the checkpoint. `window.welfordStop()` (Node calls it on an interrupt) stops the
+// run at the next step boundary. It imports the browser entries only.
 import { init } from '@welford/core';
 import { unpackDataset } from '@welford/data';
 import { NonFiniteLossError } from '@welford/layers';
@@ -13,8 +14,11 @@ import { encodeMessage, toBase64, type PageMessage, type TrainRequest, type Trai
 declare global {
   interface Window {
     welfordTrain?: (request: TrainRequest) => Promise<TrainResponse>;
+    welfordStop?: () => void;
   }
 }
+
+const stop = new AbortController();
 
 const status = document.getElementById('status')!;
 const post = (message: PageMessage): void => console.log(encodeMessage(message));
@@ -40,10 +44,10 @@ async function train(request: TrainRequest): Promise<TrainResponse> {
       onMetrics: (record) => post({ type: 'metrics', record }),
       statsSinks: [{ write: (record) => post({ type: 'stats', record }) }],
       onLog: (line) => post({ type: 'log', line }),
-    });
-    status.textContent = `done: test accuracy ${result.test.accuracy.toFixed(4)}`;
+    }, { signal: stop.signal });
+    status.textContent = result.stopped ? `stopped after ${result.steps} steps` : `done: test accuracy ${result.test.accuracy.toFixed(4)}`;
     const { checkpoint, ...rest } = result;
-    return { ok: true, result: rest, checkpointBase64: toBase64(checkpoint) };
+    return { ok: true, result: rest, checkpointBase64: checkpoint ? toBase64(checkpoint) : null };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     status.textContent = `failed: ${message}`;
@@ -53,4 +57,5 @@ async function train(request: TrainRequest): Promise<TrainResponse> {
 }
 
 window.welfordTrain = train;
+window.welfordStop = () => stop.abort();
 status.textContent = 'ready';
