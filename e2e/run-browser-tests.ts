@@ -1,12 +1,16 @@
 // Browser tests: builds the pages under pages/ with Vite, serves them on 127.0.0.1, and drives
 // Debian's Chromium (never a downloaded one) headless with WebGPU on SwiftShader.
 // Prints one line per check and a closing "N passed, N failed"; exits non-zero on any failure.
+//   node --import tsx run-browser-tests.ts [PAGE...]      (from e2e/; pages: smoke, replicas,
+//   device-loss; without one: smoke and replicas, device-loss being part of the reliability suite)
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import type { PreviewServer } from 'vite';
 import { buildAndServe, chromePath, chromiumArgs } from '@welford/cli/browser';
+import { deviceLossChecks } from './pages/device_loss/checks.ts';
+import type { DeviceLossReport } from './pages/device_loss/report.ts';
 import type { ReplicasReport } from './pages/replicas/report.ts';
 import { ROW, W, X, type SmokeReport } from './pages/smoke/report.ts';
 
@@ -108,7 +112,7 @@ function servePage(name: string, chunkSizeWarningLimit?: number): Promise<Previe
 }
 
 /** Loads the page, collects console errors, waits for its report and saves a screenshot. */
-async function visit<R>(browser: Browser, url: string, global: 'welfordSmoke' | 'welfordReplicas', screenshot: string): Promise<{ report: R; consoleErrors: string[] }> {
+async function visit<R>(browser: Browser, url: string, global: 'welfordSmoke' | 'welfordReplicas' | 'welfordDeviceLoss', screenshot: string): Promise<{ report: R; consoleErrors: string[] }> {
   const page: Page = await browser.newPage();
   const consoleErrors: string[] = [];
   page.on('console', (m) => {
@@ -125,7 +129,47 @@ async function visit<R>(browser: Browser, url: string, global: 'welfordSmoke' | 
   return { report, consoleErrors };
 }
 
-async function main(): Promise<number> {
+/** A page under pages/: where it lives, what it publishes on window, and the checks of that. */
+interface PageTest {
+  dir: string;
+  global: 'welfordSmoke' | 'welfordReplicas' | 'welfordDeviceLoss';
+  /** Vite's chunk size warning limit in kB, where the page bundles more than the default allows. */
+  chunkSizeWarningLimit?: number;
+  checks(report: unknown, consoleErrors: string[]): Check[];
+}
+
+const PAGES: Record<string, PageTest> = {
+  smoke: {
+    dir: 'smoke',
+    global: 'welfordSmoke',
+    checks: (report, errors) => {
+      const r = report as SmokeReport;
+      if (r.adapterName) console.log(`  adapter: ${r.adapterName}`);
+      return smokeChecks(r, errors);
+    },
+  },
+  // The page and its worker each bundle core, the layers and the training code (about 500 kB).
+  replicas: { dir: 'replicas', global: 'welfordReplicas', chunkSizeWarningLimit: 1000, checks: (r, errors) => replicasChecks(r as ReplicasReport, errors) },
+  'device-loss': {
+    dir: 'device_loss',
+    global: 'welfordDeviceLoss',
+    // Core and the layers in one bundle (about 530 kB).
+    chunkSizeWarningLimit: 1000,
+    checks: (report, errors) => {
+      const r = report as DeviceLossReport;
+      console.log(`  fit stopped after step ${r.stepReached}: ${r.fitError?.name}: ${r.fitError?.message}`);
+      return deviceLossChecks(r, errors);
+    },
+  },
+};
+const DEFAULT_PAGES = ['smoke', 'replicas'];
+
+async function main(names: string[]): Promise<number> {
+  const unrecognised = names.filter((n) => !Object.hasOwn(PAGES, n));
+  if (unrecognised.length) {
+    console.error(`unknown page${unrecognised.length === 1 ? '' : 's'} ${unrecognised.join(', ')}; the pages are ${Object.keys(PAGES).join(', ')}`);
+    return 2;
+  }
   let passed = 0;
   let failed = 0;
   const record = (name: string, error?: unknown) => {
@@ -148,37 +192,33 @@ async function main(): Promise<number> {
     }
   };
 
-  let server: PreviewServer | null = null;
   let browser: Browser | null = null;
   try {
-    const executablePath = chromePath();
-    server = await servePage('smoke');
-    const url = addressOf(server);
-    browser = await puppeteer.launch({ executablePath, headless: true, args: chromiumArgs(), timeout: PAGE_TIMEOUT_MS, protocolTimeout: PAGE_TIMEOUT_MS });
-    console.log(`browser tests on ${await browser.version()} (${executablePath}), page ${url}`);
-    const { report, consoleErrors } = await visit<SmokeReport>(browser, url, 'welfordSmoke', join(artifacts, 'smoke.png'));
-    if (report.adapterName) console.log(`  adapter: ${report.adapterName}`);
-    runChecks(smokeChecks(report, consoleErrors));
-  } catch (e) {
-    record('smoke: the page builds, loads and reports', e);
-  } finally {
-    await server?.close();
-  }
-  try {
-    if (!browser) throw new Error('no browser (see the smoke checks)');
-    // The page and its worker each bundle core, the layers and the training code (about 500 kB).
-    server = await servePage('replicas', 1000);
-    const url = addressOf(server);
-    const { report, consoleErrors } = await visit<ReplicasReport>(browser, url, 'welfordReplicas', join(artifacts, 'replicas.png'));
-    runChecks(replicasChecks(report, consoleErrors));
-  } catch (e) {
-    record('replicas: the page builds, loads and reports', e);
+    for (const name of names.length ? names : DEFAULT_PAGES) {
+      const test = PAGES[name];
+      let server: PreviewServer | null = null;
+      try {
+        server = await servePage(test.dir, test.chunkSizeWarningLimit);
+        const url = addressOf(server);
+        if (!browser) {
+          const executablePath = chromePath();
+          browser = await puppeteer.launch({ executablePath, headless: true, args: chromiumArgs(), timeout: PAGE_TIMEOUT_MS, protocolTimeout: PAGE_TIMEOUT_MS });
+          console.log(`browser tests on ${await browser.version()} (${executablePath})`);
+        }
+        console.log(`${name}: page ${url}`);
+        const { report, consoleErrors } = await visit<unknown>(browser, url, test.global, join(artifacts, `${name}.png`));
+        runChecks(test.checks(report, consoleErrors));
+      } catch (e) {
+        record(`${name}: the page builds, loads and reports`, e);
+      } finally {
+        await server?.close();
+      }
+    }
   } finally {
     await browser?.close();
-    await server?.close();
   }
   console.log(`${passed} passed, ${failed} failed`);
   return failed === 0 && passed > 0 ? 0 : 1;
 }
 
-process.exitCode = await main();
+process.exitCode = await main(process.argv.slice(2));

@@ -1,8 +1,8 @@
 // The page's controller: reads the configuration from the URL, starts a backend, builds a
 // training session and its panels, and wires the controls, checkpoints, persistence and device
 // loss to them. Drawing happens once per animation frame, from what the session reported.
-import { memory, type Backend } from '@welford/core';
-import { adapterName, startCpu, startWebGpu, watchDeviceLoss } from './backend.ts';
+import { DeviceLostError, memory, type Backend } from '@welford/core';
+import { adapterName, describeLoss, destroyDevice, startCpu, startWebGpu, watchDeviceLoss } from './backend.ts';
 import { checkpointName, download, refusal } from './checkpoint_io.ts';
 import { architectureKey, DATASET_INFO, DATASETS, describeArchitecture, NORM_LABELS, parseQuery, toQuery, type PlaygroundConfig } from './config.ts';
 import { datasetManifest, loadDataset } from './data/load.ts';
@@ -50,7 +50,12 @@ export class App {
 
   async boot(): Promise<void> {
     window.playgroundState = this.state;
-    window.playground = { loseDevice: () => this.loseDevice(), weightsChecksum: () => this.weightsChecksum(), runExperiment: (name) => this.lab?.start(name) };
+    window.playground = {
+      loseDevice: () => destroyDevice(this.backend),
+      weightsChecksum: () => this.weightsChecksum(),
+      savedChecksum: () => (this.lastSaved ? checksum(this.lastSaved.bytes) : null),
+      runExperiment: (name) => this.lab?.start(name),
+    };
     const parsed = parseQuery(location.search);
     if (parsed.problems.length > 0) {
       notify({ key: 'url', kind: 'warn', text: `Some settings in the address could not be used, so defaults stand in:\n• ${parsed.problems.join('\n• ')}` });
@@ -104,7 +109,7 @@ export class App {
     $('memory-label').textContent = backend.kind === 'cpu' ? 'memory' : 'GPU memory';
     $('adapter').textContent = this.state.adapter;
     $('adapter').title = this.state.adapter;
-    watchDeviceLoss(backend, () => this.backend === backend, (reason) => this.onDeviceLost(reason));
+    watchDeviceLoss(backend, () => this.backend === backend, (error) => this.onDeviceLost(error));
     this.lab?.enable(true);
   }
 
@@ -186,7 +191,9 @@ export class App {
     this.layout = { segmentation: session.segmentation, layers: session.probedLayers(), normLayers, weights, focus: session.focus };
     this.charts = createPanels(this.history, this.layout);
     this.stepsPerSecond = 0;
-    Object.assign(this.state, { step: session.step, epoch: session.epoch, losses: [], tests: [], records: [], restoredStep: null, error: null, predictions: { count: 0, step: -1 } });
+    Object.assign(this.state, { run: session.state, step: session.step, epoch: session.epoch, losses: [], tests: [], records: [], restoredStep: null, error: null, predictions: { count: 0, step: -1 } });
+    // A new session starts paused, whatever the last one ended in (a lost device, a failure).
+    document.body.dataset.state = session.state;
     $('architecture').textContent = describeArchitecture(session.config);
     $('accuracy-caption').textContent = session.segmentation
       ? 'Pixel accuracy between evaluations; test pixel accuracy and mean IoU over the four classes.'
@@ -250,7 +257,7 @@ export class App {
         if (!current()) return;
         this.state.run = run;
         document.body.dataset.state = run;
-        $('run-state').textContent = run === 'stepping' ? 'step' : run;
+        $('run-state').textContent = run === 'stepping' ? 'step' : run === 'lost' ? 'device lost' : run;
         this.setButtons(true);
         if (run === 'diverged') {
           this.state.error = detail;
@@ -263,6 +270,7 @@ export class App {
       checkpoint: async (session) => {
         const run: SavedRun = { query: toQuery(session.config), step: session.step, bytes: await session.snapshot(), savedAt: Date.now() };
         this.lastSaved = run;
+        this.state.savedStep = run.step;
         await saveRun(run).then(
           () => this.state.saves++,
           (e: Error) => notify({ key: 'idb', kind: 'warn', text: `The run cannot be kept in this browser (${e.message}); use Save weights to keep it.` }),
@@ -363,20 +371,16 @@ export class App {
   private async weightsChecksum(): Promise<string> {
     const session = this.session;
     if (!session) return 'no model';
-    const bytes = await session.whilePaused(() => session.snapshot());
-    let h = 0x811c9dc5;
-    for (const b of bytes) h = Math.imul(h ^ b, 0x01000193);
-    return (h >>> 0).toString(16).padStart(8, '0');
+    return checksum(await session.whilePaused(() => session.snapshot()));
   }
 
-  /** For tests and the console: destroys the GPU device, as a driver reset would. */
-  private loseDevice(): void {
-    const b = this.backend as { device?: GPUDevice } | null;
-    b?.device?.destroy();
-  }
-
-  private onDeviceLost(reason: string): void {
+  /**
+   * The loss notice, once per loss. A run in progress stops by itself: its step, evaluation or
+   * checkpoint rejects with the same error and the session turns 'lost' without a notice of its own.
+   */
+  private onDeviceLost(error: DeviceLostError): void {
     this.state.phase = 'lost';
+    this.state.error = error.message;
     document.body.dataset.state = 'lost';
     $('run-state').textContent = 'device lost';
     this.setButtons(false);
@@ -387,7 +391,7 @@ export class App {
       key: 'lost',
       kind: 'error',
       closable: false,
-      text: `The GPU device was lost (${reason}), so training stopped.${saved}`,
+      text: `The GPU device was lost (${describeLoss(error)}), so training stopped.${saved}`,
       actions: [{ id: 'resume', label: 'Resume from last saved state', run: () => this.resume() }],
     });
   }
@@ -414,17 +418,22 @@ export class App {
     await this.rebuild(saved && architectureKey(parseQuery(saved.query).config) === architectureKey(this.config) ? saved : null);
   }
 
-  private setButtons(enabled: boolean): void {
+  private setButtons(requested: boolean): void {
+    // Nothing runs on a lost device: only the notice's Resume does anything until then.
+    const enabled = requested && this.state.phase !== 'lost';
     const run = this.session?.state;
     const ready = enabled && !!this.session && !this.labBusy;
-    $<HTMLButtonElement>('start').disabled = !ready || run === 'running' || run === 'diverged' || run === 'failed';
+    const dead = run === 'diverged' || run === 'failed' || run === 'lost';
+    $<HTMLButtonElement>('start').disabled = !ready || run === 'running' || dead;
     $<HTMLButtonElement>('pause').disabled = !ready || run !== 'running';
-    $<HTMLButtonElement>('step').disabled = !ready || run === 'running' || run === 'diverged' || run === 'failed';
+    $<HTMLButtonElement>('step').disabled = !ready || run === 'running' || dead;
     $<HTMLButtonElement>('reset').disabled = !enabled && this.state.phase !== 'ready';
     $<HTMLButtonElement>('save').disabled = !ready;
   }
 
   private fail(e: unknown): void {
+    // The loss has its own notice, with the way out (watchDeviceLoss).
+    if (e instanceof DeviceLostError) return;
     const message = e instanceof Error ? e.message : String(e);
     this.state.phase = 'error';
     this.state.error = message;
@@ -462,4 +471,11 @@ export class App {
     }
     requestAnimationFrame(this.frame);
   };
+}
+
+/** FNV-1a of a checkpoint's bytes, to tell two sets of weights apart. */
+function checksum(bytes: Uint8Array): string {
+  let h = 0x811c9dc5;
+  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
 }

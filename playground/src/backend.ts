@@ -1,6 +1,6 @@
 // Where tensors live: WebGPU when the browser has it, else (only when the user chooses it) the
 // CPU reference backend. A lost GPU device is reported once, with its reason.
-import { init, WebGpuBackend, type Backend } from '@welford/core';
+import { DeviceLostError, init, WebGpuBackend, type Backend } from '@welford/core';
 
 export type BackendResult = { ok: true; backend: Backend } | { ok: false; reason: string };
 
@@ -24,12 +24,38 @@ export function adapterName(backend: Backend): string {
 }
 
 /**
- * Calls `onLost` when the backend's GPU device is lost (a driver reset, the GPU process
- * crashing, `device.destroy()`), unless `isCurrent()` says the backend was already replaced.
+ * Calls `onLost` with core's DeviceLostError (the error every later call on the backend throws)
+ * when the backend's GPU device is lost (a driver reset, the GPU process crashing,
+ * `device.destroy()`), unless `isCurrent()` says the backend was already replaced.
  */
-export function watchDeviceLoss(backend: Backend, isCurrent: () => boolean, onLost: (reason: string) => void): void {
+export function watchDeviceLoss(backend: Backend, isCurrent: () => boolean, onLost: (error: DeviceLostError) => void): void {
   if (!(backend instanceof WebGpuBackend)) return;
-  void backend.device.lost.then((info) => {
-    if (isCurrent()) onLost(info.message || `the device was ${info.reason ?? 'lost'}`);
+  void backend.lost.then((error) => {
+    if (isCurrent()) onLost(error);
   });
+}
+
+/** How long a failure may come before the device's loss is announced and still be taken for it. */
+const LOSS_GRACE_MS = 2000;
+
+/**
+ * The device loss behind a failure, or null when there is none. A read under way when the device
+ * goes can fail at once (its mapping aborted) while the device's `lost` settles a moment later.
+ */
+export async function lossBehind(error: unknown, backend: Backend | undefined): Promise<DeviceLostError | null> {
+  if (error instanceof DeviceLostError) return error;
+  if (!(backend instanceof WebGpuBackend)) return null;
+  const grace = new Promise<null>((resolve) => setTimeout(() => resolve(null), LOSS_GRACE_MS));
+  return backend.lostError ?? Promise.race([backend.lost, grace]);
+}
+
+/** A loss in words: its reason and the implementation's message, e.g. "destroyed: Device was destroyed". */
+export function describeLoss(error: DeviceLostError): string {
+  const detail = error.detail.trim().replace(/\.$/, '');
+  return detail ? `${error.reason}: ${detail}` : error.reason;
+}
+
+/** Destroys the backend's GPU device, as a driver reset would (for tests and the console). */
+export function destroyDevice(backend: Backend | null): void {
+  if (backend instanceof WebGpuBackend) backend.device.destroy();
 }

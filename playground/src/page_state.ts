@@ -28,7 +28,7 @@ export interface ExperimentState {
 export interface PlaygroundState {
   /** 'loading', 'no-webgpu', 'ready' (a model is built), 'lost', or 'error'. */
   phase: 'loading' | 'no-webgpu' | 'ready' | 'lost' | 'error';
-  /** The run's state: 'paused', 'running', 'stepping', 'diverged', 'failed'. */
+  /** The run's state: 'paused', 'running', 'stepping', 'diverged', 'failed', 'lost' (its device was lost). */
   run: string;
   backend: 'webgpu' | 'cpu' | null;
   adapter: string | null;
@@ -55,6 +55,8 @@ export interface PlaygroundState {
   restoredStep: number | null;
   /** Times a checkpoint was written to IndexedDB. */
   saves: number;
+  /** Step of the newest checkpoint taken (what Resume after a lost device goes back to; null: none yet). */
+  savedStep: number | null;
   /** The lab's experiment (null: none run yet). */
   experiment: ExperimentState | null;
 }
@@ -79,6 +81,7 @@ export function initialState(): PlaygroundState {
     error: null,
     restoredStep: null,
     saves: 0,
+    savedStep: null,
     experiment: null,
   };
 }
@@ -92,6 +95,8 @@ declare global {
       loseDevice(): void;
       /** A hash of the model's saved state (pauses training while it reads), to tell whether the weights changed. */
       weightsChecksum(): Promise<string>;
+      /** The same hash of the newest checkpoint taken (null: none yet). */
+      savedChecksum(): string | null;
       /** Runs the lab's experiment `name`, as its button does. */
       runExperiment(name: string): void;
     };

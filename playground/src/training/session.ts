@@ -5,6 +5,7 @@
 import { manualSeed, type Optimizer, type Tensor } from '@welford/core';
 import { evaluate, fit, loadSafetensors, saveSafetensors, type EpochResult, type Module, type TrainingBatch } from '@welford/layers';
 import { attachProbes, memorySink, type MemorySink, type Probes } from '@welford/stats';
+import { lossBehind } from '../backend.ts';
 import { DATASET_INFO, toQuery, type PlaygroundConfig } from '../config.ts';
 import type { Splits } from '../data/load.ts';
 import { buildModel, buildOptimizer } from '../model.ts';
@@ -17,7 +18,8 @@ export const PREVIEW_IMAGES = 16;
 /** Stats records kept for the charts (at every 10 steps: the last 20000 steps). */
 const RECORDS_KEPT = 2000;
 
-export type RunState = 'paused' | 'running' | 'stepping' | 'diverged' | 'failed';
+/** 'lost': the GPU device was lost; the session is dead and waits to be replaced (the page resumes on a new device). */
+export type RunState = 'paused' | 'running' | 'stepping' | 'diverged' | 'failed' | 'lost';
 
 /** A point of the training curve: means over the steps since the previous point. */
 export interface TrainPoint {
@@ -283,7 +285,7 @@ export class Session {
    * 'run' trains in chunks until the signal stops it; 'step' takes one batch.
    */
   private begin(mode: 'run' | 'step'): Promise<void> {
-    if (this.disposed || this.state === 'diverged' || this.state === 'failed') return Promise.resolve();
+    if (this.disposed || this.state === 'diverged' || this.state === 'failed' || this.state === 'lost') return Promise.resolve();
     const single = mode === 'step';
     const stop = new AbortController();
     this.stop = stop;
@@ -313,15 +315,23 @@ export class Session {
       },
     }).then(
       () => this.setState('paused'),
-      (e: unknown) => {
-        const message = e instanceof Error ? e.message : String(e);
-        this.setState(/non-finite|NaN|Infinity/i.test(message) ? 'diverged' : 'failed', message);
-      },
+      (e: unknown) => this.stopped(e),
     );
     this.loop = loop.finally(() => {
       if (this.stop === stop) this.stop = null;
     });
     return this.loop;
+  }
+
+  /**
+   * Why training stopped: it diverged, it failed, or the device was lost, which stops whatever
+   * step, evaluation or checkpoint was under way. That is one event, not a failure of that step.
+   */
+  private async stopped(e: unknown): Promise<void> {
+    const message = e instanceof Error ? e.message : String(e);
+    if (/non-finite|NaN|Infinity/i.test(message)) return this.setState('diverged', message);
+    const loss = await lossBehind(e, this.model.parameters()[0]?.backend);
+    this.setState(loss ? 'lost' : 'failed', loss?.message ?? message);
   }
 
   /** At the end of each chunk, pause or single step: the training means, the test metrics, the grid and a checkpoint. */
