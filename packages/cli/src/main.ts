@@ -6,7 +6,7 @@
 // (shared/CONFORMANCE.md) and exits 0 only when every case passes.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { init, type Backend } from '@welford/core';
+import { AllocationError, DeviceLostError, init, type Backend } from '@welford/core';
 import { CaseFileError, readCaseFile, type CaseFile } from './conformance/case_file.ts';
 import { formatRow, formatSummary, resultsJson, rowLayout } from './conformance/report.ts';
 import { runCaseFile, type CaseResult } from './conformance/runner.ts';
@@ -115,6 +115,11 @@ async function main(argv: string[]): Promise<number> {
     if (e instanceof SetupError) {
       console.error(`welford ${command}: ${e.message}`);
       return 2;
+    }
+    if (e instanceof AllocationError || e instanceof DeviceLostError) {
+      // What the device could not do, said in full by the error: no stack to add.
+      console.error(`welford ${command}: ${e.message}`);
+      return 1;
     }
     if (e instanceof RunError) {
       console.error(`welford ${command}: ${e.message}`);
