@@ -62,6 +62,13 @@ describe('JSON lines', () => {
     sink.write(record(0));
     await expect(sink.flush()).rejects.toThrow(/ENOTDIR|EEXIST/);
     await expect(sink.flush()).resolves.toBeUndefined();
+    // Told at once, naming the file, to a caller that asks.
+    const told: Error[] = [];
+    const watched = jsonLinesSink(join(file, 'other.jsonl'), { onError: (e) => told.push(e) });
+    watched.write(record(0));
+    await expect(watched.flush()).rejects.toThrow(join(file, 'other.jsonl'));
+    expect(told.length).toBeGreaterThanOrEqual(1);
+    expect(told[0].message).toContain(join(file, 'other.jsonl'));
     expect(() => jsonLinesSink('')).toThrow('jsonLinesSink: expected a file path, got ""');
   });
 });

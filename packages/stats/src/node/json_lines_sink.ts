@@ -7,6 +7,11 @@ import type { StatsRecord, StatsSink } from '../record.ts';
 export interface JsonLinesSinkOptions {
   /** Empty the file when the sink is made (default false: append to what is there). */
   truncate?: boolean;
+  /**
+   * Called as soon as a write fails, with the error naming the file (a run can stop then, rather
+   * than learn of it at its end); `flush()` rejects with the first failure as well.
+   */
+  onError?: (error: Error) => void;
 }
 
 /**
@@ -19,8 +24,10 @@ export class JsonLinesSink implements StatsSink {
   readonly path: string;
   private chain: Promise<void>;
   private failure: unknown = null;
+  private readonly onError: ((error: Error) => void) | undefined;
 
-  constructor(path: string, { truncate = false }: JsonLinesSinkOptions = {}) {
+  constructor(path: string, { truncate = false, onError }: JsonLinesSinkOptions = {}) {
+    this.onError = onError;
     if (typeof path !== 'string' || path === '') throw new Error(`jsonLinesSink: expected a file path, got ${JSON.stringify(path)}`);
     this.path = path;
     this.chain = this.guard(mkdir(dirname(path), { recursive: true }).then(() => (truncate ? writeFile(path, '') : undefined)));
@@ -45,7 +52,10 @@ export class JsonLinesSink implements StatsSink {
     return p.then(
       () => undefined,
       (e: unknown) => {
-        this.failure ??= e;
+        const error = e instanceof Error ? e : new Error(String(e));
+        if (!error.message.includes(this.path)) error.message = `${this.path}: ${error.message}`;
+        this.failure ??= error;
+        this.onError?.(error);
       },
     );
   }
