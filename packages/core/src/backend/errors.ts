@@ -21,7 +21,7 @@ export class DeviceLostError extends Error {
     /** The implementation's message. */
     readonly detail: string,
   ) {
-    super(`WebGPU device lost (${reason}): ${detail || 'no message'}. Its tensors are gone: call init() for a new device, then rebuild the model or load saved weights`);
+    super(`WebGPU device lost (${reason}): ${detail.replace(/\.+$/, '') || 'no message'}. Its tensors are gone: call init() for a new device, then rebuild the model or load saved weights`);
   }
 }
 

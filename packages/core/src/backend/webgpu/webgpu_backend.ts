@@ -31,6 +31,8 @@ const MAX_CACHED = 8192;
  * than recording 64 dispatches.
  */
 const MAX_PENDING_DISPATCHES = 64;
+/** How long a failed wait on the device waits for the device's loss to be reported (see `lossBehind`). */
+const LOSS_GRACE_MS = 1000;
 
 /**
  * WebGPU backend: explicit layouts reflected from WGSL, cached pipelines, uniform buffers and
@@ -270,7 +272,14 @@ export class WebGpuBackend implements Backend {
     this.flush();
     try {
       // The copy may be held behind a deferred write; mapping before it is submitted would fail.
+      // Held work that was dropped (a failed collective) rejects here, with its own error.
       await this.submissions.submitted();
+    } catch (e) {
+      staging.destroy();
+      this.unstageChecks(counters);
+      throw this.health.lost ?? e;
+    }
+    try {
       await staging.mapAsync(GPUMapMode.READ);
     } catch (e) {
       staging.destroy();
@@ -364,6 +373,11 @@ export class WebGpuBackend implements Backend {
     this.flush();
     try {
       await this.submissions.submitted();
+    } catch (e) {
+      this.unstageChecks(counters);
+      throw this.health.lost ?? e;
+    }
+    try {
       await this.device.queue.onSubmittedWorkDone();
     } catch (e) {
       this.unstageChecks(counters);
@@ -398,11 +412,15 @@ export class WebGpuBackend implements Backend {
   }
 
   /**
-   * The device's loss when a wait failed or finished because of it. A mapping aborted by a
-   * loss can reject before the device's `lost` promise settles, so give that one more turn.
+   * The device's loss when a wait on the device failed because of it. A mapping aborted by a
+   * loss can reject before the device's `lost` promise settles (in Chromium by a good while),
+   * so a failed wait gives the loss up to a second to show before its own error is thrown.
    */
   private async lossBehind(): Promise<DeviceLostError | null> {
-    if (!this.health.lost) await new Promise((resolve) => setTimeout(resolve, 0));
+    if (this.health.lost) return this.health.lost;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.lost, new Promise((resolve) => (timer = setTimeout(resolve, LOSS_GRACE_MS)))]);
+    clearTimeout(timer);
     return this.health.lost;
   }
 
