@@ -13,15 +13,12 @@ import { deviceLossChecks } from './pages/device_loss/checks.ts';
 import type { DeviceLossReport } from './pages/device_loss/report.ts';
 import type { ReplicasReport } from './pages/replicas/report.ts';
 import { ROW, W, X, type SmokeReport } from './pages/smoke/report.ts';
+import { check, pageErrorGuard, type Check } from './check.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const artifacts = join(here, 'artifacts');
 const PAGE_TIMEOUT_MS = 120_000;
 
-interface Check {
-  name: string;
-  run(): void;
-}
 
 /** Asserts |got - want| <= tol·(1 + |want|) elementwise, naming the first mismatch. */
 function expectClose(what: string, got: number[] | undefined, want: number[], tol = 1e-5): void {
@@ -35,10 +32,8 @@ function expectClose(what: string, got: number[] | undefined, want: number[], to
 function smokeChecks(report: SmokeReport, consoleErrors: string[]): Check[] {
   const zip = (f: (x: number, w: number) => number) => X.map((x, i) => f(x, W[i]));
   const v = report.values;
-  const ok = (name: string, run: () => void): Check => ({ name, run });
-  const noPageError = () => {
-    if (report.error) throw new Error(`the page failed: ${report.error}`);
-  };
+  const ok = check;
+  const noPageError = pageErrorGuard(report);
   return [
     ok('smoke: a WebGPU adapter is found through navigator.gpu', () => {
       noPageError();
@@ -73,10 +68,8 @@ function smokeChecks(report: SmokeReport, consoleErrors: string[]): Check[] {
 }
 
 function replicasChecks(report: ReplicasReport, consoleErrors: string[]): Check[] {
-  const ok = (name: string, run: () => void): Check => ({ name, run });
-  const noPageError = () => {
-    if (report.error) throw new Error(`the page failed: ${report.error}`);
-  };
+  const ok = check;
+  const noPageError = pageErrorGuard(report);
   return [
     ok('replicas: two Web Workers train on WebGPU devices of their own', () => {
       noPageError();

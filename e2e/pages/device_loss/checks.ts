@@ -1,11 +1,8 @@
 // The browser test's checks of the device-loss page's report (run in Node by
 // run-browser-tests.ts; not part of the page).
 import { BATCHES_PER_EPOCH, LOSS_AT_STEP, STEPS_AFTER, type DeviceLossReport } from './report.ts';
+import { check, pageErrorGuard, type Check } from '../../check.ts';
 
-interface Check {
-  name: string;
-  run(): void;
-}
 
 /** Chromium's own console lines about the destroyed device; anything else logged is a failure. */
 export const LOSS_CONSOLE_ERROR = /destroyed|device (was |is )?lost/i;
@@ -16,10 +13,8 @@ const LOST_MESSAGE = /^WebGPU device lost \(destroyed\): /;
 const MAX_STEPS_PAST_LOSS = 6;
 
 export function deviceLossChecks(report: DeviceLossReport, consoleErrors: string[]): Check[] {
-  const ok = (name: string, run: () => void): Check => ({ name, run });
-  const noPageError = () => {
-    if (report.error) throw new Error(`the page failed: ${report.error}`);
-  };
+  const ok = check;
+  const noPageError = pageErrorGuard(report);
   return [
     ok('device-loss: fit rejects with DeviceLostError (destroyed) within a few steps of the loss', () => {
       noPageError();
