@@ -2,8 +2,8 @@
 // `welford adapt` re-estimates a checkpoint's batch-norm statistics for shifted images, and
 // `welford federated` compares FedAvg with FedBN on simulated clients (src/train/);
 // `welford experiment NAME` measures a claim about normalization (src/experiment/);
-// `welford conformance FILE... [--backend cpu] [--json OUT]` runs conformance case files
-// (shared/CONFORMANCE.md) and exits 0 only when every case passes.
+// `welford conformance FILE... [--backend cpu] [--json OUT [--overwrite]]` runs conformance case
+// files (shared/CONFORMANCE.md) and exits 0 only when every case passes.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AllocationError, DeviceLostError, init, type Backend } from '@welford/core';
@@ -12,17 +12,20 @@ import { formatRow, formatSummary, resultsJson, rowLayout } from './conformance/
 import { runCaseFile, type CaseResult } from './conformance/runner.ts';
 import { walkArgs } from './args_walk.ts';
 import { RunError, SetupError, UsageError } from './errors.ts';
+import { checkNoEarlierFiles } from './existing_outputs.ts';
 import { userPath } from './train/outputs.ts';
 import { ADAPT_USAGE, EVAL_USAGE, FEDERATED_USAGE, TRAIN_USAGE } from './train/usage.ts';
 import { EXPERIMENT_USAGE } from './experiment/usage.ts';
 
-const CONFORMANCE_USAGE = `usage: welford conformance FILE... [--backend webgpu|cpu] [--json OUT]
+const CONFORMANCE_USAGE = `usage: welford conformance FILE... [--backend webgpu|cpu] [--json OUT [--overwrite]]
 
 Runs conformance case files: one row per case (id, op, PASS/FAIL, the largest absolute error
 of each compared tensor), then "N passed, M failed".
   --backend cpu   run on the CPU reference instead of WebGPU (the default)
-  --json OUT      also write the per-case results as JSON to OUT
-Exit status: 0 when every case passes, 1 when one fails, 2 when the files or arguments are wrong.`;
+  --json OUT      also write the per-case results as JSON to OUT (an existing OUT is refused)
+  --overwrite     replace an existing OUT
+Exit status: 0 when every case passes, 1 when one fails, 2 when the files or arguments are wrong
+or OUT exists (without --overwrite).`;
 
 const USAGES: Record<string, string> = { train: TRAIN_USAGE, eval: EVAL_USAGE, adapt: ADAPT_USAGE, federated: FEDERATED_USAGE, experiment: EXPERIMENT_USAGE, conformance: CONFORMANCE_USAGE };
 const COMMANDS = Object.keys(USAGES);
@@ -39,10 +42,11 @@ interface ConformanceArgs {
   files: string[];
   backend: 'webgpu' | 'cpu';
   json: string | null;
+  overwrite: boolean;
 }
 
 function parseConformanceArgs(args: string[]): ConformanceArgs {
-  const parsed: ConformanceArgs = { files: [], backend: 'webgpu', json: null };
+  const parsed: ConformanceArgs = { files: [], backend: 'webgpu', json: null, overwrite: false };
   walkArgs(args, (flag, value, arg) => {
     if (flag === '--backend') {
       const v = value();
@@ -50,6 +54,8 @@ function parseConformanceArgs(args: string[]): ConformanceArgs {
       parsed.backend = v;
     } else if (flag === '--json') {
       parsed.json = userPath(value());
+    } else if (flag === '--overwrite') {
+      parsed.overwrite = true;
     } else if (flag.startsWith('-')) {
       throw new UsageError(`unknown option ${flag}`);
     } else {
@@ -71,6 +77,8 @@ async function startBackend(kind: 'webgpu' | 'cpu'): Promise<Backend> {
 
 async function conformance(args: string[]): Promise<number> {
   const options = parseConformanceArgs(args);
+  // Before the case files are read: OUT may even be one of them.
+  if (options.json) checkNoEarlierFiles('the --json file', [options.json], '--json', options.overwrite);
   const files: CaseFile[] = options.files.map((f) => readCaseFile(userPath(f), f));
   const backend = await startBackend(options.backend);
   const layout = rowLayout(files.flatMap((f) => f.cases));

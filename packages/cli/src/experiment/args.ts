@@ -12,15 +12,18 @@ export interface ExperimentArgs {
   out: string;
   plot: boolean;
   cpu: boolean;
+  /** Replace the files an earlier run left in `out` (default false: refuse them). */
+  overwrite: boolean;
 }
 
 export function parseExperimentArgs(args: readonly string[]): ExperimentArgs {
-  const parsed: ExperimentArgs = { names: [], list: false, quick: false, seed: 1, out: userPath('runs/experiments'), plot: true, cpu: false };
+  const parsed: ExperimentArgs = { names: [], list: false, quick: false, seed: 1, out: userPath('runs/experiments'), plot: true, cpu: false, overwrite: false };
   walkArgs(args, (flag, value, arg) => {
     if (flag === '--list') parsed.list = true;
     else if (flag === '--quick') parsed.quick = true;
     else if (flag === '--no-plot') parsed.plot = false;
     else if (flag === '--cpu') parsed.cpu = true;
+    else if (flag === '--overwrite') parsed.overwrite = true;
     else if (flag === '--out') parsed.out = userPath(value());
     else if (flag === '--seed') {
       const v = value();

@@ -1,11 +1,13 @@
 // Node: `welford experiment NAME...`. Runs experiments from @welford/experiments on WebGPU (or
 // the CPU reference) with the mnist package's digits, prints each result's rows as they are
-// measured and then its tables and verdict, and writes NAME.json, NAME.md and NAME.png.
+// measured and then its tables and verdict, and writes NAME.json, NAME.md and NAME.png, never
+// over an earlier run's files unless --overwrite.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXPERIMENTS, findExperiment, formatCell, formatResult, markdownResult, type DigitsData, type Experiment, type ExperimentResult } from '@welford/experiments';
 import { loadMnistDigits } from '@welford/data/node';
 import { UsageError } from '../errors.ts';
+import { checkNoEarlierFiles } from '../existing_outputs.ts';
 import { startBackend } from '../train/backend_node.ts';
 import { datasetError } from '../train/datasets_node.ts';
 import { writeAtomic } from '../train/atomic_file.ts';
@@ -26,6 +28,12 @@ function chosen(names: readonly string[]): Experiment[] {
       throw new UsageError(e instanceof Error ? e.message : String(e));
     }
   });
+}
+
+/** The files a run of `experiments` writes in `out`: NAME.json, NAME.md, and NAME.png unless --no-plot. */
+function outputFiles(experiments: readonly Experiment[], out: string, plot: boolean): string[] {
+  const extensions = plot ? ['json', 'md', 'png'] : ['json', 'md'];
+  return experiments.flatMap((e) => extensions.map((ext) => join(out, `${e.name}.${ext}`)));
 }
 
 /** The digits, loaded once on first use. */
@@ -63,6 +71,8 @@ export async function experimentCommand(args: string[]): Promise<number> {
     return 0;
   }
   const experiments = chosen(options.names);
+  // Before any work: a full-size result must not be lost to a later --quick run by accident.
+  checkNoEarlierFiles('the output', outputFiles(experiments, options.out, options.plot), '--out', options.overwrite);
   const backend = await startBackend(options.cpu);
   const record = { adapter: backend.description, date: new Date().toISOString() };
   console.log(`experiments on ${record.adapter}${options.quick ? ' (quick)' : ''}`);

@@ -3,13 +3,15 @@
 // unlabeled shifted images recovers: accuracy on the clean test split, on the shifted one with
 // the stored statistics, after few-shot adaptation (adaptBatchNorm) with --shots shifted
 // training images, and optionally after precise batch norm (preciseBatchNorm) on the shifted
-// training split. The checkpoint is only read.
+// training split. The checkpoint is only read; an existing --json file is replaced only with
+// --overwrite.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Random, type Tensor } from '@welford/core';
 import { DataLoader, intensityShifted, normalize, permutation, quantizeDataset, subset, type IntensityShiftOptions, type Sample } from '@welford/data';
 import { adaptBatchNorm, preciseBatchNorm, type RunningStatsUpdate } from '@welford/layers';
 import { RunError, UsageError } from '../errors.ts';
+import { checkNoEarlierFiles } from '../existing_outputs.ts';
 import { startBackend } from './backend_node.ts';
 import { flagInteger, flagNumber } from './flag_numbers.ts';
 import { checkpointConfig, loadCheckpointInto, readCheckpointFile } from './checkpoint_file.ts';
@@ -39,6 +41,8 @@ export interface AdaptOptions {
   precise: number | 'all' | null;
   testLimit: number | null;
   json: string | null;
+  /** Replace an existing --json file (default false: refuse it). */
+  overwrite: boolean;
   cpu: boolean;
 }
 
@@ -51,7 +55,8 @@ export interface AdaptOptions {
  */
 export const ADAPT_DEFAULTS = { shots: 32, brightness: 0.3, contrast: 0.6, priorStrength: 4, seed: 1 } as const;
 
-const FLAGS = ['--checkpoint', '--shots', '--brightness', '--contrast', '--prior-strength', '--seed', '--precise', '--test-limit', '--json', '--cpu'] as const;
+const BOOLEAN = ['--overwrite', '--cpu'] as const;
+const FLAGS = ['--checkpoint', '--shots', '--brightness', '--contrast', '--prior-strength', '--seed', '--precise', '--test-limit', '--json', ...BOOLEAN] as const;
 type Flag = (typeof FLAGS)[number];
 
 // Every number flag of welford adapt takes "inf" (--prior-strength inf keeps the stored statistics).
@@ -60,7 +65,7 @@ const integer = (flag: string, raw: string, min: number): number => flagInteger(
 
 /** Parses `welford adapt ARGS` (`--flag value` or `--flag=value`); every mistake is a UsageError. */
 export function parseAdaptArgs(args: readonly string[]): AdaptOptions {
-  const o: AdaptOptions = { checkpoint: '', ...ADAPT_DEFAULTS, precise: null, testLimit: null, json: null, cpu: false };
+  const o: AdaptOptions = { checkpoint: '', ...ADAPT_DEFAULTS, precise: null, testLimit: null, json: null, overwrite: false, cpu: false };
   const seen = new Set<string>();
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -70,14 +75,15 @@ export function parseAdaptArgs(args: readonly string[]): AdaptOptions {
     if (!(FLAGS as readonly string[]).includes(flag)) throw new UsageError(`unknown option ${flag} for welford adapt; valid options: ${FLAGS.join(' ')}`);
     if (seen.has(flag)) throw new UsageError(`${flag} given twice`);
     seen.add(flag);
-    if (flag === '--cpu') {
-      if (inline !== undefined) throw new UsageError(`--cpu takes no value, got "${inline}"`);
-      o.cpu = true;
+    if (flag === '--cpu' || flag === '--overwrite') {
+      if (inline !== undefined) throw new UsageError(`${flag} takes no value, got "${inline}"`);
+      if (flag === '--cpu') o.cpu = true;
+      else o.overwrite = true;
       continue;
     }
     const raw = inline ?? args[++i];
     if (raw === undefined || raw === '' || (inline === undefined && raw.startsWith('--'))) throw new UsageError(`${flag} needs a value`);
-    switch (flag as Exclude<Flag, '--cpu'>) {
+    switch (flag as Exclude<Flag, (typeof BOOLEAN)[number]>) {
       case '--checkpoint':
         o.checkpoint = raw;
         break;
@@ -193,6 +199,8 @@ export async function adaptCommand(args: readonly string[], out: TextOut = proce
   const o = parseAdaptArgs(args);
   const path = userPath(o.checkpoint);
   const jsonPath = o.json === null ? null : userPath(o.json);
+  // Before the checkpoint and the data are read, so that a refusal costs no work.
+  if (jsonPath) checkNoEarlierFiles('the --json file', [jsonPath], '--json', o.overwrite);
   const { bytes, config } = readCheckpoint(path, o.testLimit);
   if (config.norm !== 'batch' && config.norm !== 'batch-renorm') {
     throw new RunError(`${path} was trained with --norm ${config.norm}: welford adapt re-estimates batch-norm statistics, and ${config.norm === 'none' ? 'a model without norm layers' : `${config.norm} norm`} keeps none (use a checkpoint trained with --norm batch or batch-renorm)`);

@@ -43,6 +43,8 @@ export interface FederatedOptions {
   dp: DpOptions | null;
   seed: number;
   json: string | null;
+  /** Replace an existing --json file (default false: refuse it). */
+  overwrite: boolean;
   cpu: boolean;
 }
 
@@ -71,7 +73,7 @@ export const FEDERATED_DEFAULTS = {
   seed: 1,
 } as const;
 
-const BOOLEAN = ['--fedavg', '--fedbn', '--local-affine', '--cpu'] as const;
+const BOOLEAN = ['--fedavg', '--fedbn', '--local-affine', '--overwrite', '--cpu'] as const;
 const VALUED = [
   '--clients',
   '--rounds',
@@ -200,6 +202,7 @@ export function parseFederatedArgs(args: readonly string[]): FederatedOptions {
     dp,
     seed: int('--seed', d.seed, 0),
     json,
+    overwrite: given.has('--overwrite'),
     cpu: given.has('--cpu'),
   };
 }

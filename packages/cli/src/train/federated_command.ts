@@ -9,6 +9,7 @@ import { manualSeed } from '@welford/core';
 import { deriveSeed, type LabeledImages } from '@welford/data';
 import { Federation, fit, NonFiniteLossError, type AggregationReport } from '@welford/layers';
 import { RunError } from '../errors.ts';
+import { checkNoEarlierFiles } from '../existing_outputs.ts';
 import { startBackend } from './backend_node.ts';
 import { describeConfig, resolveConfig, type TrainConfig } from './config.ts';
 import { testBatches, trainBatches, type RunBatch } from './data_pipeline.ts';
@@ -139,6 +140,8 @@ export async function federatedCommand(args: readonly string[], out: TextOut = p
   const o = parseFederatedArgs(args);
   const config = resolveConfig({ model: o.model, depth: o.depth, width: o.width, norm: o.norm, groups: o.groups, dataset: o.dataset, batch: o.batch, lr: o.lr, momentum: o.momentum, seed: o.seed, statsEvery: 0 });
   const jsonPath = o.json === null ? null : userPath(o.json);
+  // Before the data is loaded: an earlier report is refused before minutes of training, not after.
+  if (jsonPath) checkNoEarlierFiles('the --json file', [jsonPath], '--json', o.overwrite);
   const splits = loadDatasets(config, ['train', 'test']) as { train: LabeledImages; test: LabeledImages };
   const clients = clientData(splits, o);
   const stepsPerRound = o.localSteps ?? o.localEpochs! * Math.floor(o.trainPerClient / o.batch);

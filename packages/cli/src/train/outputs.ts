@@ -7,7 +7,8 @@
 import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { toJsonLine, type StatsSink } from '@welford/stats';
-import { RunError, UsageError } from '../errors.ts';
+import { RunError } from '../errors.ts';
+import { overwriteRefusal } from '../existing_outputs.ts';
 import { removeStaleTemporaries, writeAtomic } from './atomic_file.ts';
 import type { TrainConfig } from './config.ts';
 import { fileErrorReason } from './file_errors.ts';
@@ -52,7 +53,7 @@ export function earlierRunFiles(dir: string): string[] {
 export function checkOutDir(dir: string, overwrite: boolean): void {
   const earlier = earlierRunFiles(dir);
   if (earlier.length > 0 && !overwrite) {
-    throw new UsageError(`--out ${dir} already holds a run (${earlier.join(', ')}); pass --overwrite to replace it, or choose another --out`);
+    throw overwriteRefusal(`--out ${dir} already holds a run (${earlier.join(', ')})`, '--out');
   }
 }
 

@@ -28,7 +28,7 @@ The model's configuration comes from the checkpoint (or the run.json beside it);
 Exit status: 0 on success, 1 when the checkpoint or the data cannot be read, 2 for bad arguments.`;
 
 export const ADAPT_USAGE = `usage: welford adapt --checkpoint FILE [--shots N] [--brightness B --contrast C] [--prior-strength K]
-                     [--seed S] [--precise all|M] [--test-limit T] [--json OUT] [--cpu]
+                     [--seed S] [--precise all|M] [--test-limit T] [--json OUT [--overwrite]] [--cpu]
 
 Shifts the test images of a batch-norm checkpoint's dataset (x' = C·(x − image mean) + image mean + B
 on [0, 1] intensities, clipped) and prints accuracy on the clean test split, on the shifted one with
@@ -37,12 +37,14 @@ training images shrunk toward the stored ones (weight N/(N + K)), and with --pre
 batch norm on the first M (or all) shifted training images. The checkpoint is only read.
   --shots N (32)  --brightness B (0.3)  --contrast C (0.6)  --prior-strength K (4; 0: the shots alone, inf: stored)
   --seed S (1): which training images are the shots  --json OUT: also write the table as JSON
-Exit status: 0 on success, 1 when the checkpoint or the data cannot be used, 2 for bad arguments.`;
+  --overwrite: replace an existing OUT (without it, an existing OUT is refused before any work)
+Exit status: 0 on success, 1 when the checkpoint or the data cannot be used, 2 for bad arguments
+or an existing OUT.`;
 
 export const FEDERATED_USAGE = `usage: welford federated [--clients K] [--fedavg | --fedbn] [--local-affine] [--rounds R]
                          [--local-steps S | --local-epochs E] [--dataset fashion-mnist|mnist] [--model small-cnn]
                          [--norm batch] [--batch B] [--shift brightness|label]
-                         [--dp-epsilon E --dp-delta D --dp-clip C] [--seed S] [--json OUT] [--cpu]
+                         [--dp-epsilon E --dp-delta D --dp-clip C] [--seed S] [--json OUT [--overwrite]] [--cpu]
 
 Simulated federated training on one device: K clients with disjoint, non-IID shards train copies of
 a small CNN for a few local steps per round, then a server averages them by FedAvg (everything) and
@@ -57,8 +59,10 @@ initial weights and data. Prints each client's test accuracy, on its own test im
   --dp-epsilon E (0 < E <= 1) --dp-delta D --dp-clip C: FedAvg's shared batch-norm statistics are
             clipped to L2 norm C per client and noised, σ = C·sqrt(2·ln(1.25/δ))/ε (FedBN shares none)
   --seed S (1): initial weights, shifts, shards, shuffling, noise  --json OUT: also write the table as JSON
+  --overwrite: replace an existing OUT (without it, an existing OUT is refused before any work)
 The defaults train 2 × 8 × 5 × 8 = 640 small steps, about 2.5 minutes on a software adapter, too few
 for good accuracy. To make it bigger raise --rounds, --local-steps (or --local-epochs), --train-per-client,
 --test-per-client, --width, --depth and --batch; on a GPU, e.g. --train-per-client 7000
 --test-per-client 1000 --rounds 50 --local-epochs 1 --batch 32 --depth 4 --width 16.
-Exit status: 0 on success, 1 when the data cannot be used or training fails, 2 for bad arguments.`;
+Exit status: 0 on success, 1 when the data cannot be used or training fails, 2 for bad arguments
+or an existing OUT.`;
