@@ -63,6 +63,21 @@ describe('index checks on every backend', () => {
     }
   });
 
+  it('the GPU check counts every bad value of an odd-sized batch, across workgroups, as the CPU reference would', async () => {
+    use(await gpuBackend());
+    const n = 777;
+    const labels = Array.from({ length: n }, (_, i) => i % 3);
+    const bad = [0, 1, 255, 256, 257, 400, 511, 512, 600, 700, 774, 775, 776];
+    bad.forEach((at, k) => (labels[at] = [3, -1, 0.5, NaN, 1e9][k % 5]));
+    const isClass = (v: number): boolean => Number.isInteger(v) && v >= 0 && v < 3;
+    expect(labels.filter((v) => !isClass(v))).toHaveLength(bad.length);
+    const logits = fromArray(new Float32Array(n * 3), [n, 3]);
+    const target = fromArray(labels);
+    const loss = crossEntropy(logits, target);
+    await expect(loss.item()).rejects.toThrow(`\n(found on the GPU after the call: ${bad.length} bad values since the previous read)`);
+    for (const t of [logits, target, loss]) t.dispose();
+  });
+
   it('on the GPU the check costs no wait: a bad label is found by a later read, and counts every bad value since the last', async () => {
     const gpu = await gpuBackend();
     use(gpu);
