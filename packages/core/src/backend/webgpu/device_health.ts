@@ -8,6 +8,8 @@ const MAX_KEPT_ERRORS = 8;
 
 export class DeviceHealth {
   private lostError: DeviceLostError | null = null;
+  /** Resolves with the loss once the device is lost (after `onLost` has run). */
+  readonly whenLost: Promise<DeviceLostError>;
   private readonly errors: Error[] = [];
   private dropped = 0;
   private readonly scopes = new Set<Promise<void>>();
@@ -16,11 +18,13 @@ export class DeviceHealth {
     private readonly device: GPUDevice,
     private readonly adapterName: string,
     /** Called once when the device is lost. */
-    onLost: () => void,
+    onLost: (error: DeviceLostError) => void,
   ) {
-    void device.lost.then((info) => {
-      this.lostError ??= new DeviceLostError(info.reason ?? 'unknown', info.message);
-      onLost();
+    this.whenLost = device.lost.then((info) => {
+      const error = new DeviceLostError(info.reason ?? 'unknown', info.message);
+      this.lostError = error;
+      onLost(error);
+      return error;
     });
     device.addEventListener('uncapturederror', (event) => {
       // After a loss every call fails; the loss is the one thing worth saying.

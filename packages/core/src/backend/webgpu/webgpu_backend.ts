@@ -83,14 +83,11 @@ export class WebGpuBackend implements Backend {
     this.description = `webgpu: ${acquired.adapterName}${acquired.software ? ' [software]' : ''}`;
     const limits = this.device.limits;
     this.maxBufferBytes = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
-    let lostNow: (e: DeviceLostError) => void = () => undefined;
-    this.lost = new Promise((resolve) => (lostNow = resolve));
-    this.health = new DeviceHealth(this.device, acquired.adapterName, () => {
-      const error = this.health.lost!;
+    this.health = new DeviceHealth(this.device, acquired.adapterName, (error) => {
       this.dropRecorded();
       this.submissions.failAll(error);
-      lostNow(error);
     });
+    this.lost = this.health.whenLost;
     const storageUsage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     const stagingUsage = GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST;
     const relieve = (): void => this.trim();
@@ -271,28 +268,15 @@ export class WebGpuBackend implements Backend {
     const counters = this.stageChecks();
     this.flush();
     try {
-      // The copy may be held behind a deferred write; mapping before it is submitted would fail.
-      // Held work that was dropped (a failed collective) rejects here, with its own error.
-      await this.submissions.submitted();
+      await this.awaitDevice(counters, () => staging.mapAsync(GPUMapMode.READ));
     } catch (e) {
       staging.destroy();
-      this.unstageChecks(counters);
-      throw this.health.lost ?? e;
-    }
-    try {
-      await staging.mapAsync(GPUMapMode.READ);
-    } catch (e) {
-      staging.destroy();
-      this.unstageChecks(counters);
-      throw (await this.lossBehind()) ?? e;
+      throw e;
     }
     const out = new Float32Array(staging.getMappedRange().slice(0, size * 4));
     staging.unmap();
     this.staging.release(staging);
-    const bad = await this.inspectChecks(counters);
-    await this.health.settled();
-    this.health.throwIfFailed();
-    if (bad) throw bad;
+    await this.reportAfterWait(counters);
     return out;
   }
 
@@ -371,22 +355,8 @@ export class WebGpuBackend implements Backend {
     this.health.assertUsable();
     const counters = this.stageChecks();
     this.flush();
-    try {
-      await this.submissions.submitted();
-    } catch (e) {
-      this.unstageChecks(counters);
-      throw this.health.lost ?? e;
-    }
-    try {
-      await this.device.queue.onSubmittedWorkDone();
-    } catch (e) {
-      this.unstageChecks(counters);
-      throw (await this.lossBehind()) ?? e;
-    }
-    const bad = await this.inspectChecks(counters);
-    await this.health.settled();
-    this.health.throwIfFailed();
-    if (bad) throw bad;
+    await this.awaitDevice(counters, () => this.device.queue.onSubmittedWorkDone());
+    await this.reportAfterWait(counters);
   }
 
   memory(): MemoryReport {
@@ -409,6 +379,36 @@ export class WebGpuBackend implements Backend {
     this.bindGroups.clear();
     this.pool.trim();
     this.staging.trim();
+  }
+
+  /**
+   * Waits until what was recorded is submitted, then for `done` (a mapping, or the queue's
+   * work). On failure the staged check counters are left for the next read, and the error is
+   * the device's loss when that is why.
+   */
+  private async awaitDevice(counters: GPUBuffer | null, done: () => Promise<unknown>): Promise<void> {
+    try {
+      // Work may be held behind a deferred write; mapping before it is submitted would fail.
+      // Held work that was dropped (a failed collective) rejects here, with its own error.
+      await this.submissions.submitted();
+    } catch (e) {
+      this.unstageChecks(counters);
+      throw this.health.lost ?? e;
+    }
+    try {
+      await done();
+    } catch (e) {
+      this.unstageChecks(counters);
+      throw (await this.lossBehind()) ?? e;
+    }
+  }
+
+  /** After a wait: a bad index the checks counted, an out-of-memory or another device error is thrown. */
+  private async reportAfterWait(counters: GPUBuffer | null): Promise<void> {
+    const bad = await this.inspectChecks(counters);
+    await this.health.settled();
+    this.health.throwIfFailed();
+    if (bad) throw bad;
   }
 
   /**
