@@ -27,26 +27,27 @@ function wallSeconds(run: RunContext): number {
   return (Date.now() - run.startedAt.getTime()) / 1000;
 }
 
-/** Writes run.json; returns null, or the line saying why it could not be written. */
-function tryRunJson(run: RunContext, fields: Record<string, unknown>): string | null {
+/** Runs a write; returns null, or the line saying why it failed (the run is ending: no throw). */
+function attempt(write: () => void): string | null {
   try {
-    run.files.writeRunJson({ ...run.info, ...fields, wallSeconds: wallSeconds(run) });
-    run.recorded = true;
+    write();
     return null;
   } catch (e) {
     return e instanceof Error ? e.message : String(e);
   }
 }
 
+/** Writes run.json; returns null, or the line saying why it could not be written. */
+function tryRunJson(run: RunContext, fields: Record<string, unknown>): string | null {
+  return attempt(() => {
+    run.files.writeRunJson({ ...run.info, ...fields, wallSeconds: wallSeconds(run) });
+    run.recorded = true;
+  });
+}
+
 /** Writes the checkpoint when there is one; returns null, or the line saying why it could not be written. */
 function tryCheckpoint(run: RunContext, bytes: Uint8Array | null): string | null {
-  if (bytes === null) return null;
-  try {
-    run.files.writeCheckpoint(bytes);
-    return null;
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e);
-  }
+  return bytes === null ? null : attempt(() => run.files.writeCheckpoint(bytes));
 }
 
 const lines = (...parts: (string | null)[]): string => parts.filter((p) => p !== null).join('\n');
