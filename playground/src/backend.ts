@@ -35,18 +35,13 @@ export function watchDeviceLoss(backend: Backend, isCurrent: () => boolean, onLo
   });
 }
 
-/** How long a failure may come before the device's loss is announced and still be taken for it. */
-const LOSS_GRACE_MS = 2000;
-
 /**
- * The device loss behind a failure, or null when there is none. A read under way when the device
- * goes can fail at once (its mapping aborted) while the device's `lost` settles a moment later.
+ * The device loss behind a failure, or null when there is none. Core already turns a read that
+ * the loss aborted into the DeviceLostError (it waits for the loss to be reported).
  */
-export async function lossBehind(error: unknown, backend: Backend | undefined): Promise<DeviceLostError | null> {
+export function lossBehind(error: unknown, backend: Backend | undefined): DeviceLostError | null {
   if (error instanceof DeviceLostError) return error;
-  if (!(backend instanceof WebGpuBackend)) return null;
-  const grace = new Promise<null>((resolve) => setTimeout(() => resolve(null), LOSS_GRACE_MS));
-  return backend.lostError ?? Promise.race([backend.lost, grace]);
+  return backend instanceof WebGpuBackend ? backend.lostError : null;
 }
 
 /** A loss in words: its reason and the implementation's message, e.g. "destroyed: Device was destroyed". */

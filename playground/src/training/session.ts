@@ -327,10 +327,10 @@ export class Session {
    * Why training stopped: it diverged, it failed, or the device was lost, which stops whatever
    * step, evaluation or checkpoint was under way. That is one event, not a failure of that step.
    */
-  private async stopped(e: unknown): Promise<void> {
+  private stopped(e: unknown): void {
     const message = e instanceof Error ? e.message : String(e);
     if (/non-finite|NaN|Infinity/i.test(message)) return this.setState('diverged', message);
-    const loss = await lossBehind(e, this.model.parameters()[0]?.backend);
+    const loss = lossBehind(e, this.model.parameters()[0]?.backend);
     this.setState(loss ? 'lost' : 'failed', loss?.message ?? message);
   }
 
