@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import * as w from '../src/index.ts';
 import { gpuBackend } from './helpers.ts';
@@ -9,6 +11,16 @@ describe('devices', () => {
     expect(gpu.acquired.adapterName.length).toBeGreaterThan(0);
     expect(gpu.description).toContain(gpu.acquired.adapterName);
     if (gpu.acquired.software) expect(gpu.acquired.adapterName.toLowerCase()).toContain('swiftshader');
+  });
+
+  it('prints nothing on stderr while it acquires a device', () => {
+    // A process of its own: the Vulkan loader and Dawn write to the real stderr, which Vitest does not see.
+    const core = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+    const script = `const w = await import(${JSON.stringify(core)}); const b = await w.init(); process.stdout.write(b.description); b.device.destroy();`;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^webgpu: /);
+    expect(run.stderr).toBe('');
   });
 
   it('says what it tried when no adapter can be had', async () => {

@@ -1,0 +1,15 @@
+// Plain data about Dawn in Node, kept apart from the loader so that importing it costs nothing in
+// a browser bundle.
+
+/** Where Debian's `chromium` package (and Chrome) put the SwiftShader Vulkan driver. */
+export const SWIFTSHADER_ICD_CANDIDATES = [
+  '/usr/lib/chromium/vk_swiftshader_icd.json',
+  '/usr/lib/chromium-browser/vk_swiftshader_icd.json',
+  '/opt/google/chrome/vk_swiftshader_icd.json',
+];
+
+/**
+ * Dawn's flags for Node. Timestamps are left at the driver's resolution: browsers round them
+ * (against timing attacks on web pages), which makes short dispatches read as 0 or 65 µs.
+ */
+export const DAWN_FLAGS = ['disable-dawn-features=timestamp_quantization'];

@@ -1,0 +1,7 @@
+// What "#node-adapter" resolves to outside Node: a runtime without navigator.gpu that is not Node
+// has no way to WebGPU that welford knows of.
+import type { AcquiredDevice, AcquireOptions } from './acquire.ts';
+
+export async function acquireInNode(_options: AcquireOptions): Promise<AcquiredDevice> {
+  throw new Error('acquireDevice: this runtime exposes no navigator.gpu and is not Node.js (where welford would load Dawn from the webgpu package)');
+}
