@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // welford's command line. `welford train` and `welford eval` train and evaluate models,
 // `welford adapt` re-estimates a checkpoint's batch-norm statistics for shifted images, and
 // `welford federated` compares FedAvg with FedBN on simulated clients (src/train/);

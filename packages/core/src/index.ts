@@ -1,4 +1,6 @@
 // @welford/core: tensors, WebGPU kernels, autograd and optimizers.
+// The declarations name WebGPU's types (GPUDevice...): a TypeScript user gets them with the package.
+/// <reference types="@webgpu/types" preserve="true" />
 import './tensor/methods.ts';
 
 export type { Backend, DeferredWrite, MemoryReport, Storage } from './backend/backend.ts';
