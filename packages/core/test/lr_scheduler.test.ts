@@ -111,6 +111,10 @@ describe('schedule options', () => {
     const other = new w.StepLR(sgd(0.1), { stepSize: 1 });
     expect(() => new w.LinearWarmup(sgd(0.1), { warmupSteps: 2, after: other })).toThrow(/belongs to another optimizer/);
     expect(() => new w.StepLR({} as Optimizer, { stepSize: 1 })).toThrow(/StepLR: expected an Optimizer, got Object/);
+    // A model passed instead of its optimizer is named by its typeName, which minification keeps.
+    const model = Object.defineProperty(class { readonly typeName = 'SmallCnn'; }, 'name', { value: 't' });
+    expect(() => new w.StepLR(new model() as unknown as Optimizer, { stepSize: 1 })).toThrow(/StepLR: expected an Optimizer, got SmallCnn$/);
+    expect(() => new w.StepLR(w.fromArray([0.1], [1]) as unknown as Optimizer, { stepSize: 1 })).toThrow(/StepLR: expected an Optimizer, got a Tensor$/);
   });
 
   it('a schedule built after another starts from the optimizer’s initial rate (PyTorch’s initial_lr)', () => {

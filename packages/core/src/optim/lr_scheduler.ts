@@ -1,3 +1,4 @@
+import { Tensor } from '../tensor/tensor.ts';
 import { Optimizer } from './optimizer.ts';
 
 /**
@@ -266,7 +267,14 @@ function checkFinite(schedule: string, option: string, value: number, min: numbe
   }
 }
 
+/**
+ * What a wrong argument is, for an error. A model passed by mistake names itself by its
+ * `typeName` (a Module's declared name, which survives minification); anything else by its class.
+ */
 function describe(value: unknown): string {
   if (value === null || typeof value !== 'object') return String(value);
+  if (value instanceof Tensor) return 'a Tensor';
+  const typeName = (value as { typeName?: unknown }).typeName;
+  if (typeof typeName === 'string') return typeName;
   return (value as object).constructor?.name ?? 'an object';
 }

@@ -3,6 +3,7 @@ import { Module } from '../module/module.ts';
 
 /** max(x, 0) elementwise (`torch.nn.ReLU`). */
 export class ReLU extends Module {
+  static override readonly typeName = 'ReLU';
   forward(x: Tensor): Tensor {
     return relu(x);
   }
@@ -10,6 +11,7 @@ export class ReLU extends Module {
 
 /** 1 / (1 + e^−x) elementwise (`torch.nn.Sigmoid`). */
 export class Sigmoid extends Module {
+  static override readonly typeName = 'Sigmoid';
   forward(x: Tensor): Tensor {
     return sigmoid(x);
   }
@@ -17,6 +19,7 @@ export class Sigmoid extends Module {
 
 /** tanh(x) elementwise (`torch.nn.Tanh`). */
 export class Tanh extends Module {
+  static override readonly typeName = 'Tanh';
   forward(x: Tensor): Tensor {
     return tanh(x);
   }
@@ -24,6 +27,7 @@ export class Tanh extends Module {
 
 /** Returns its input itself (`torch.nn.Identity`): a placeholder where a layer is optional. */
 export class Identity extends Module {
+  static override readonly typeName = 'Identity';
   forward(x: Tensor): Tensor {
     return x;
   }

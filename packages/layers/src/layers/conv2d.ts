@@ -75,6 +75,7 @@ function nonZero(name: string, p: Pair): string[] {
  * both initialised U(−1/√fanIn, 1/√fanIn) with fanIn = inChannels / groups · kH · kW.
  */
 export class Conv2d extends WeightedLayer {
+  static override readonly typeName = 'Conv2d';
   readonly inChannels: number;
   readonly outChannels: number;
   readonly kernelSize: Pair;
@@ -144,6 +145,7 @@ export class Conv2d extends WeightedLayer {
  * outChannels / groups · kH · kW.
  */
 export class ConvTranspose2d extends WeightedLayer {
+  static override readonly typeName = 'ConvTranspose2d';
   readonly inChannels: number;
   readonly outChannels: number;
   readonly kernelSize: Pair;

@@ -8,6 +8,7 @@ import { Module } from '../module/module.ts';
  * mask from the global generator, so `manualSeed` makes training reproducible.
  */
 export class Dropout extends Module {
+  static override readonly typeName = 'Dropout';
   readonly p: number;
 
   constructor(p = 0.5) {

@@ -9,6 +9,7 @@ import { Module } from '../module/module.ts';
  * [...indices.shape, embeddingDim]. Initialised N(0, 1) like PyTorch.
  */
 export class Embedding extends Module {
+  static override readonly typeName = 'Embedding';
   readonly numEmbeddings: number;
   readonly embeddingDim: number;
   readonly weight: Tensor;

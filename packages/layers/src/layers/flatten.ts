@@ -6,6 +6,7 @@ import { Module } from '../module/module.ts';
  * (`torch.nn.Flatten`). The defaults keep the batch dimension: [N, C, H, W] → [N, C·H·W].
  */
 export class Flatten extends Module {
+  static override readonly typeName = 'Flatten';
   readonly startDim: number;
   readonly endDim: number;
 

@@ -10,6 +10,7 @@ export interface LinearOptions {
 
 /** y = x Wᵀ + b over the last dimension (`torch.nn.Linear`); weight [out, in], PyTorch's default initialisation. */
 export class Linear extends WeightedLayer {
+  static override readonly typeName = 'Linear';
   readonly inFeatures: number;
   readonly outFeatures: number;
   readonly weight: Tensor;

@@ -37,6 +37,7 @@ function windowRepr(w: { kernelSize: Pair; stride: Pair; padding: Pair }): strin
  * dilation or ceil mode): the maximum of each kernelSize window, windows `stride` apart.
  */
 export class MaxPool2d extends Module {
+  static override readonly typeName = 'MaxPool2d';
   readonly kernelSize: Pair;
   readonly stride: Pair;
   readonly padding: Pair;
@@ -61,6 +62,7 @@ export class MaxPool2d extends Module {
  * `countIncludePad` is false.
  */
 export class AvgPool2d extends Module {
+  static override readonly typeName = 'AvgPool2d';
   readonly kernelSize: Pair;
   readonly stride: Pair;
   readonly padding: Pair;
@@ -90,6 +92,7 @@ export class AvgPool2d extends Module {
  * overlapping windows for other sizes are not supported.
  */
 export class AdaptiveAvgPool2d extends Module {
+  static override readonly typeName = 'AdaptiveAvgPool2d';
   readonly outputSize: Pair;
 
   constructor(outputSize: Size2d) {

@@ -17,6 +17,7 @@ function projection(choice: Required<NormChoice>, inPlanes: number, outPlanes: n
  * Children: conv1 (3×3, stride), bn1, conv2 (3×3), bn2, shortcut.
  */
 export class BasicBlock extends ResidualBlock {
+  static override readonly typeName = 'BasicBlock';
   static readonly expansion = 1;
   readonly conv1: Conv2d;
   readonly bn1: Module;
@@ -47,6 +48,7 @@ export class BasicBlock extends ResidualBlock {
  * bn3, shortcut.
  */
 export class Bottleneck extends ResidualBlock {
+  static override readonly typeName = 'Bottleneck';
   static readonly expansion = 4;
   readonly conv1: Conv2d;
   readonly bn1: Module;

@@ -13,6 +13,7 @@ import { ResidualBlock, type BlockOptions } from './residual_block.ts';
  * whatever their kind.
  */
 export class PreActBlock extends ResidualBlock {
+  static override readonly typeName = 'PreActBlock';
   /** Output channels per `planes`. */
   static readonly expansion = 1;
   readonly bn1: Module;
@@ -46,6 +47,7 @@ export class PreActBlock extends ResidualBlock {
  * conv2, bn3, conv3, shortcut.
  */
 export class PreActBottleneck extends ResidualBlock {
+  static override readonly typeName = 'PreActBottleneck';
   static readonly expansion = 4;
   readonly bn1: Module;
   readonly conv1: Conv2d;

@@ -81,6 +81,7 @@ function registerStages(model: Module, layers: Sequential[]): [Sequential, Seque
  * (28×28, 32×32, ...). Build it with `preActResNet`.
  */
 export class PreActResNet extends Module {
+  static override readonly typeName = 'PreActResNet';
   readonly depth: number;
   readonly block: ResidualBlockKind;
   readonly conv1: Conv2d;
@@ -121,6 +122,7 @@ export class PreActResNet extends Module {
  * and `fc`. Build it with `postActResNet`.
  */
 export class PostActResNet extends Module {
+  static override readonly typeName = 'PostActResNet';
   readonly depth: number;
   readonly block: ResidualBlockKind;
   readonly conv1: Conv2d;

@@ -56,6 +56,7 @@ function alternatingStrides(stages: number): number[] {
  * with `smallCnn`.
  */
 export class SmallCnn extends Module {
+  static override readonly typeName = 'SmallCnn';
   readonly widths: readonly number[];
   readonly strides: readonly number[];
   /** conv1, conv2, ... */

@@ -11,6 +11,7 @@ import { convBias, normChoice, normLayer, type NormChoice } from './norm_choice.
  * the norm is 'none'.
  */
 export class DoubleConv extends Module {
+  static override readonly typeName = 'DoubleConv';
   readonly inChannels: number;
   readonly outChannels: number;
   readonly conv1: Conv2d;
@@ -49,6 +50,7 @@ export class DoubleConv extends Module {
  * (a DoubleConv to `outChannels`).
  */
 export class UpBlock extends Module<[Tensor, Tensor], Tensor> {
+  static override readonly typeName = 'UpBlock';
   readonly upconv: ConvTranspose2d;
   readonly conv: DoubleConv;
 
@@ -94,6 +96,7 @@ export interface UNetOptions extends NormChoice {
  * 2^depth works; odd sizes are handled by padding in the decoder. Build it with `uNet`.
  */
 export class UNet extends Module {
+  static override readonly typeName = 'UNet';
   readonly depth: number;
   readonly down: ModuleList<DoubleConv>;
   readonly mid: DoubleConv;

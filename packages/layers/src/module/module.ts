@@ -52,6 +52,16 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   private readonly forwardHooks = new Set<ForwardHook<In, Out>>();
   private readonly forwardPreHooks = new Set<ForwardPreHook<In, Out>>();
 
+  /**
+   * The module's name in errors, `toString()`, state-dict messages and statistics records
+   * (PyTorch's class name: "Conv2d", "BatchNorm2d"). Every module of welford declares it on its
+   * class, `static override readonly typeName = 'Conv2d'`, because a minifier renames classes:
+   * a bundled app would otherwise label its layers "t" and "e". Only a class's own declaration
+   * counts (a subclass never inherits its parent's), and a class without one is named by its
+   * JavaScript class name; declare it on your own modules if your app is minified.
+   */
+  declare static readonly typeName?: string;
+
   /** The computation; called through `call`, which adds hooks and names the failing layer in errors. */
   abstract forward(...inputs: In): Out;
 
@@ -74,9 +84,10 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
     }
   }
 
-  /** The class name, used in errors and `toString()`. */
+  /** The name of the module's class: its own static `typeName` if it declares one, else its class name. */
   get typeName(): string {
-    return this.constructor.name;
+    const cls = this.constructor as { readonly typeName?: unknown; readonly name: string };
+    return Object.hasOwn(cls, 'typeName') && typeof cls.typeName === 'string' ? cls.typeName : cls.name;
   }
 
   /** Registers (or replaces) a parameter: it requires gradients and belongs to this module, outside any `tidy` scope. */

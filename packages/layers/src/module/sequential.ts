@@ -3,6 +3,7 @@ import { Module, type AnyModule } from './module.ts';
 
 /** Children called in order, each on the previous one's output (`torch.nn.Sequential`); named "0", "1", ... */
 export class Sequential extends Module<[Tensor], Tensor> {
+  static override readonly typeName = 'Sequential';
   private readonly layers: Module<[Tensor], Tensor>[];
 
   constructor(...layers: Module<[Tensor], Tensor>[]) {
@@ -30,6 +31,7 @@ export class Sequential extends Module<[Tensor], Tensor> {
 
 /** A list of child modules that are registered (saved, trained) but called by their owner (`torch.nn.ModuleList`). */
 export class ModuleList<M extends AnyModule = AnyModule> extends Module<unknown[], unknown> {
+  static override readonly typeName = 'ModuleList';
   private readonly items: M[] = [];
 
   constructor(modules: readonly M[] = []) {

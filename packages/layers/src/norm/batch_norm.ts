@@ -182,6 +182,7 @@ export abstract class BatchNormBase extends Module {
 
 /** Batch normalisation of (N, C) or (N, C, L) inputs per channel (`torch.nn.BatchNorm1d`); see BatchNormBase. */
 export class BatchNorm1d extends BatchNormBase {
+  static override readonly typeName = 'BatchNorm1d';
   protected checkInput(x: Tensor): void {
     checkChannels('BatchNorm1d', x, [2, 3], this.numFeatures);
   }
@@ -189,6 +190,7 @@ export class BatchNorm1d extends BatchNormBase {
 
 /** Batch normalisation of (N, C, H, W) inputs per channel (`torch.nn.BatchNorm2d`); see BatchNormBase. */
 export class BatchNorm2d extends BatchNormBase {
+  static override readonly typeName = 'BatchNorm2d';
   protected checkInput(x: Tensor): void {
     checkChannels('BatchNorm2d', x, [4], this.numFeatures);
   }
@@ -201,6 +203,7 @@ export class BatchNorm2d extends BatchNormBase {
  * `convertSyncBatchNorm`). Without a process group it is plain batch norm.
  */
 export class SyncBatchNorm extends BatchNormBase {
+  static override readonly typeName = 'SyncBatchNorm';
   protected checkInput(x: Tensor): void {
     checkChannels('SyncBatchNorm', x, [2, 3, 4, 5], this.numFeatures);
   }

@@ -37,6 +37,7 @@ export interface RenormLimits {
  * so training starts as plain batch norm (r = 1, d = 0); see `currentLimits()`.
  */
 export class BatchRenorm2d extends Module {
+  static override readonly typeName = 'BatchRenorm2d';
   readonly numFeatures: number;
   readonly eps: number;
   readonly momentum: number;

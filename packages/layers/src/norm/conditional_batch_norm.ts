@@ -20,6 +20,7 @@ export interface ConditionalBatchNormOptions {
  * indices in [0, numClasses).
  */
 export class ConditionalBatchNorm2d extends Module<[Tensor, Tensor], Tensor> {
+  static override readonly typeName = 'ConditionalBatchNorm2d';
   readonly numFeatures: number;
   readonly numClasses: number;
   readonly bn: BatchNorm2d;

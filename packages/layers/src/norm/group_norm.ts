@@ -18,6 +18,7 @@ export interface GroupNormLayerOptions extends FusedReluOption {
  * with per-channel affine; numGroups C is an instance norm.
  */
 export class GroupNorm extends Module {
+  static override readonly typeName = 'GroupNorm';
   readonly numGroups: number;
   readonly numChannels: number;
   readonly eps: number;

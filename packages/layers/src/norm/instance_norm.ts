@@ -110,10 +110,12 @@ export abstract class InstanceNormBase extends Module {
 
 /** Instance normalisation of (N, C, L) inputs (`torch.nn.InstanceNorm1d`); see InstanceNormBase. */
 export class InstanceNorm1d extends InstanceNormBase {
+  static override readonly typeName = 'InstanceNorm1d';
   protected readonly inputRank = 3;
 }
 
 /** Instance normalisation of (N, C, H, W) inputs (`torch.nn.InstanceNorm2d`); see InstanceNormBase. */
 export class InstanceNorm2d extends InstanceNormBase {
+  static override readonly typeName = 'InstanceNorm2d';
   protected readonly inputRank = 4;
 }

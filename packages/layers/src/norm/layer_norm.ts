@@ -19,6 +19,7 @@ export interface LayerNormLayerOptions extends FusedReluOption {
  * in training and evaluation.
  */
 export class LayerNorm extends Module {
+  static override readonly typeName = 'LayerNorm';
   readonly normalizedShape: readonly number[];
   readonly eps: number;
   readonly elementwiseAffine: boolean;
