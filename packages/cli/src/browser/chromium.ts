@@ -44,14 +44,11 @@ export interface BuildPageOptions {
 
 /** Builds the page whose index.html is in `root` into `outDir` with Vite (relative URLs, so any folder serves it). */
 export async function buildPage(root: string, outDir: string, { chunkSizeWarningLimit }: BuildPageOptions = {}): Promise<void> {
-  // Core reaches for node: modules only when it runs in Node; the page never loads them.
-  const external = [/^node:/];
-  // Modules name themselves by their class (`typeName`, in errors and statistics records):
-  // minification must keep class names.
-  const output = { keepNames: true };
-  // Web Workers are bundled as ES modules with the same settings (the page's replicas run in them).
-  const worker = { format: 'es' as const, rolldownOptions: { external, output } };
-  await build({ root, configFile: false, logLevel: 'warn', base: './', worker, build: { outDir, emptyOutDir: true, chunkSizeWarningLimit, rolldownOptions: { external, output } } });
+  // Web Workers are bundled as ES modules (the page's replicas run in them). No other setting is
+  // needed: Node-only code stays out of browser bundles through the packages' own conditions,
+  // and modules name themselves by a declared typeName that minification keeps.
+  const worker = { format: 'es' as const };
+  await build({ root, configFile: false, logLevel: 'warn', base: './', worker, build: { outDir, emptyOutDir: true, chunkSizeWarningLimit } });
 }
 
 /** Serves a built page (and whatever else is in `outDir`) on 127.0.0.1, from port 4173 up. */
