@@ -17,7 +17,15 @@ if [ -z "${XDG_RUNTIME_DIR:-}" ] || [ ! -d "$XDG_RUNTIME_DIR" ] || [ ! -O "$XDG_
   trap 'rm -rf "$XDG_RUNTIME_DIR"' EXIT
 fi
 
-pnpm install --frozen-lockfile </dev/null
+# Every dependency's install script is allowed or refused in pnpm-workspace.yaml: an install that
+# reports one it ignored (a new dependency) fails here rather than leaving users a warning box.
+install_log="$(mktemp "${TMPDIR:-/tmp}/welford-install.XXXXXX")"
+pnpm install --frozen-lockfile </dev/null 2>&1 | tee "$install_log"
+if grep -q "Ignored build scripts" "$install_log"; then
+  echo "test: pnpm install ignored a dependency's build script; allow or refuse it in pnpm-workspace.yaml (onlyBuiltDependencies / ignoredBuiltDependencies)" >&2
+  exit 1
+fi
+rm -f "$install_log"
 pnpm test </dev/null
 # The browser benchmarks once, quickly, as a smoke test: every row must be produced (it fails
 # on a missing row or a page error); the speed it prints is not judged.
