@@ -156,6 +156,20 @@ await step('npx welford train trains a small CNN on MNIST digits and writes its 
   return stdout.trim().split('\n').find((l) => l.startsWith('test loss'));
 });
 
+await step('npx welford train --browser builds its page from the installed package and trains in headless Chromium', async () => {
+  const args = ['welford', 'train', '--browser', '--model', 'small-cnn', '--norm', 'batch', '--dataset', 'mnist', '--width', '8', '--depth', '2', '--batch', '16', '--steps', '4', '--train-limit', '64', '--test-limit', '32', '--stats-every', '0', '--out', 'welford-browser-run'];
+  const { stdout, stderr } = await runOk('npx', args, project);
+  expectQuiet('welford train --browser', stderr);
+  if (!existsSync(join(project, 'welford-browser-run', 'checkpoint.safetensors'))) throw new Error(`welford-browser-run/checkpoint.safetensors was not written:\n${tail(stdout)}`);
+  return stdout.trim().split('\n').find((l) => l.startsWith('test loss'));
+});
+
+await step('npx welford experiment draws its charts from the installed package (PNG in headless Chromium)', async () => {
+  const { stdout, stderr } = await runOk('npx', ['welford', 'experiment', 'batch-of-one', '--quick', '--out', 'welford-experiments'], project);
+  expectQuiet('welford experiment', stderr);
+  for (const ext of ['json', 'md', 'png']) if (!existsSync(join(project, 'welford-experiments', `batch-of-one.${ext}`))) throw new Error(`welford-experiments/batch-of-one.${ext} was not written:\n${tail(stdout)}`);
+});
+
 await step('browser bundles: init + fromArray + matmul, and training smallCnn, minified and gzipped', async () => {
   sizes = await measureBundles(project);
   const problems = sizes.flatMap((s) => unwantedSources(s, s.name === 'matmul' ? ['core'] : ['core', 'layers']).map((u) => `${s.name} bundle holds ${u}`));
