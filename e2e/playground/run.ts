@@ -1,21 +1,22 @@
-// Browser tests of the playground: packs its datasets, builds it with Vite, serves the build on
-// 127.0.0.1 and drives Debian's Chromium headless with WebGPU on SwiftShader. Models and batches
-// are tiny (SwiftShader is a CPU). Prints one line per check and "N passed, N failed"; exits
-// non-zero on any failure. Screenshots go to e2e/artifacts/ and docs/playground.png.
+// Browser tests of the playground as it is deployed: its own build (`pnpm --filter
+// @welford/playground build`: datasets packed, `vite build`) copied under a nested sub-path and
+// served by a plain static server on 127.0.0.1 (deployed_site.ts), driven by Debian's Chromium
+// headless with WebGPU on SwiftShader. Models and batches are tiny (SwiftShader is a CPU).
+// Prints one line per check and "N passed, N failed"; exits non-zero on any failure.
+// Screenshots go to e2e/artifacts/ and docs/playground.png.
 //   node --import tsx playground/run.ts [regular expression of check names]      (from e2e/)
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import type { PreviewServer } from 'vite';
-import { buildAndServe, chromePath, chromiumArgs } from '@welford/cli/browser';
+import { chromePath, chromiumArgs } from '@welford/cli/browser';
 import { DEFAULT_CONFIG, toQuery, type PlaygroundConfig } from '../../playground/src/config.ts';
 import type { PlaygroundState } from '../../playground/src/page_state.ts';
+import { deployPlayground, SUB_PATH, type DeployedSite } from './deployed_site.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const playground = join(here, '../../playground');
+const repoRoot = join(here, '../..');
 const artifacts = join(here, '../artifacts');
 const TIMEOUT_MS = 120_000;
 /** What Chromium logs of a destroyed device; the device-loss check tolerates these lines and no others. */
@@ -28,6 +29,8 @@ type Check = [name: string, run: () => Promise<void>];
 
 class Harness {
   readonly consoleErrors: string[] = [];
+  /** Every URL a page asked for (navigations included). */
+  readonly requested: string[] = [];
   page!: Page;
 
   constructor(
@@ -44,6 +47,7 @@ class Harness {
       if (m.type() === 'error') this.consoleErrors.push(`console.error: ${m.text()}`);
     });
     page.on('pageerror', (e) => this.consoleErrors.push(`uncaught: ${e instanceof Error ? e.message : String(e)}`));
+    page.on('request', (r) => this.requested.push(r.url()));
     page.on('requestfailed', (r) => this.consoleErrors.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
     // A string, not a function: the page must not see the helpers tsx adds to compiled functions.
     if (noWebGpu) await page.evaluateOnNewDocument("Object.defineProperty(Navigator.prototype, 'gpu', { get() { return undefined; } });");
@@ -145,7 +149,7 @@ async function setField(page: Page, selector: string, value: string): Promise<vo
   );
 }
 
-function checks(h: Harness, downloads: string): Check[] {
+function checks(h: Harness, site: DeployedSite, downloads: string): Check[] {
   const tinyQuery = toQuery(TINY);
   let trainedStep = 0;
   return [
@@ -493,6 +497,27 @@ function checks(h: Harness, downloads: string): Check[] {
       },
     ],
     [
+      `every file the page loaded came from under ${SUB_PATH}, and none was missing`,
+      async () => {
+        // Run alone, the check loads the page itself.
+        if (h.requested.length === 0) {
+          await h.open(tinyQuery);
+          await h.ready();
+        }
+        // data: and blob: URLs are the page's own (an empty favicon, a checkpoint download).
+        const elsewhere = h.requested.filter((u) => /^https?:/.test(u) && !u.startsWith(site.url));
+        expect(elsewhere.length === 0, `requests outside ${site.url}:\n${[...new Set(elsewhere)].join('\n')}`);
+        const outside = site.requests.filter((r) => !r.path.startsWith(SUB_PATH));
+        expect(outside.length === 0, `the server was asked for paths outside ${SUB_PATH}: ${JSON.stringify(outside)}`);
+        const missing = site.requests.filter((r) => r.status >= 400);
+        expect(missing.length === 0, `requests that failed: ${JSON.stringify(missing)}`);
+        const served = new Set(site.requests.map((r) => r.path.replace(/\?.*/, '').slice(SUB_PATH.length)));
+        for (const file of ['', 'data/datasets.json']) expect(served.has(file), `"${SUB_PATH}${file}" was never served: ${[...served].join(' ')}`);
+        expect([...served].some((f) => /^assets\/.+\.js$/.test(f)) && [...served].some((f) => /^data\/.+\.wfds$/.test(f)), `no script or dataset was served: ${[...served].join(' ')}`);
+        console.log(`        ${site.requests.length} requests, ${served.size} files: ${[...served].sort().join(' ')}`);
+      },
+    ],
+    [
       'no console errors',
       async () => {
         // Chromium logs the destroyed device of the device-loss check; nothing else may appear, and nothing may be thrown.
@@ -525,22 +550,19 @@ async function main(): Promise<number> {
       console.log(`  FAIL  ${name}\n        ${(error instanceof Error ? error.message : String(error)).replaceAll('\n', '\n        ')}`);
     }
   };
-  let server: PreviewServer | null = null;
+  let site: DeployedSite | null = null;
   let browser: Browser | null = null;
   const downloads = mkdtempSync(join(tmpdir(), 'welford-playground-'));
   const started = Date.now();
   try {
-    execFileSync(process.execPath, ['--import', 'tsx', 'scripts/pack_data.ts'], { cwd: playground, stdio: 'inherit' });
     const executablePath = chromePath();
-    server = await buildAndServe(playground, join(here, '../dist/playground'), { chunkSizeWarningLimit: 1000 });
-    const url = server.resolvedUrls?.local[0];
-    if (!url) throw new Error('the Vite preview server reported no address');
+    site = await deployPlayground(repoRoot, join(here, '../dist/playground-site'));
     browser = await puppeteer.launch({ executablePath, headless: true, args: chromiumArgs(), timeout: TIMEOUT_MS, protocolTimeout: TIMEOUT_MS });
-    console.log(`playground tests on ${await browser.version()} (${executablePath}), page ${url}`);
-    const h = new Harness(browser, url);
+    console.log(`playground tests on ${await browser.version()} (${executablePath}), page ${site.url} (a static copy of playground/dist)`);
+    const h = new Harness(browser, site.url);
     // An argument (a regular expression) keeps only the checks whose names match it; later checks may need earlier ones.
     const only = process.argv[2];
-    for (const [name, run] of checks(h, downloads).filter(([n]) => !only || new RegExp(only).test(n))) {
+    for (const [name, run] of checks(h, site, downloads).filter(([n]) => !only || new RegExp(only).test(n))) {
       try {
         await run();
         record(name);
@@ -552,7 +574,7 @@ async function main(): Promise<number> {
     record('the playground builds, is served and opens in Chromium', e);
   } finally {
     await browser?.close();
-    await server?.close();
+    await site?.close();
     rmSync(downloads, { recursive: true, force: true });
   }
   console.log(`(${((Date.now() - started) / 1000).toFixed(0)} s)`);
