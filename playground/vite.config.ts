@@ -1,9 +1,11 @@
 // `pnpm playground` (vite) and `vite build`: relative URLs, so the build is served from any folder.
+// Nothing else is set: welford's packages keep Node-only code out of browser bundles themselves,
+// and its modules declare the names that label layers, which minification keeps.
 import { defineConfig } from 'vite';
+import { webgpuNotice } from './webgpu_notice.ts';
 
 export default defineConfig({
   base: './',
-  // Core reaches for node: modules only when it runs in Node; the page never loads them.
-  // Class names are kept: a Module's typeName (its class name) labels layers in the views.
-  build: { chunkSizeWarningLimit: 1000, rolldownOptions: { external: [/^node:/], output: { keepNames: true } } },
+  plugins: [webgpuNotice()],
+  build: { chunkSizeWarningLimit: 1000 },
 });
