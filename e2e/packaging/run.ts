@@ -81,10 +81,13 @@ const examples = readmeExamples(root);
 let sizes: BundleSize[] = [];
 
 await step('pnpm pack writes a tarball of every public package', async () => {
-  await runOk('pnpm', ['-r', '--filter', './packages/*', 'pack', '--pack-destination', tarballs], root);
+  await runOk('pnpm', ['-r', 'pack', '--pack-destination', tarballs], root);
   const made = readdirSync(tarballs).sort();
   const missing = PUBLIC.filter((p) => !made.some((t) => t.startsWith(`welford-${p}-`)));
   if (missing.length > 0) throw new Error(`no tarball for ${missing.join(', ')} (made: ${made.join(', ')})`);
+  // The private workspace projects (playground, e2e) have no version, so pnpm packs none of them.
+  const extra = made.filter((t) => !PUBLIC.some((p) => t.startsWith(`welford-${p}-`)));
+  if (extra.length > 0) throw new Error(`pnpm -r pack also packed ${extra.join(', ')}, which are not public packages`);
   return made.join(', ');
 }, { needed: true });
 
