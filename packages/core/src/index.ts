@@ -9,6 +9,7 @@ export { AllocationError, DeviceLostError, type AllocationSite } from './backend
 export { WebGpuBackend } from './backend/webgpu/webgpu_backend.ts';
 export type { DispatchTime, TimingGranularity } from './backend/webgpu/gpu_timer.ts';
 export { acquireDevice, DAWN_FLAGS, SWIFTSHADER_ICD_CANDIDATES, type AcquiredDevice, type AcquireOptions } from './device/acquire.ts';
+export type { WebGpuRuntime } from './device/runtime.ts';
 export { init, setBackend, getBackend, memory, type InitOptions } from './tensor/engine.ts';
 export { Tensor, type GradNode } from './tensor/tensor.ts';
 export { tidy, keep } from './tensor/scope.ts';

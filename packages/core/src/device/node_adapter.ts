@@ -4,7 +4,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { openDevice, type AcquiredDevice, type AcquireOptions } from './acquire.ts';
+import type { AcquireOptions } from './acquire.ts';
+import { openDevice, type AcquiredDevice } from './open_device.ts';
 import { DAWN_FLAGS, SWIFTSHADER_ICD_CANDIDATES } from './dawn_settings.ts';
 
 /**
@@ -14,7 +15,8 @@ import { DAWN_FLAGS, SWIFTSHADER_ICD_CANDIDATES } from './dawn_settings.ts';
  */
 const liveNodeInstances: GPU[] = [];
 
-export async function acquireInNode(options: AcquireOptions): Promise<AcquiredDevice> {
+/** `where` names the caller and the runtime in errors, e.g. "acquireDevice (Node 20.19.0)". */
+export async function acquireInNode(options: AcquireOptions, where = 'acquireDevice'): Promise<AcquiredDevice> {
   const tried: string[] = [];
   // The specifier is a variable so that bundlers leave the native module to Node.
   const moduleName = 'webgpu';
@@ -22,7 +24,7 @@ export async function acquireInNode(options: AcquireOptions): Promise<AcquiredDe
   try {
     dawn = await import(/* @vite-ignore */ moduleName);
   } catch (e) {
-    throw new Error(`acquireDevice: the 'webgpu' package (Dawn for Node) could not be loaded: ${(e as Error).message}. Install it with 'pnpm add webgpu'.`);
+    throw new Error(`${where}: the 'webgpu' package (Dawn for Node) could not be loaded: ${(e as Error).message}. Install it with 'pnpm add webgpu'.`);
   }
   for (const [k, v] of Object.entries(dawn.globals)) {
     if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
@@ -56,7 +58,7 @@ export async function acquireInNode(options: AcquireOptions): Promise<AcquiredDe
   if (fromEnv === undefined) delete process.env.VK_ICD_FILENAMES;
   else process.env.VK_ICD_FILENAMES = fromEnv;
   throw new Error(
-    `acquireDevice: no WebGPU adapter could be had. Tried:\n  - ${tried.join('\n  - ')}\n` +
+    `${where}: no WebGPU adapter could be had. Tried:\n  - ${tried.join('\n  - ')}\n` +
       `Install Debian's 'chromium' and 'libvulkan1' packages for the SwiftShader software adapter, or set WELFORD_SWIFTSHADER_ICD to a vk_swiftshader_icd.json.`,
   );
 }
