@@ -5,9 +5,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import type { PreviewServer } from 'vite';
-import { buildAndServe, chromePath, chromiumArgs } from '@welford/cli/browser';
+import { browserPath, buildAndServe, launchBrowser } from '@welford/cli/browser';
 import { problems } from './check.ts';
 import type { BenchReport } from './report.ts';
 import { markdownTable, textTable, type RunInfo } from './table.ts';
@@ -48,19 +48,20 @@ async function main(): Promise<number> {
   let server: PreviewServer | null = null;
   let browser: Browser | null = null;
   try {
-    const executablePath = chromePath();
+    browserPath('chromium'); // no Chromium: say so before building anything
     // TF.js makes the page's bundle a few MB; that is expected here.
     server = await buildAndServe(join(here, 'page'), join(here, '..', 'dist', 'bench'), { chunkSizeWarningLimit: 8000 });
     const url = server.resolvedUrls?.local[0];
     if (!url) throw new Error('the Vite preview server reported no address');
-    browser = await puppeteer.launch({ executablePath, headless: true, args: chromiumArgs({ swiftshader: !gpu }), timeout: 120_000, protocolTimeout: PAGE_TIMEOUT_MS + 60_000 });
+    const launched = await launchBrowser('chromium', { swiftshader: !gpu, timeout: 120_000, protocolTimeout: PAGE_TIMEOUT_MS + 60_000 });
+    browser = launched.browser;
     const info: RunInfo = {
       date: new Date().toISOString(),
       command: `pnpm bench${quick ? ' --quick' : ''}${gpu ? ' (WELFORD_BENCH_GPU=1)' : ''}`,
-      host: await browser.version(),
+      host: launched.version,
       webgpu: gpu ? 'hardware GPU requested (WELFORD_BENCH_GPU=1)' : 'WebGPU on SwiftShader',
     };
-    console.log(`browser benchmarks on ${info.host} (${executablePath}), ${quick ? 'quick' : 'full'} mode, page ${url}`);
+    console.log(`browser benchmarks on ${info.host} (${launched.executablePath}), ${quick ? 'quick' : 'full'} mode, page ${url}`);
     const { report, pageErrors } = await runPage(browser, url);
     console.log(`\n${textTable(report, info)}\n`);
     mkdirSync(resultsDir, { recursive: true });

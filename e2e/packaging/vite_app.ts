@@ -3,8 +3,7 @@
 // SwiftShader. Waits on the page's progress (a new log line), never on a fixed time for training.
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import puppeteer from 'puppeteer-core';
-import { chromePath, chromiumArgs } from '@welford/cli/browser';
+import { launchBrowser } from '@welford/cli/browser';
 import { runOk, SILENCE_LIMIT_MS, start, tail } from './processes.ts';
 
 /** What the page logged, and what went wrong around it. */
@@ -34,7 +33,7 @@ export async function runViteApp(project: string, done: (log: string) => boolean
   await runOk('npx', ['vite', 'build', '--logLevel', 'warn'], project);
   // Vite's own script, not npx: one process, so that stopping it frees the port.
   const server = start(process.execPath, [join(project, 'node_modules/vite/bin/vite.js'), 'preview', '--host', '127.0.0.1', '--port', '4190'], project);
-  const browser = await puppeteer.launch({ executablePath: chromePath(), headless: true, args: chromiumArgs() });
+  const { browser } = await launchBrowser('chromium');
   try {
     const url = await previewAddress(server);
     const page = await browser.newPage();

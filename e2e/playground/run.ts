@@ -9,8 +9,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { chromePath, chromiumArgs } from '@welford/cli/browser';
+import type { Browser, Page } from 'puppeteer-core';
+import { browserPath, launchBrowser } from '@welford/cli/browser';
 import { DEFAULT_CONFIG, toQuery, type PlaygroundConfig } from '../../playground/src/config.ts';
 import type { PlaygroundState } from '../../playground/src/page_state.ts';
 import { deployPlayground, SUB_PATH, type DeployedSite } from './deployed_site.ts';
@@ -555,10 +555,11 @@ async function main(): Promise<number> {
   const downloads = mkdtempSync(join(tmpdir(), 'welford-playground-'));
   const started = Date.now();
   try {
-    const executablePath = chromePath();
+    browserPath('chromium'); // no Chromium: say so before building anything
     site = await deployPlayground(repoRoot, join(here, '../dist/playground-site'));
-    browser = await puppeteer.launch({ executablePath, headless: true, args: chromiumArgs(), timeout: TIMEOUT_MS, protocolTimeout: TIMEOUT_MS });
-    console.log(`playground tests on ${await browser.version()} (${executablePath}), page ${site.url} (a static copy of playground/dist)`);
+    const launched = await launchBrowser('chromium', { timeout: TIMEOUT_MS, protocolTimeout: TIMEOUT_MS });
+    browser = launched.browser;
+    console.log(`playground tests on ${launched.version} (${launched.executablePath}), page ${site.url} (a static copy of playground/dist)`);
     const h = new Harness(browser, site.url);
     // An argument (a regular expression) keeps only the checks whose names match it; later checks may need earlier ones.
     const only = process.argv[2];

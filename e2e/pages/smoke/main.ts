@@ -33,7 +33,9 @@ async function run(): Promise<SmokeReport> {
   const liveBuffersAfter = memory().liveBuffers;
 
   const { acquired } = backend;
-  return { runtime: acquired.runtime, backend: backend.description, adapterName: acquired.adapterName, software: acquired.software, values, liveBuffersBefore, liveBuffersAfter };
+  const { vendor, architecture, device, description } = acquired.adapter.info;
+  const adapterInfo = { vendor, architecture, device, description };
+  return { runtime: acquired.runtime, backend: backend.description, adapterName: acquired.adapterName, adapterInfo, software: acquired.software, values, liveBuffersBefore, liveBuffersAfter };
 }
 
 function show(report: SmokeReport): void {
@@ -49,7 +51,8 @@ run()
   .catch((e: unknown): SmokeReport => {
     console.error(e);
     const error = e instanceof Error ? e.message : String(e);
-    return { runtime: '', backend: '', adapterName: '', software: false, values: {}, liveBuffersBefore: 0, liveBuffersAfter: 0, error };
+    const adapterInfo = { vendor: '', architecture: '', device: '', description: '' };
+    return { runtime: '', backend: '', adapterName: '', adapterInfo, software: false, values: {}, liveBuffersBefore: 0, liveBuffersAfter: 0, error };
   })
   .then((report) => {
     show(report);

@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExperimentResult } from '@welford/experiments';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import type { PreviewServer } from 'vite';
-import { buildPage, chromiumArgs, servePage } from '../browser/chromium.ts';
+import { buildPage, servePage } from '../browser/chromium.ts';
+import { launchBrowser } from '../browser/launch.ts';
 import { findChromium } from '../browser/run_in_browser.ts';
 import type { FigureMeta } from './plot_page/figure.ts';
 
@@ -17,7 +18,7 @@ const TIMEOUT_MS = 120_000;
 
 /** A PNG of each result's figure, in the order given. */
 export async function renderFigures(results: readonly ExperimentResult[], meta: FigureMeta): Promise<Uint8Array[]> {
-  const executablePath = findChromium();
+  findChromium(); // no Chromium: a RunError that says how to get one, before building the page
   const work = mkdtempSync(join(tmpdir(), 'welford-figure-'));
   let server: PreviewServer | null = null;
   let browser: Browser | null = null;
@@ -27,7 +28,7 @@ export async function renderFigures(results: readonly ExperimentResult[], meta: 
     server = await servePage(pageRoot, outDir);
     const url = server.resolvedUrls?.local[0];
     if (!url) throw new Error('the figure page server has no local address');
-    browser = await puppeteer.launch({ executablePath, headless: true, args: chromiumArgs(), timeout: TIMEOUT_MS });
+    ({ browser } = await launchBrowser('chromium', { timeout: TIMEOUT_MS }));
     const page = await browser.newPage();
     await page.setViewport({ width: 1240, height: 800, deviceScaleFactor: 1 });
     await page.goto(url, { waitUntil: 'load', timeout: TIMEOUT_MS });

@@ -1,0 +1,5 @@
+// `@welford/cli/browser`: launching headless Chromium or Firefox with WebGPU, and building and
+// serving a page with Vite, for whatever drives a browser (the browser tests and benchmarks).
+export { buildAndServe, buildPage, chromePath, chromiumArgs, servePage, type BuildPageOptions } from './chromium.ts';
+export { firefoxEnv, firefoxPath, firefoxPrefs, swiftShaderIcd } from './firefox.ts';
+export { BROWSER_NAMES, browserPath, isBrowserName, launchBrowser, type BrowserName, type LaunchedBrowser, type LaunchOptions } from './launch.ts';
