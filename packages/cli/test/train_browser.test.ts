@@ -1,6 +1,7 @@
 // `welford train --browser`: the same training in headless Chromium (Debian's, WebGPU on
 // SwiftShader), a few steps, with the page's progress, metrics, statistics and checkpoint
-// written by the Node side, and the checkpoint evaluated back in Node.
+// written by the Node side, and the checkpoint evaluated back in Node; and a shorter run in
+// headless Firefox (Debian's firefox-esr), whose protocol passes the answer differently.
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,5 +38,20 @@ describe('welford train --browser', () => {
     expect(evaluated.total).toBe(100);
     expect(Math.abs(evaluated.correct - run.test.correct)).toBeLessThanOrEqual(1);
     expect(Math.abs(evaluated.loss - run.test.loss)).toBeLessThanOrEqual(1e-3);
+  }, 180_000);
+
+  it('trains in headless Firefox (WebGPU on SwiftShader through wgpu) and records the test figures', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'welford-browser-')), 'run');
+    const args = ['train', '--model', 'small-cnn', '--width', '8', '--norm', 'batch', '--dataset', 'mnist', '--steps', '2', '--log-every', '1', '--stats-every', '2', '--train-limit', '64', '--test-limit', '50', '--browser', 'firefox', '--out', out];
+    const r = await welford(args);
+    console.log(`welford train --browser firefox: ${r.seconds.toFixed(1)} s`);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^browser: firefox\/[\d.]+\S* \(\S+\), WebGPU on SwiftShader, page http:\/\/127\.0\.0\.1:\d+\/$/m);
+    expect(r.stdout).toMatch(/^training on webgpu: .* in Firefox\/[\d.]+$/m);
+    expect(r.stdout).toMatch(/^step 2\/2 \(epoch 1\/1\)  loss \d\.\d{4}  acc /m);
+    expect(readdirSync(out).sort()).toEqual(['checkpoint.safetensors', 'metrics.jsonl', 'run.json', 'stats.jsonl']);
+    // The answer holds one object twice (the last epoch's test figures); it must reach Node whole.
+    const run = readJson<{ runtime: string; status: string; test: TestLine }>(join(out, 'run.json'));
+    expect(run).toMatchObject({ runtime: 'browser', status: 'finished', test: { samples: 50 } });
   }, 180_000);
 });

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, encodeMessage, toBase64 } from '../src/browser/protocol.ts';
+import { decodeMessage, decodeResponse, encodeMessage, encodeResponse, toBase64, type TrainResponse } from '../src/browser/protocol.ts';
 import { UsageError } from '../src/errors.ts';
 import { parseArgs } from '../src/train/args.ts';
 import { resolveConfig, type TrainConfig } from '../src/train/config.ts';
@@ -61,7 +61,17 @@ describe('parseArgs', () => {
   it('reads --flag value and --flag=value, lists, booleans and the run options', () => {
     const { given, run } = parseArgs('train', ['--model=small-cnn', '--lr', '1e-3', '--augment', 'crop,flip', '--browser', '--out', 'x', '--norm', 'batchrenorm']);
     expect(given).toEqual({ model: 'small-cnn', lr: 0.001, augment: ['crop', 'flip'], norm: 'batch-renorm' });
-    expect(run).toMatchObject({ browser: true, out: 'x', cpu: false });
+    expect(run).toMatchObject({ browser: 'chromium', out: 'x', cpu: false });
+  });
+
+  it('reads --browser alone (Chromium), with a browser after it, or with =', () => {
+    expect(parseArgs('train', []).run.browser).toBeNull();
+    expect(parseArgs('train', ['--browser']).run.browser).toBe('chromium');
+    expect(parseArgs('train', ['--browser', '--steps', '2']).run.browser).toBe('chromium');
+    expect(parseArgs('train', ['--browser', 'firefox', '--steps', '2'])).toMatchObject({ given: { steps: 2 }, run: { browser: 'firefox' } });
+    expect(parseArgs('train', ['--browser=chromium']).run.browser).toBe('chromium');
+    expect(() => parseArgs('train', ['--browser', 'safari'])).toThrow('--browser takes chromium or firefox (or nothing: chromium), got "safari"');
+    expect(() => parseArgs('train', ['--browser='])).toThrow('--browser takes chromium or firefox');
   });
 
   it('rejects what it cannot read, naming the flag', () => {
@@ -120,6 +130,15 @@ describe('the page protocol', () => {
     const back = decodeMessage(line);
     expect(back).toEqual({ type: 'metrics', record: { kind: 'step', step: 3, epoch: 0, loss: NaN, accuracy: null, lr: Infinity, stepsPerSecond: -Infinity, elapsed: 1 } });
     expect(decodeMessage('something else')).toBeNull();
+  });
+
+  it('carries the answer as one string, an object met twice and non-finite numbers included', () => {
+    const test = { loss: NaN, accuracy: 0.5, correct: 1, total: 2, samples: 2 };
+    const epoch = { kind: 'epoch' as const, epoch: 0, steps: 1, step: 1, train: { loss: Infinity, accuracy: 0.5, samples: 2 }, test, lr: 0.1, elapsed: 1 };
+    const response: TrainResponse = { ok: true, result: { stopped: false, steps: 1, epochs: [epoch], test, adapter: 'webgpu: x', trainSeconds: 1, samples: { train: 2, test: 2 } }, checkpointBase64: 'AA==' };
+    const back = decodeResponse(encodeResponse(response));
+    expect(back).toEqual(response);
+    expect(back.ok && !back.result.stopped && back.result.test.loss).toBeNaN();
   });
 
   it('base64 of more bytes than one fromCharCode call takes', () => {

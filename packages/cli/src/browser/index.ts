@@ -2,4 +2,5 @@
 // serving a page with Vite, for whatever drives a browser (the browser tests and benchmarks).
 export { buildAndServe, buildPage, chromePath, chromiumArgs, servePage, type BuildPageOptions } from './chromium.ts';
 export { firefoxEnv, firefoxPath, firefoxPrefs, swiftShaderIcd } from './firefox.ts';
-export { BROWSER_NAMES, browserPath, isBrowserName, launchBrowser, type BrowserName, type LaunchedBrowser, type LaunchOptions } from './launch.ts';
+export { browserPath, launchBrowser, type LaunchedBrowser, type LaunchOptions } from './launch.ts';
+export { BROWSER_NAMES, isBrowserName, type BrowserName } from './names.ts';

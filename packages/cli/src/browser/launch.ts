@@ -4,15 +4,7 @@
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { chromePath, chromiumArgs } from './chromium.ts';
 import { firefoxEnv, firefoxPath, firefoxPrefs } from './firefox.ts';
-
-/** The browsers welford drives. */
-export const BROWSER_NAMES = ['chromium', 'firefox'] as const;
-export type BrowserName = (typeof BROWSER_NAMES)[number];
-
-/** Whether `text` names a browser welford drives. */
-export function isBrowserName(text: string): text is BrowserName {
-  return (BROWSER_NAMES as readonly string[]).includes(text);
-}
+import type { BrowserName } from './names.ts';
 
 /** The executable of the named browser (`WELFORD_CHROME`, `WELFORD_FIREFOX`, or Debian's); throws saying how to install it. */
 export function browserPath(name: BrowserName): string {

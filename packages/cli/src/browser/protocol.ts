@@ -1,6 +1,8 @@
 // What the training page and the Node side say to each other. The page streams its progress as
 // console messages ("[welford] " + JSON, non-finite numbers as strings, as stats.jsonl writes
-// them); `window.welfordTrain(request)` resolves with the outcome, and `window.welfordStop()`
+// them); `window.welfordTrain(request)` resolves with the outcome, encoded the same way (one
+// string, so that no protocol drops what it cannot pass: WebDriver BiDi, Firefox's, hands an
+// object met twice as a reference, which Puppeteer reads as undefined), and `window.welfordStop()`
 // stops the run at the next step boundary (it then resolves with the weights so far). Browser-safe.
 import type { TrainConfig } from '../train/config.ts';
 import type { MetricsRecord } from '../train/step_log.ts';
@@ -34,15 +36,29 @@ export type TrainResponse =
 
 const NON_FINITE: Record<string, number> = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY };
 
+/** JSON with non-finite numbers as strings. */
+const encode = (value: unknown): string => JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+const decode = (text: string): unknown => JSON.parse(text, (_key, v: unknown) => (typeof v === 'string' && v in NON_FINITE ? NON_FINITE[v] : v));
+
 /** A message as one console line. */
 export function encodeMessage(message: PageMessage): string {
-  return MESSAGE_PREFIX + JSON.stringify(message, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+  return MESSAGE_PREFIX + encode(message);
 }
 
 /** The message in a console line, or null for other console output. */
 export function decodeMessage(text: string): PageMessage | null {
   if (!text.startsWith(MESSAGE_PREFIX)) return null;
-  return JSON.parse(text.slice(MESSAGE_PREFIX.length), (_key, v: unknown) => (typeof v === 'string' && v in NON_FINITE ? NON_FINITE[v] : v)) as PageMessage;
+  return decode(text.slice(MESSAGE_PREFIX.length)) as PageMessage;
+}
+
+/** The page's answer as the string `window.welfordTrain` resolves with. */
+export function encodeResponse(response: TrainResponse): string {
+  return encode(response);
+}
+
+/** The page's answer from the string `window.welfordTrain` resolved with. */
+export function decodeResponse(text: string): TrainResponse {
+  return decode(text) as TrainResponse;
 }
 
 /** Base64 of bytes, in chunks (String.fromCharCode takes a bounded number of arguments). */

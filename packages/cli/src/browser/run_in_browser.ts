@@ -1,6 +1,6 @@
 // Node: `welford train --browser`. Packs the run's datasets, builds the training page with Vite
 // into a temporary folder with the packed files beside it, serves it on 127.0.0.1, drives
-// Debian's Chromium headless over it (WebGPU on SwiftShader unless --gpu), relays the page's
+// Debian's Chromium or Firefox ESR headless over it (WebGPU on SwiftShader unless --gpu), relays the page's
 // progress to the same hooks as a Node run, and returns the result with the checkpoint's bytes.
 // The run's abort signal reaches the page (`window.welfordStop`), which stops at the next step
 // boundary and answers with the weights so far; before the page trains, it ends the run there.
@@ -9,15 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packDataset } from '@welford/data';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import type { PreviewServer } from 'vite';
 import { RunError } from '../errors.ts';
 import type { TrainConfig } from '../train/config.ts';
 import { limitedData, type TrainingData } from '../train/data_pipeline.ts';
 import type { StoppedTraining, TrainingHooks, TrainingResult } from '../train/run_training.ts';
 import { TrainingStopped } from '../train/stop.ts';
-import { buildPage, chromePath, chromiumArgs, servePage } from './chromium.ts';
-import { decodeMessage, type TrainRequest, type TrainResponse } from './protocol.ts';
+import { buildPage, servePage } from './chromium.ts';
+import { browserPath, launchBrowser } from './launch.ts';
+import type { BrowserName } from './names.ts';
+import { decodeMessage, decodeResponse, type TrainRequest } from './protocol.ts';
 
 const pageRoot = fileURLToPath(new URL('./page/', import.meta.url));
 /** Loading the page and the adapter; training itself has no time limit. */
@@ -29,8 +31,10 @@ function fromBase64(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, 'base64'));
 }
 
-/** Options of a training run in Chromium. */
+/** Options of a training run in a browser. */
 export interface BrowserRunOptions {
+  /** Which browser (default chromium). */
+  browser?: BrowserName;
   /** Use the machine's GPU instead of SwiftShader. */
   gpu: boolean;
   /** Where lines about the browser go (the progress printer). */
@@ -39,18 +43,24 @@ export interface BrowserRunOptions {
   signal?: AbortSignal;
 }
 
-/** The Chromium to drive, or a RunError that says how to get one. */
-export function findChromium(): string {
+/** The named browser's executable, or a RunError that says how to get it. */
+export function findBrowser(name: BrowserName): string {
   try {
-    return chromePath();
+    return browserPath(name);
   } catch (e) {
     throw new RunError(e instanceof Error ? e.message : String(e));
   }
 }
 
-/** Trains `config` on `data` in headless Chromium; the hooks hear what they would in Node. */
+/** The Chromium to drive, or a RunError that says how to get one. */
+export function findChromium(): string {
+  return findBrowser('chromium');
+}
+
+/** Trains `config` on `data` in a headless browser (Chromium unless told); the hooks hear what they would in Node. */
 export async function trainInBrowser(config: TrainConfig, data: TrainingData, hooks: TrainingHooks, options: BrowserRunOptions): Promise<TrainingResult | StoppedTraining> {
-  const executablePath = findChromium();
+  const name = options.browser ?? 'chromium';
+  findBrowser(name);
   const work = mkdtempSync(join(tmpdir(), 'welford-browser-'));
   let server: PreviewServer | null = null;
   let browser: Browser | null = null;
@@ -73,8 +83,9 @@ export async function trainInBrowser(config: TrainConfig, data: TrainingData, ho
 
     // The command handles SIGINT and SIGTERM itself (Puppeteer's handlers would exit at once);
     // the browser is closed below, or by Puppeteer when the process exits.
-    browser = await puppeteer.launch({ executablePath, headless: true, args: chromiumArgs({ swiftshader: !options.gpu }), timeout: LOAD_TIMEOUT_MS, protocolTimeout: RUN_TIMEOUT_MS, handleSIGINT: false, handleSIGTERM: false });
-    options.log(`browser: ${await browser.version()} (${executablePath}), ${options.gpu ? 'hardware GPU requested' : 'WebGPU on SwiftShader'}, page ${url}`);
+    const launched = await launchBrowser(name, { swiftshader: !options.gpu, timeout: LOAD_TIMEOUT_MS, protocolTimeout: RUN_TIMEOUT_MS, handleSignals: false });
+    browser = launched.browser;
+    options.log(`browser: ${launched.version} (${launched.executablePath}), ${options.gpu ? 'hardware GPU requested' : 'WebGPU on SwiftShader'}, page ${url}`);
     const page = await browser.newPage();
     const pageErrors: string[] = [];
     const sinks = hooks.statsSinks ?? [];
@@ -99,7 +110,7 @@ export async function trainInBrowser(config: TrainConfig, data: TrainingData, ho
     // A page that cannot be reached fails the run's own evaluate, which says why.
     stopPage = () => void page.evaluate(() => window.welfordStop?.()).catch(() => undefined);
     options.signal?.addEventListener('abort', stopPage);
-    const response = (await training) as TrainResponse;
+    const response = decodeResponse(await training);
     if (!response.ok) {
       if (response.kind === 'run') throw new RunError(response.message);
       const error = new Error(response.kind === 'non-finite' ? response.message : `the page failed: ${response.message}${pageErrors.length ? `\n${pageErrors.join('\n')}` : ''}`);

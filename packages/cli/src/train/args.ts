@@ -1,10 +1,13 @@
 // The flags of `welford train` and `welford eval`, parsed in the style of `welford conformance`:
-// `--flag value` or `--flag=value`, booleans without a value, every mistake a UsageError.
+// `--flag value` or `--flag=value`, booleans without a value, `--browser` with or without one,
+// every mistake a UsageError.
+import { BROWSER_NAMES, isBrowserName, type BrowserName } from '../browser/names.ts';
 import { UsageError } from '../errors.ts';
 import { flagNumber } from './flag_numbers.ts';
 import type { TrainConfig } from './config.ts';
 
-type Kind = 'int' | 'number' | 'string' | 'list' | 'bool';
+/** 'browser': a browser's name, optional (`--browser` alone is Chromium). */
+type Kind = 'int' | 'number' | 'string' | 'list' | 'bool' | 'browser';
 
 interface FlagSpec {
   flag: string;
@@ -20,7 +23,8 @@ export interface RunOptions {
   out: string | null;
   /** Replace the run already in --out (without it, such a folder is refused). */
   overwrite: boolean;
-  browser: boolean;
+  /** The browser to train in (`--browser [chromium|firefox]`), or null: Node. */
+  browser: BrowserName | null;
   cpu: boolean;
   gpu: boolean;
   checkpoint: string | null;
@@ -58,7 +62,7 @@ const FLAGS: readonly FlagSpec[] = [
   { flag: '--sync-bn', kind: 'bool', key: 'syncBn', commands: train },
   { flag: '--out', kind: 'string', key: 'out', commands: train },
   { flag: '--overwrite', kind: 'bool', key: 'overwrite', commands: train },
-  { flag: '--browser', kind: 'bool', key: 'browser', commands: train },
+  { flag: '--browser', kind: 'browser', key: 'browser', commands: train },
   { flag: '--gpu', kind: 'bool', key: 'gpu', commands: train },
   { flag: '--cpu', kind: 'bool', key: 'cpu', commands: both },
   { flag: '--checkpoint', kind: 'string', key: 'checkpoint', commands: ['eval'] },
@@ -88,7 +92,7 @@ export interface ParsedArgs {
 /** Parses the arguments of `welford train` or `welford eval`. */
 export function parseArgs(command: 'train' | 'eval', args: readonly string[]): ParsedArgs {
   const given: Record<string, unknown> = {};
-  const run: RunOptions = { out: null, overwrite: false, browser: false, cpu: false, gpu: false, checkpoint: null };
+  const run: RunOptions = { out: null, overwrite: false, browser: null, cpu: false, gpu: false, checkpoint: null };
   const seen = new Set<string>();
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -107,6 +111,11 @@ export function parseArgs(command: 'train' | 'eval', args: readonly string[]): P
     if (spec.kind === 'bool') {
       if (inline !== undefined) throw new UsageError(`${flag} takes no value, got "${inline}"`);
       value = true;
+    } else if (spec.kind === 'browser') {
+      // The commands take no positional arguments, so a next argument that is no flag is the name.
+      const raw = inline ?? (args[i + 1] !== undefined && !args[i + 1].startsWith('--') ? args[++i] : 'chromium');
+      if (!isBrowserName(raw)) throw new UsageError(`${flag} takes ${BROWSER_NAMES.join(' or ')} (or nothing: chromium), got "${raw}"`);
+      value = raw;
     } else {
       const raw = inline ?? args[++i];
       if (raw === undefined || raw === '' || (inline === undefined && raw.startsWith('--'))) throw new UsageError(`${flag} needs a value`);

@@ -1,5 +1,5 @@
 // Node: `welford train`. Checks the command line and the output folder, loads the data, trains
-// in Node (or, with --browser, in headless Chromium), prints the progress, and writes the run's
+// in Node (or, with --browser, in headless Chromium or Firefox), prints the progress, and writes the run's
 // folder: metrics.jsonl and stats.jsonl as it goes, then checkpoint.safetensors and run.json.
 // A folder holding an earlier run is refused unless --overwrite. The first SIGINT or SIGTERM,
 // or a file that cannot be written, stops training at the next step boundary through one abort
@@ -44,7 +44,7 @@ export async function trainCommand(args: readonly string[], out: TextOut = proce
     // Data and browser first: what is missing stops the run before any folder is made. The
     // browser module is loaded only when asked for: Vite and Puppeteer are large.
     const browser = run.browser ? await import('../browser/run_in_browser.ts') : null;
-    browser?.findChromium();
+    if (browser && run.browser) browser.findBrowser(run.browser);
     const data = loadDatasets(config) as TrainingData;
     printer.line(`welford train: ${describeConfig(config)}`);
     const early = stop.reason;
@@ -72,7 +72,7 @@ export async function trainCommand(args: readonly string[], out: TextOut = proce
     let outcome: TrainingResult | StoppedTraining | null = null;
     try {
       if (browser) {
-        outcome = await browser.trainInBrowser(config, data, hooks, { gpu: run.gpu, log: (line) => printer.line(line), signal: stop.signal });
+        outcome = await browser.trainInBrowser(config, data, hooks, { browser: run.browser ?? 'chromium', gpu: run.gpu, log: (line) => printer.line(line), signal: stop.signal });
       } else {
         const backend = await startBackend(run.cpu);
         printer.line(`training on ${backend.description}`);

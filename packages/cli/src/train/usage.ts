@@ -14,7 +14,8 @@ split after each epoch, and writes metrics.jsonl, stats.jsonl, checkpoint.safete
             --weight-decay X (0; adamw 0.01)  --schedule none|step|cosine  --warmup N  --clip X
   output    --out DIR (runs/<model>-<norm>-<dataset>-<date>; a folder that holds a run is refused)
             --overwrite (replace the run in --out)  --log-every K (10)  --stats-every K (10; 0: off)
-  where     --cpu (the CPU reference)  --browser (headless Chromium)  --gpu (with --browser: no SwiftShader)
+  where     --cpu (the CPU reference)  --browser [chromium|firefox] (headless; chromium)
+            --gpu (with --browser: no SwiftShader)
   parallel  --replicas N (1: data-parallel on N devices, each a shard of every batch)
             --sync-bn (batch norm over the whole batch across the replicas)
 Ctrl-C (SIGINT) or SIGTERM stops at the next step and saves the weights so far; a second one exits at once.

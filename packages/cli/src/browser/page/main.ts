@@ -9,11 +9,12 @@ import { NonFiniteLossError } from '@welford/layers';
 import { RunError } from '../../errors.ts';
 import type { ByteDataset } from '../../train/data_pipeline.ts';
 import { runTraining } from '../../train/run_training.ts';
-import { encodeMessage, toBase64, type PageMessage, type TrainRequest, type TrainResponse } from '../protocol.ts';
+import { encodeMessage, encodeResponse, toBase64, type PageMessage, type TrainRequest, type TrainResponse } from '../protocol.ts';
 
 declare global {
   interface Window {
-    welfordTrain?: (request: TrainRequest) => Promise<TrainResponse>;
+    /** Resolves with the answer, `encodeResponse`'s string. */
+    welfordTrain?: (request: TrainRequest) => Promise<string>;
     welfordStop?: () => void;
   }
 }
@@ -34,7 +35,7 @@ async function train(request: TrainRequest): Promise<TrainResponse> {
     status.textContent = 'loading data…';
     const [trainSet, testSet] = await Promise.all([fetchDataset(request.trainUrl), fetchDataset(request.testUrl)]);
     const backend = await init();
-    post({ type: 'log', line: `training on ${backend.description} in ${navigator.userAgent.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? 'the browser'}` });
+    post({ type: 'log', line: `training on ${backend.description} in ${navigator.userAgent.match(/(Headless)?Chrome\/[\d.]+|Firefox\/[\d.]+/)?.[0] ?? 'the browser'}` });
     status.textContent = 'training…';
     const result = await runTraining(request.config, { train: trainSet, test: testSet }, {
       onStep: (progress) => {
@@ -56,6 +57,6 @@ async function train(request: TrainRequest): Promise<TrainResponse> {
   }
 }
 
-window.welfordTrain = train;
+window.welfordTrain = async (request) => encodeResponse(await train(request));
 window.welfordStop = () => stop.abort();
 status.textContent = 'ready';
