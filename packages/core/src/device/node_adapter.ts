@@ -1,12 +1,11 @@
 // acquireDevice in Node: Dawn from the `webgpu` package, on a hardware adapter where a Vulkan
 // driver is installed, else on the SwiftShader Vulkan driver that ships beside Chromium. Only Node
 // loads this module (package.json "imports", condition "node").
-import { existsSync, readdirSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { AcquireOptions } from './acquire.ts';
 import { openDevice, type AcquiredDevice } from './open_device.ts';
 import { DAWN_FLAGS, SWIFTSHADER_ICD_CANDIDATES } from './dawn_settings.ts';
+import { installedVulkanDrivers } from './vulkan_drivers.ts';
 
 /**
  * Dawn instances created in Node. Dawn tears down its instance when the JavaScript object is
@@ -63,27 +62,3 @@ export async function acquireInNode(options: AcquireOptions, where = 'acquireDev
   );
 }
 
-
-/**
- * How many Vulkan driver manifests the Vulkan loader would find on Linux (Infinity elsewhere, or
- * where an environment variable chooses the drivers): the folders are the loader's own, in its
- * order (XDG config and data folders, /etc, /usr/local/share, /usr/share).
- */
-function installedVulkanDrivers(): number {
-  if (process.platform !== 'linux') return Infinity;
-  const env = process.env;
-  if (env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES || env.VK_ADD_DRIVER_FILES) return Infinity;
-  const configDirs = [env.XDG_CONFIG_HOME || join(homedir(), '.config'), ...(env.XDG_CONFIG_DIRS || '/etc/xdg').split(':'), '/etc'];
-  const dataDirs = [env.XDG_DATA_HOME || join(homedir(), '.local/share'), ...(env.XDG_DATA_DIRS || '/usr/local/share:/usr/share').split(':')];
-  let count = 0;
-  for (const dir of [...configDirs, ...dataDirs]) {
-    const icd = join(dir, 'vulkan', 'icd.d');
-    if (!dir || !existsSync(icd)) continue;
-    try {
-      count += readdirSync(icd).filter((f) => f.endsWith('.json')).length;
-    } catch {
-      // An unreadable folder gives the loader nothing either.
-    }
-  }
-  return count;
-}
