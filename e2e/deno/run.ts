@@ -6,6 +6,7 @@ import { acquireDevice, CpuBackend, setBackend, WebGpuBackend } from '@welford/c
 import type { Check, CheckContext } from './check.ts';
 import { convChecks } from './checks/conv.ts';
 import { normChecks } from './checks/norms.ts';
+import { opChecks } from './checks/ops.ts';
 import { shaderCheck } from './checks/shaders.ts';
 import { trainingChecks } from './checks/training.ts';
 
@@ -35,7 +36,7 @@ async function main(): Promise<number> {
   let passed = 0;
   let failed = 0;
   let skipped = 0;
-  for (const check of [runtimeCheck, shaderCheck, ...normChecks, ...convChecks, ...trainingChecks]) {
+  for (const check of [runtimeCheck, shaderCheck, ...normChecks, ...convChecks, ...opChecks, ...trainingChecks]) {
     try {
       const note = await check.run(ctx);
       if (typeof note === 'object') {

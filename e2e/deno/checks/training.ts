@@ -1,6 +1,6 @@
-// A few SGD steps of smallCnn on WebGPU against the same steps on the CPU reference: the same
-// seed gives the same weights, so the losses must agree step by step, and fall.
-import { CpuBackend, crossEntropy, fromArray, manualSeed, Random, setBackend, SGD, tidy, type Backend } from '@welford/core';
+// A few training steps of smallCnn on WebGPU against the same steps on the CPU reference: the
+// same seed gives the same weights, so the losses must agree step by step, and fall.
+import { Adam, CpuBackend, crossEntropy, fromArray, manualSeed, Random, setBackend, SGD, tidy, type Backend, type Optimizer, type Tensor } from '@welford/core';
 import { smallCnn, type NormKind } from '@welford/layers';
 import type { Check } from '../check.ts';
 
@@ -20,11 +20,17 @@ function batch(n: number, seed: number): { images: Float32Array; labels: Float32
   return { images, labels };
 }
 
-async function train(backend: Backend, norm: NormKind): Promise<number[]> {
+type OptimizerKind = 'SGD' | 'Adam';
+const optimizers: Record<OptimizerKind, (params: Tensor[]) => Optimizer> = {
+  SGD: (params) => new SGD(params, { lr: 0.1, momentum: 0.9 }),
+  Adam: (params) => new Adam(params, { lr: 0.05 }),
+};
+
+async function train(backend: Backend, norm: NormKind, optimizer: OptimizerKind): Promise<number[]> {
   setBackend(backend);
   manualSeed(7);
   const model = smallCnn({ inChannels: 1, classes: 3, widths: [4, 6, 6], norm, groups: 2 });
-  const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+  const opt = optimizers[optimizer](model.parameters());
   const { images, labels } = batch(12, 3);
   const x = fromArray(images, [12, 1, 9, 9]);
   const y = fromArray(labels, [12]);
@@ -43,11 +49,11 @@ async function train(backend: Backend, norm: NormKind): Promise<number[]> {
   return losses;
 }
 
-const trainingCheck = (norm: NormKind): Check => ({
-  name: `smallCnn (${norm} norm), ${STEPS} SGD steps: losses as on the CPU, and falling`,
+const trainingCheck = (norm: NormKind, optimizer: OptimizerKind): Check => ({
+  name: `smallCnn (${norm} norm), ${STEPS} ${optimizer} steps: losses as on the CPU, and falling`,
   async run({ gpu }) {
-    const onGpu = await train(gpu, norm);
-    const onCpu = await train(new CpuBackend(), norm);
+    const onGpu = await train(gpu, norm, optimizer);
+    const onCpu = await train(new CpuBackend(), norm, optimizer);
     setBackend(gpu);
     let worst = 0;
     onCpu.forEach((want, i) => {
@@ -60,4 +66,4 @@ const trainingCheck = (norm: NormKind): Check => ({
   },
 });
 
-export const trainingChecks: Check[] = [trainingCheck('batch'), trainingCheck('group')];
+export const trainingChecks: Check[] = [trainingCheck('batch', 'SGD'), trainingCheck('group', 'SGD'), trainingCheck('layer', 'Adam')];
