@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Brings a Debian machine that has Node.js 20 and npm up to what the tests need:
 #   - a Chromium for the browser tests (Debian's `chromium`, or WELFORD_CHROME=/path/to/chrome);
+#   - a Firefox for the browser tests run in Firefox (Debian's `firefox-esr`, or
+#     WELFORD_FIREFOX=/path/to/firefox); its WebGPU runs on Chromium's SwiftShader driver too;
 #   - the Vulkan loader (`libvulkan1`), through which Dawn in Node reaches a GPU or SwiftShader;
 #   - Fashion-MNIST (Debian's `dataset-fashion-mnist`: IDX files under /usr/share/datasets/fashion-mnist);
 #   - pnpm at the version pinned in package.json ("packageManager"), through npm (not corepack).
@@ -21,12 +23,17 @@ welford_has_vulkan_loader() {
   { ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null || true; } | grep -q 'libvulkan\.so\.1 '
 }
 
-# --- Chromium and the Vulkan loader -------------------------------------------------------
+# --- Chromium, Firefox and the Vulkan loader ----------------------------------------------
 welford_missing=()
 if [ -n "${WELFORD_CHROME:-}" ]; then
   [ -x "$WELFORD_CHROME" ] || welford_fail "WELFORD_CHROME=$WELFORD_CHROME is not an executable file"
 elif [ ! -x /usr/bin/chromium ]; then
   welford_missing+=(chromium)
+fi
+if [ -n "${WELFORD_FIREFOX:-}" ]; then
+  [ -x "$WELFORD_FIREFOX" ] || welford_fail "WELFORD_FIREFOX=$WELFORD_FIREFOX is not an executable file"
+elif [ ! -x /usr/bin/firefox-esr ]; then
+  welford_missing+=(firefox-esr)
 fi
 welford_has_vulkan_loader || welford_missing+=(libvulkan1)
 [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || welford_missing+=(dataset-fashion-mnist)
@@ -39,6 +46,10 @@ if [ "${#welford_missing[@]}" -gt 0 ]; then
       if [[ " ${welford_missing[*]} " == *" chromium "* ]]; then
         echo "  Or point at a Chrome or Chromium you already have (it is launched headless with WebGPU):"
         echo "    WELFORD_CHROME=/path/to/chrome bash scripts/test.sh"
+      fi
+      if [[ " ${welford_missing[*]} " == *" firefox-esr "* ]]; then
+        echo "  Or point at a Firefox you already have (it is launched headless with WebGPU enabled):"
+        echo "    WELFORD_FIREFOX=/path/to/firefox bash scripts/test.sh"
       fi
       if [[ " ${welford_missing[*]} " == *" libvulkan1 "* ]]; then
         echo "  Node's WebGPU (Dawn) cannot run without the Vulkan loader libvulkan.so.1."

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The project's test command. On a fresh Debian machine with Node.js 20 and npm (as root) it
-# installs what is missing (pnpm, Chromium, the Vulkan loader), the dependencies from the
-# lockfile, then runs everything: shader embedding, type-check, unit tests on the real WebGPU
-# adapter, the browser tests in headless Chromium, and the browser benchmarks in quick mode.
+# installs what is missing (pnpm, Chromium, Firefox ESR, the Vulkan loader), the dependencies
+# from the lockfile, then runs everything: shader embedding, type-check, unit tests on the real
+# WebGPU adapter, the browser tests in headless Chromium and Firefox, and the browser benchmarks
+# in quick mode.
 # Works without a terminal (CI=true).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -9,7 +9,7 @@ export function firefoxPath(): string {
   const path = process.env.WELFORD_FIREFOX || '/usr/bin/firefox-esr';
   if (!existsSync(path)) {
     throw new Error(
-      `no Firefox at ${path}. Install Debian's firefox-esr (apt-get install firefox-esr) or set WELFORD_FIREFOX=/path/to/firefox (a Firefox with WebGPU, 141 or later).`,
+      `no Firefox at ${path}. Install Debian's firefox-esr (apt-get install firefox-esr) or set WELFORD_FIREFOX=/path/to/firefox (a Firefox with WebGPU).`,
     );
   }
   return path;
