@@ -3,8 +3,9 @@
 // `welford adapt` re-estimates a checkpoint's batch-norm statistics for shifted images, and
 // `welford federated` compares FedAvg with FedBN on simulated clients (src/train/);
 // `welford experiment NAME` measures a claim about normalization (src/experiment/);
-// `welford conformance FILE... [--backend cpu] [--json OUT [--overwrite]]` runs conformance case
-// files (shared/CONFORMANCE.md) and exits 0 only when every case passes.
+// `welford conformance FILE... [--backend cpu | --browser chromium|firefox] [--json OUT [--overwrite]]`
+// runs conformance case files (shared/CONFORMANCE.md), in Node or in a headless browser's WebGPU,
+// and exits 0 only when every case passes.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AllocationError, DeviceLostError, init, type Backend } from '@welford/core';
@@ -12,17 +13,19 @@ import { CaseFileError, readCaseFile, type CaseFile } from './conformance/case_f
 import { formatRow, formatSummary, resultsJson, rowLayout } from './conformance/report.ts';
 import { runCaseFile, type CaseResult } from './conformance/runner.ts';
 import { walkArgs } from './args_walk.ts';
+import { BROWSER_NAMES, isBrowserName, type BrowserName } from './browser/names.ts';
 import { RunError, SetupError, UsageError } from './errors.ts';
 import { checkNoEarlierFiles } from './existing_outputs.ts';
 import { userPath } from './train/outputs.ts';
 import { ADAPT_USAGE, EVAL_USAGE, FEDERATED_USAGE, TRAIN_USAGE } from './train/usage.ts';
 import { EXPERIMENT_USAGE } from './experiment/usage.ts';
 
-const CONFORMANCE_USAGE = `usage: welford conformance FILE... [--backend webgpu|cpu] [--json OUT [--overwrite]]
+const CONFORMANCE_USAGE = `usage: welford conformance FILE... [--backend webgpu|cpu] [--browser chromium|firefox] [--json OUT [--overwrite]]
 
 Runs conformance case files: one row per case (id, op, PASS/FAIL, the largest absolute error
 of each compared tensor), then "N passed, M failed".
   --backend cpu   run on the CPU reference instead of WebGPU (the default)
+  --browser B     run on the WebGPU of headless Chromium or Firefox (SwiftShader) instead of Node's
   --json OUT      also write the per-case results as JSON to OUT (an existing OUT is refused)
   --overwrite     replace an existing OUT
 Exit status: 0 when every case passes, 1 when one fails, 2 when the files or arguments are wrong
@@ -42,17 +45,23 @@ function usageOf(command: string): string {
 interface ConformanceArgs {
   files: string[];
   backend: 'webgpu' | 'cpu';
+  /** Run in this browser's page instead of Node. */
+  browser: BrowserName | null;
   json: string | null;
   overwrite: boolean;
 }
 
 function parseConformanceArgs(args: string[]): ConformanceArgs {
-  const parsed: ConformanceArgs = { files: [], backend: 'webgpu', json: null, overwrite: false };
+  const parsed: ConformanceArgs = { files: [], backend: 'webgpu', browser: null, json: null, overwrite: false };
   walkArgs(args, (flag, value, arg) => {
     if (flag === '--backend') {
       const v = value();
       if (v !== 'webgpu' && v !== 'cpu') throw new UsageError(`--backend must be webgpu or cpu, got "${v}"`);
       parsed.backend = v;
+    } else if (flag === '--browser') {
+      const v = value();
+      if (!isBrowserName(v)) throw new UsageError(`--browser must be ${BROWSER_NAMES.join(' or ')}, got "${v}"`);
+      parsed.browser = v;
     } else if (flag === '--json') {
       parsed.json = userPath(value());
     } else if (flag === '--overwrite') {
@@ -64,6 +73,7 @@ function parseConformanceArgs(args: string[]): ConformanceArgs {
     }
   });
   if (parsed.files.length === 0) throw new UsageError('no case file given');
+  if (parsed.browser && parsed.backend === 'cpu') throw new UsageError('--backend cpu runs in Node; --browser runs on the browser\'s WebGPU (give one or the other)');
   return parsed;
 }
 
@@ -81,17 +91,37 @@ async function conformance(args: string[]): Promise<number> {
   // Before the case files are read: OUT may even be one of them.
   if (options.json) checkNoEarlierFiles('the --json file', [options.json], '--json', options.overwrite);
   const files: CaseFile[] = options.files.map((f) => readCaseFile(userPath(f), f));
-  const backend = await startBackend(options.backend);
   const layout = rowLayout(files.flatMap((f) => f.cases));
-  console.log(`conformance on ${backend.description}`);
   const results: CaseResult[] = [];
-  for (const file of files) {
-    if (files.length > 1) console.log(`# ${file.source}`);
-    results.push(...(await runCaseFile(file, backend, { onResult: (r) => console.log(formatRow(r, layout)) })));
+  let description: string;
+  if (options.browser) {
+    // Vite and Puppeteer are large: loaded only when asked for.
+    const { openConformancePage } = await import('./conformance/browser/run.ts');
+    const page = await openConformancePage(options.browser);
+    try {
+      description = `${page.backend} in ${page.browser}`;
+      console.log(`conformance on ${description}`);
+      for (const file of files) {
+        if (files.length > 1) console.log(`# ${file.source}`);
+        const fileResults = await page.run(file);
+        for (const r of fileResults) console.log(formatRow(r, layout));
+        results.push(...fileResults);
+      }
+    } finally {
+      await page.close();
+    }
+  } else {
+    const backend = await startBackend(options.backend);
+    description = backend.description;
+    console.log(`conformance on ${description}`);
+    for (const file of files) {
+      if (files.length > 1) console.log(`# ${file.source}`);
+      results.push(...(await runCaseFile(file, backend, { onResult: (r) => console.log(formatRow(r, layout)) })));
+    }
   }
   if (options.json) {
     mkdirSync(dirname(options.json), { recursive: true });
-    writeFileSync(options.json, `${JSON.stringify(resultsJson(results, { backend: backend.description, files: files.map((f) => f.source) }), null, 2)}\n`);
+    writeFileSync(options.json, `${JSON.stringify(resultsJson(results, { backend: description, files: files.map((f) => f.source) }), null, 2)}\n`);
   }
   console.log(formatSummary(results));
   return results.every((r) => r.passed) ? 0 : 1;
