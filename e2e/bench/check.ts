@@ -5,6 +5,7 @@ import { ROW_IDS, type BenchReport, type Side } from './report.ts';
 export function problems(report: BenchReport, pageErrors: string[]): string[] {
   const out = [...pageErrors];
   if (report.error) out.push(`the page failed: ${report.error}`);
+  for (const f of report.tfjsFailures ?? []) out.push(`TF.js failed: ${f}`);
   const finite = (s: Side | null | undefined) => !!s && [s.ms.median, s.ms.min, s.ms.max, s.dispatches, s.buffers].every(Number.isFinite);
   for (const id of ROW_IDS) {
     const row = report.rows.find((r) => r.id === id);

@@ -31,6 +31,8 @@ export interface Side {
    * and that as a fraction of the copy bandwidth: the kernels' speed without the host's overhead.
    */
   gpu?: { ms: number; gbps: number; ofCopy: number };
+  /** welford's batch-norm rows without `gpu`: why (no timestamp-query, dropped, or implausible timestamps); the row is wall-clock only. */
+  gpuNote?: string;
 }
 
 /** Row ids every complete run has: `pnpm bench` fails when one is missing. */
@@ -83,12 +85,31 @@ export interface BenchReport {
   losses: LossCheck[];
   /** How the TF.js side differs from welford's, per benchmark. */
   notes: string[];
+  /** What TF.js failed on (its rows then say so, welford's figures are all there); absent when it ran everywhere. */
+  tfjsFailures?: string[];
   /** Set when the page failed; the other fields hold what was measured before. */
   error?: string;
 }
 
+const NON_FINITE: Record<string, number> = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY };
+
+/**
+ * The report as the page publishes it: one JSON string, non-finite numbers as strings. A string,
+ * because WebDriver BiDi (Firefox's protocol) passes an object met twice in a returned value as a
+ * reference, which Puppeteer reads as undefined; JSON, because it would also turn NaN into null.
+ */
+export function encodeReport(report: BenchReport): string {
+  return JSON.stringify(report, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+}
+
+/** The report from `encodeReport`'s string. */
+export function decodeReport(text: string): BenchReport {
+  return JSON.parse(text, (_key, v: unknown) => (typeof v === 'string' && v in NON_FINITE ? NON_FINITE[v] : v)) as BenchReport;
+}
+
 declare global {
   interface Window {
-    welfordBench?: BenchReport;
+    /** The finished report, `encodeReport`'s string. */
+    welfordBench?: string;
   }
 }

@@ -6,8 +6,10 @@ import type { BenchReport, Row, Side, Stat } from './report.ts';
 export interface RunInfo {
   date: string;
   command: string;
-  /** What ran the suite: the Chromium version, or Node's version and Dawn's package. */
+  /** What ran the suite: the browser's version, or Node's version and Dawn's package. */
   host: string;
+  /** The browser that ran the page (`pnpm bench`; absent in Node). */
+  browser?: { name: string; version: string };
   /** How WebGPU was reached: SwiftShader, or a hardware GPU. */
   webgpu: string;
 }
@@ -27,7 +29,7 @@ const percent = (side: Side) => (side.ofCopy === undefined ? '' : ` (${(side.ofC
 
 function cells(row: Row): string[] {
   const { welford: w, tfjs: t } = row;
-  const gpu = w.gpu ? `; welford GPU time ${num(w.gpu.ms * 1000)} µs: ${num(w.gpu.gbps)} GB/s (${(w.gpu.ofCopy * 100).toFixed(1)} %)` : '';
+  const gpu = w.gpu ? `; welford GPU time ${num(w.gpu.ms * 1000)} µs: ${num(w.gpu.gbps)} GB/s (${(w.gpu.ofCopy * 100).toFixed(1)} %)` : w.gpuNote ? `; welford: ${w.gpuNote}` : '';
   const gbps = w.gbps ? pair(`${num(w.gbps.median)}${percent(w)}`, t?.gbps ? `${num(t.gbps.median)}${percent(t)}` : null) + gpu : '';
   return [
     row.name,
@@ -46,8 +48,8 @@ function preamble(report: BenchReport, info: RunInfo): string[] {
   return [
     `date: ${info.date}`,
     `command: ${info.command}`,
-    `host: ${info.host} (${info.webgpu})`,
-    `adapter: vendor '${a.vendor}', architecture '${a.architecture}', device '${a.device}', description '${a.description}'${report.software ? ' [software]' : ''}`,
+    info.browser ? `browser: ${info.browser.name} ${info.browser.version} (${info.webgpu})` : `host: ${info.host} (${info.webgpu})`,
+    `adapter: vendor '${a.vendor}', architecture '${a.architecture}', device '${a.device}', description '${a.description}'${report.software ? ' [software]' : ''}${[a.vendor, a.architecture, a.device, a.description].every((f) => !f) ? ' (the browser reports no adapter info)' : ''}`,
     `copy bandwidth (copyBufferToBuffer ${report.copy.bytes / 2 ** 20} MiB, read + written): ${num(report.copy.gbps.median)} GB/s [${num(report.copy.gbps.min)}–${num(report.copy.gbps.max)}]`,
     `copy kernel (WGSL, vec4 loads and stores, ${report.kernelCopy.bytes / 2 ** 20} MiB): ${num(report.kernelCopy.gbps.median)} GB/s [${num(report.kernelCopy.gbps.min)}–${num(report.kernelCopy.gbps.max)}], ${(100 * report.kernelCopy.gbps.median / report.copy.gbps.median).toFixed(1)} % of the copy bandwidth: the most a compute pass moves here`,
   ];

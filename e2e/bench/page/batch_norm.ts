@@ -59,17 +59,23 @@ async function measurePass(pass: Pass, plan: Plan, floats: number, copyGbps: num
 /**
  * welford's GPU time per call of `record` (timestamps at the start and end of the compute
  * passes the calls are recorded into, over `reps` calls), with the GB/s of `floats` of traffic;
- * null where the device cannot time passes.
+ * or why there is none: the device cannot time passes, timings were dropped, or the figure is
+ * implausible beside the wall-clock time of the same call (`wallMs`): not above zero, over
+ * 1.5 times the wall clock, or faster than twice the copy bandwidth. The row's time figures are
+ * wall-clock either way.
  */
-async function gpuTime(record: () => void, reps: number, floats: number, copyGbps: number): Promise<Side['gpu'] | null> {
+async function gpuTime(record: () => void, reps: number, floats: number, copyGbps: number, wallMs: number): Promise<Side['gpu'] | string> {
   const b = backend();
-  if (!b.canTimeDispatches) return null;
+  if (!b.canTimeDispatches) return 'no GPU timestamps (the adapter lacks timestamp-query): wall-clock only';
   b.startGpuTiming({ granularity: 'pass' });
   for (let i = 0; i < reps; i++) record();
   const { times, dropped } = await b.stopGpuTiming();
-  if (dropped > 0 || times.length === 0) return null;
+  if (dropped > 0 || times.length === 0) return `no GPU timestamps (${times.length} passes timed, ${dropped} dropped): wall-clock only`;
   const ms = times.reduce((a, t) => a + t.ns, 0) / reps / 1e6;
   const gbps = (floats * BN_SHAPE.reduce((a, c) => a * c, 1) * 4) / ms / 1e6;
+  if (!(ms > 0) || ms > 1.5 * wallMs || gbps > 2 * copyGbps) {
+    return `GPU timestamps implausible (${(ms * 1000).toPrecision(3)} µs per call against ${wallMs.toPrecision(3)} ms wall-clock): wall-clock only`;
+  }
   return { ms, gbps, ofCopy: gbps / copyGbps };
 }
 
@@ -105,10 +111,12 @@ export async function welfordBatchNorm(plan: Plan, copyGbps: number, x0: Float32
   const fwd = await measurePass({ ...common, record: recordForward }, plan, BN_FLOATS.forward, copyGbps);
   const both = await measurePass({ ...common, record: recordBoth }, plan, BN_FLOATS.forwardBackward, copyGbps);
   // Timestamps: 10 calls (at most 2048 dispatches are timed at once).
-  const fwdGpu = await gpuTime(recordForward, 10, BN_FLOATS.forward, copyGbps);
-  const bothGpu = await gpuTime(recordBoth, 10, BN_FLOATS.forwardBackward, copyGbps);
-  if (fwdGpu) fwd.gpu = fwdGpu;
-  if (bothGpu) both.gpu = bothGpu;
+  const fwdGpu = await gpuTime(recordForward, 10, BN_FLOATS.forward, copyGbps, fwd.ms.median);
+  const bothGpu = await gpuTime(recordBoth, 10, BN_FLOATS.forwardBackward, copyGbps, both.ms.median);
+  if (typeof fwdGpu === 'string') fwd.gpuNote = fwdGpu;
+  else fwd.gpu = fwdGpu;
+  if (typeof bothGpu === 'string') both.gpuNote = bothGpu;
+  else both.gpu = bothGpu;
   clearGrads();
   for (const t of [x, dy, weight, bias, runningMean, runningVar]) t.dispose();
   return { forward: fwd, forwardBackward: both };

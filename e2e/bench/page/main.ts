@@ -1,5 +1,7 @@
 // The benchmark page: runs the suite in the browser and publishes the BenchReport on
-// `window.welfordBench`; progress goes to the console (the driver prints it) and to the page.
+// `window.welfordBench` as a JSON string (encodeReport); progress goes to the console (the
+// driver prints it) and to the page.
+import { encodeReport } from '../report.ts';
 import { runSuite } from './suite.ts';
 import { makePlan } from './timing.ts';
 
@@ -13,5 +15,5 @@ function log(message: string): void {
 const plan = makePlan(new URLSearchParams(location.search).get('quick') === '1');
 void runSuite(plan, navigator.userAgent, log).then((report) => {
   document.body.dataset.status = report.error ? 'error' : 'done';
-  window.welfordBench = report;
+  window.welfordBench = encodeReport(report);
 });

@@ -9,13 +9,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { init, manualSeed } from '@welford/core';
 import { preActResNet, smallCnn, type Module } from '@welford/layers';
 import type { BenchReport, LossCheck, Row, RowId } from '../report.ts';
-import { BN_SHAPE, bnData, tfBatchNorm, welfordBatchNorm } from './batch_norm.ts';
+import { BN_SHAPE, bnData, tfBatchNorm, welfordBatchNorm, type BnSides } from './batch_norm.ts';
 import { installCounters } from './counting.ts';
 import { labels, normals } from './data.ts';
 import { copyWeights, tfModelS, tfPreActResNet8, type TfModel } from './tf_models.ts';
 import { tfBackend, TfTrainer } from './tf_side.ts';
 import { copyBandwidth, kernelCopyBandwidth, type Plan } from './timing.ts';
-import { chooseLayout, measureTraining, warmUp, type TrainingResult } from './training.ts';
+import { chooseLayout, measureTraining, warmUp, type TrainingResult, type WarmUp } from './training.ts';
 import { backend, hostState, WelfordTrainer } from './welford_side.ts';
 
 const BATCH = 32;
@@ -25,6 +25,24 @@ const SEED = 1;
 
 /** Where progress lines go (the page shows them; the drivers print them). */
 let log: (message: string) => void = () => {};
+
+/** Why TF.js cannot run in this page (its backend did not start), or null. */
+let tfjsDown: string | null = null;
+
+/** An error's message, first line. */
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0];
+
+/**
+ * Records that TF.js failed on `what` (the rows then say so instead of holding its figures) and
+ * returns the rows' note. A TF.js failure never stops welford's figures; `pnpm bench` reports it.
+ */
+function tfjsFailed(report: BenchReport, what: string, e: unknown): string {
+  const why = message(e);
+  console.warn(e);
+  (report.tfjsFailures ??= []).push(`${what}: ${why}`);
+  log(`${what}: TF.js failed: ${why}`);
+  return `n/a: TF.js failed in this browser (${why})`;
+}
 
 /** The first-step losses agree when they differ by at most 1e-3 of max(1, |loss|). */
 const agree = (a: number, b: number) => Math.abs(a - b) <= 1e-3 * Math.max(1, Math.abs(a));
@@ -49,16 +67,24 @@ async function trainingCase(c: TrainingCase, plan: Plan, report: BenchReport): P
   const initial = await hostState(model);
   const w = new WelfordTrainer(model, input, [BATCH, 1, IMAGE, IMAGE], targets);
   let t: TfTrainer | null = null;
-  if (c.tfjs) {
-    const tfModel = c.tfjs();
-    copyWeights(tfModel, initial);
-    // C = 1, so NCHW and NHWC hold the same numbers in the same order.
-    t = new TfTrainer(tfModel, input, [BATCH, IMAGE, IMAGE, 1], targets, CLASSES);
-  }
+  let tWarm: WarmUp | null = null;
+  let tfjsNote = c.tfjsNote ?? (c.tfjs && tfjsDown ? `n/a: TF.js did not start in this browser (${tfjsDown})` : undefined);
   log(`${c.title}: warming up welford`);
   const wWarm = await warmUp(w, plan);
-  if (t) log(`${c.title}: warming up TF.js`);
-  const tWarm = t ? await warmUp(t, plan) : null;
+  if (c.tfjs && !tfjsDown) {
+    try {
+      const tfModel = c.tfjs();
+      copyWeights(tfModel, initial);
+      // C = 1, so NCHW and NHWC hold the same numbers in the same order.
+      t = new TfTrainer(tfModel, input, [BATCH, IMAGE, IMAGE, 1], targets, CLASSES);
+      log(`${c.title}: warming up TF.js`);
+      tWarm = await warmUp(t, plan);
+    } catch (e) {
+      tfjsNote = tfjsFailed(report, c.title, e);
+      disposeQuietly(t);
+      t = null;
+    }
+  }
   const layout = chooseLayout(plan, Math.max(wWarm.stepMs, tWarm?.stepMs ?? 0));
   log(`${c.title}: warm-up step welford ${wWarm.stepMs.toFixed(0)} ms${tWarm ? `, TF.js ${tWarm.stepMs.toFixed(0)} ms` : ''}; ${layout.samples} samples of ${layout.perStepReps} step(s), ${layout.pipelinedSamples} of ${layout.pipelinedSteps} pipelined`);
   const wr = await measureTraining(w, wWarm, plan, layout);
@@ -66,16 +92,20 @@ async function trainingCase(c: TrainingCase, plan: Plan, report: BenchReport): P
   log(`${c.title}: welford ${wr.perStep.ms.median.toFixed(1)} ms/step (loss read every step), ${wr.pipelined.ms.median.toFixed(1)} ms/step pipelined`);
   let tr: TrainingResult | null = null;
   if (t && tWarm) {
-    tr = await measureTraining(t, tWarm, plan, layout);
-    t.dispose();
-    log(`${c.title}: TF.js ${tr.perStep.ms.median.toFixed(1)} ms/step (loss read every step), ${tr.pipelined.ms.median.toFixed(1)} ms/step pipelined`);
+    try {
+      tr = await measureTraining(t, tWarm, plan, layout);
+      log(`${c.title}: TF.js ${tr.perStep.ms.median.toFixed(1)} ms/step (loss read every step), ${tr.pipelined.ms.median.toFixed(1)} ms/step pipelined`);
+    } catch (e) {
+      tfjsNote = tfjsFailed(report, c.title, e);
+    }
+    disposeQuietly(t);
   }
   const row = (id: RowId, name: string, pick: 'perStep' | 'pipelined'): Row => ({
     id,
     name,
     welford: wr[pick],
     tfjs: tr ? tr[pick] : null,
-    ...(c.tfjsNote ? { tfjsNote: c.tfjsNote } : {}),
+    ...(tfjsNote && !tr ? { tfjsNote } : {}),
   });
   report.rows.push(
     row(`${c.key}.perStep`, `${c.title} step, loss read every step`, 'perStep'),
@@ -99,13 +129,31 @@ async function batchNormCase(plan: Plan, report: BenchReport): Promise<void> {
   const copyGbps = report.copy.gbps.median;
   const w = await welfordBatchNorm(plan, copyGbps, x, dy);
   log(`batch norm: welford forward ${w.forward.ms.median.toFixed(1)} ms, forward+backward ${w.forwardBackward.ms.median.toFixed(1)} ms`);
-  const t = await tfBatchNorm(plan, copyGbps, x, dy);
-  log(`batch norm: TF.js forward ${t.forward.ms.median.toFixed(1)} ms, forward+backward ${t.forwardBackward.ms.median.toFixed(1)} ms`);
+  let t: BnSides | null = null;
+  let tfjsNote = tfjsDown ? `n/a: TF.js did not start in this browser (${tfjsDown})` : '';
+  if (!tfjsDown) {
+    try {
+      t = await tfBatchNorm(plan, copyGbps, x, dy);
+      log(`batch norm: TF.js forward ${t.forward.ms.median.toFixed(1)} ms, forward+backward ${t.forwardBackward.ms.median.toFixed(1)} ms`);
+    } catch (e) {
+      tfjsNote = tfjsFailed(report, 'batch norm', e);
+    }
+  }
   const shape = `[${BN_SHAPE.join(', ')}]`;
+  const note = t ? {} : { tfjsNote };
   report.rows.push(
-    { id: 'batchNorm.forward', name: `batch norm ${shape} training forward`, welford: w.forward, tfjs: t.forward },
-    { id: 'batchNorm.forwardBackward', name: `batch norm ${shape} training forward+backward`, welford: w.forwardBackward, tfjs: t.forwardBackward },
+    { id: 'batchNorm.forward', name: `batch norm ${shape} training forward`, welford: w.forward, tfjs: t?.forward ?? null, ...note },
+    { id: 'batchNorm.forwardBackward', name: `batch norm ${shape} training forward+backward`, welford: w.forwardBackward, tfjs: t?.forwardBackward ?? null, ...note },
   );
+}
+
+/** Disposes a TF.js trainer that may be half broken; a failure here is already reported. */
+function disposeQuietly(t: TfTrainer | null): void {
+  try {
+    t?.dispose();
+  } catch {
+    // TF.js failed before: its state may be gone.
+  }
 }
 
 const CASES: TrainingCase[] = [
@@ -134,11 +182,18 @@ async function run(report: BenchReport, plan: Plan): Promise<void> {
   const info = b.acquired.adapter.info;
   report.adapter = { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description };
   report.software = b.acquired.software;
-  if (!(await tf.setBackend('webgpu'))) throw new Error('TF.js could not start its webgpu backend');
-  await tf.ready();
+  tfjsDown = null;
+  try {
+    if (!(await tf.setBackend('webgpu'))) throw new Error('TF.js could not start its webgpu backend');
+    await tf.ready();
+  } catch (e) {
+    tfjsDown = message(e);
+    (report.tfjsFailures ??= []).push(`its webgpu backend did not start: ${tfjsDown}`);
+    log(`TF.js's webgpu backend did not start (${tfjsDown}): welford's figures only`);
+  }
   // A WebGPU validation error makes a figure worthless: collect them from both devices, fail at the end.
   const gpuErrors: string[] = [];
-  const devices: [string, GPUDevice][] = [['welford', b.device], ['TF.js', tfBackend().device]];
+  const devices: [string, GPUDevice][] = [['welford', b.device], ...(tfjsDown ? [] : [['TF.js', tfBackend().device] as [string, GPUDevice]])];
   for (const [who, device] of devices) {
     device.addEventListener('uncapturederror', (e) => gpuErrors.push(`${who}: ${(e as GPUUncapturedErrorEvent).error.message}`));
     void device.lost.then((info) => log(`${who}'s GPU device was lost (${info.reason}): ${info.message}`));
