@@ -1,57 +1,11 @@
 // The command line as a user runs it: `welford conformance` (the package's bin) and
 // `pnpm conformance` (the root script), on small case files written here.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const bin = join(root, 'packages/cli/bin/welford.mjs');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  lines: string[];
-}
-
-function run(command: string, args: string[], cwd = root): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: { ...process.env, FORCE_COLOR: '0' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, lines: stdout.trimEnd().split('\n') }));
-  });
-}
-
-const welford = (...args: string[]): Promise<Run> => run(process.execPath, [bin, ...args]);
-
-const relu = {
-  id: 'relu-small',
-  op: 'relu',
-  inputs: { input: { shape: [2, 3], data: [-1, 0, 2, -3, 4, 0.5] } },
-  grad_output: { shape: [2, 3], data: [1, 2, 3, 4, 5, 6] },
-  expect: { output: { shape: [2, 3], data: [0, 0, 2, 0, 4, 0.5] }, 'grad.input': { shape: [2, 3], data: [0, 0, 3, 0, 5, 6] } },
-  tol: { atol: 0, rtol: 0 },
-};
-const linear = (id: string, output: number[]) => ({
-  id,
-  op: 'linear',
-  inputs: {
-    input: { shape: [2, 3], data: [1, 2, 3, 4, 5, 6] },
-    weight: { shape: [2, 3], data: [1, 0, -1, 2, 1, 0] },
-    bias: { shape: [2], data: [10, -10] },
-  },
-  attrs: {},
-  grad_output: { shape: [2, 2], data: [1, 0, 0, 1] },
-  expect: { output: { shape: [2, 2], data: output }, 'grad.weight': { shape: [2, 3], data: [1, 2, 3, 4, 5, 6] } },
-  tol: { atol: 1e-5, rtol: 1e-5 },
-});
+import { linear, relu } from './small_cases.ts';
+import { root, run, welford } from './run_command.ts';
 
 let dir: string;
 const file = (name: string, cases: unknown[]): string => {

@@ -1,59 +1,14 @@
 // `welford conformance --browser`: the same case files run on the WebGPU of headless Chromium
 // and Firefox (Debian's, SwiftShader), with the same rows, summary and exit statuses as in Node;
 // and the protocol that brings the results back from the page, numbers exact.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { linear, relu } from './small_cases.ts';
+import { welford } from './run_command.ts';
 import { decodeRunResponse, encodeRunResponse } from '../src/conformance/browser/protocol.ts';
 import type { CaseResult } from '../src/conformance/runner.ts';
-
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const bin = join(root, 'packages/cli/bin/welford.mjs');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  lines: string[];
-  seconds: number;
-}
-
-function welford(...args: string[]): Promise<Run> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, FORCE_COLOR: '0' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, lines: stdout.trimEnd().split('\n'), seconds: (performance.now() - started) / 1000 }));
-  });
-}
-
-const relu = {
-  id: 'relu-small',
-  op: 'relu',
-  inputs: { input: { shape: [2, 3], data: [-1, 0, 2, -3, 4, 0.5] } },
-  grad_output: { shape: [2, 3], data: [1, 2, 3, 4, 5, 6] },
-  expect: { output: { shape: [2, 3], data: [0, 0, 2, 0, 4, 0.5] }, 'grad.input': { shape: [2, 3], data: [0, 0, 3, 0, 5, 6] } },
-  tol: { atol: 0, rtol: 0 },
-};
-const linear = (id: string, output: number[]) => ({
-  id,
-  op: 'linear',
-  inputs: {
-    input: { shape: [2, 3], data: [1, 2, 3, 4, 5, 6] },
-    weight: { shape: [2, 3], data: [1, 0, -1, 2, 1, 0] },
-    bias: { shape: [2], data: [10, -10] },
-  },
-  grad_output: { shape: [2, 2], data: [1, 0, 0, 1] },
-  expect: { output: { shape: [2, 2], data: output }, 'grad.weight': { shape: [2, 3], data: [1, 2, 3, 4, 5, 6] } },
-  tol: { atol: 1e-5, rtol: 1e-5 },
-});
 
 let dir: string;
 let passing: string;
