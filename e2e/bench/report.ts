@@ -1,5 +1,6 @@
 // What the benchmark page publishes on `window.welfordBench` for the driver to print and save.
 // Shared by the page (which fills it) and run.ts (which checks and formats it).
+import { parseJsonText, toJsonText } from '@welford/stats';
 
 /** Median, min and max of some samples, and the samples themselves. */
 export interface Stat {
@@ -91,20 +92,18 @@ export interface BenchReport {
   error?: string;
 }
 
-const NON_FINITE: Record<string, number> = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY };
-
 /**
  * The report as the page publishes it: one JSON string, non-finite numbers as strings. A string,
  * because WebDriver BiDi (Firefox's protocol) passes an object met twice in a returned value as a
  * reference, which Puppeteer reads as undefined; JSON, because it would also turn NaN into null.
  */
 export function encodeReport(report: BenchReport): string {
-  return JSON.stringify(report, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+  return toJsonText(report);
 }
 
 /** The report from `encodeReport`'s string. */
 export function decodeReport(text: string): BenchReport {
-  return JSON.parse(text, (_key, v: unknown) => (typeof v === 'string' && v in NON_FINITE ? NON_FINITE[v] : v)) as BenchReport;
+  return parseJsonText(text) as BenchReport;
 }
 
 declare global {

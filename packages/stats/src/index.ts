@@ -4,6 +4,6 @@ export { attachProbes, Probes, type ProbedLayerKind, type ProbeOptions } from '.
 export type { HistogramProbeOptions } from './histogram_probe.ts';
 export type { ActivationStats, ChannelStats, HistogramRecord, LayerRecord, ParamRecord, StatsRecord, StatsSink } from './record.ts';
 export { covariateShift } from './shift.ts';
-export { toJsonLine, parseJsonLine } from './json_lines.ts';
+export { toJsonLine, parseJsonLine, toJsonText, parseJsonText } from './json_lines.ts';
 export { ConsoleSink, consoleSink, summaryLine, type ConsoleSinkOptions } from './sinks/console.ts';
 export { MemorySink, memorySink, type MemorySinkOptions, type RecordListener } from './sinks/memory.ts';

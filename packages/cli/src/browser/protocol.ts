@@ -7,7 +7,7 @@
 import type { TrainConfig } from '../train/config.ts';
 import type { MetricsRecord } from '../train/step_log.ts';
 import type { StepProgress, StoppedTraining, TrainingResult } from '../train/run_training.ts';
-import type { StatsRecord } from '@welford/stats';
+import { parseJsonText, toJsonText, type StatsRecord } from '@welford/stats';
 
 /** The prefix of the page's console messages meant for the Node side. */
 export const MESSAGE_PREFIX = '[welford] ';
@@ -34,31 +34,26 @@ export type TrainResponse =
   | { ok: true; result: Omit<TrainingResult, 'checkpoint'> | Omit<StoppedTraining, 'checkpoint'>; checkpointBase64: string | null }
   | { ok: false; kind: FailureKind; message: string; stack?: string };
 
-const NON_FINITE: Record<string, number> = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY };
-
-/** JSON with non-finite numbers as strings. */
-const encode = (value: unknown): string => JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
-const decode = (text: string): unknown => JSON.parse(text, (_key, v: unknown) => (typeof v === 'string' && v in NON_FINITE ? NON_FINITE[v] : v));
 
 /** A message as one console line. */
 export function encodeMessage(message: PageMessage): string {
-  return MESSAGE_PREFIX + encode(message);
+  return MESSAGE_PREFIX + toJsonText(message);
 }
 
 /** The message in a console line, or null for other console output. */
 export function decodeMessage(text: string): PageMessage | null {
   if (!text.startsWith(MESSAGE_PREFIX)) return null;
-  return decode(text.slice(MESSAGE_PREFIX.length)) as PageMessage;
+  return parseJsonText(text.slice(MESSAGE_PREFIX.length)) as PageMessage;
 }
 
 /** The page's answer as the string `window.welfordTrain` resolves with. */
 export function encodeResponse(response: TrainResponse): string {
-  return encode(response);
+  return toJsonText(response);
 }
 
 /** The page's answer from the string `window.welfordTrain` resolved with. */
 export function decodeResponse(text: string): TrainResponse {
-  return decode(text) as TrainResponse;
+  return parseJsonText(text) as TrainResponse;
 }
 
 /** Base64 of bytes, in chunks (String.fromCharCode takes a bounded number of arguments). */

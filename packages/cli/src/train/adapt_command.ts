@@ -20,7 +20,8 @@ import { firstSamples, type ByteDataset, type TrainingData } from './data_pipeli
 import { loadDatasets } from './datasets_node.ts';
 import { CONFIG_METADATA_KEY } from './metadata.ts';
 import { writeAtomic } from './atomic_file.ts';
-import { jsonText, userPath } from './outputs.ts';
+import { toJsonText } from '@welford/stats';
+import { userPath } from './outputs.ts';
 import type { TextOut } from './progress.ts';
 import { buildModel } from './model.ts';
 import { evaluateTest } from './run_training.ts';
@@ -269,7 +270,7 @@ export async function adaptCommand(args: readonly string[], out: TextOut = proce
         fewShot: summaryOf(fewShot),
         precise: precise && summaryOf(precise),
       };
-      writeAtomic(jsonPath, `${jsonText(report, 2)}\n`);
+      writeAtomic(jsonPath, `${toJsonText(report, 2)}\n`);
       out.write(`wrote ${jsonPath}\n`);
     }
     return 0;

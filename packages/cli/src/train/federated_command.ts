@@ -20,7 +20,8 @@ import { clientTable, meanRow, STRATEGY_LABELS, type ClientRow, type StrategyNam
 import { buildModel } from './model.ts';
 import { buildOptimizer } from './optimizer.ts';
 import { writeAtomic } from './atomic_file.ts';
-import { jsonText, userPath } from './outputs.ts';
+import { toJsonText } from '@welford/stats';
+import { userPath } from './outputs.ts';
 import type { TextOut } from './progress.ts';
 import { testMetrics, type TestMetrics } from './step_log.ts';
 
@@ -182,7 +183,7 @@ export async function federatedCommand(args: readonly string[], out: TextOut = p
       wallSeconds: (performance.now() - started) / 1000,
     };
     mkdirSync(dirname(jsonPath), { recursive: true });
-    writeAtomic(jsonPath, `${jsonText(report, 2)}\n`);
+    writeAtomic(jsonPath, `${toJsonText(report, 2)}\n`);
     out.write(`wrote ${jsonPath}\n`);
   }
   return 0;

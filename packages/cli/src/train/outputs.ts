@@ -6,7 +6,7 @@
 // run can stop cleanly instead of throwing inside a promise callback.
 import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { toJsonLine, type StatsSink } from '@welford/stats';
+import { toJsonLine, toJsonText, type StatsSink } from '@welford/stats';
 import { RunError } from '../errors.ts';
 import { overwriteRefusal } from '../existing_outputs.ts';
 import { removeStaleTemporaries, writeAtomic } from './atomic_file.ts';
@@ -34,11 +34,6 @@ export function defaultOutDir(config: TrainConfig, now = new Date()): string {
   let dir = base;
   for (let k = 2; existsSync(dir); k++) dir = `${base}-${k}`;
   return dir;
-}
-
-/** JSON with non-finite numbers as the strings "NaN", "Infinity", "-Infinity" (as stats.jsonl writes them). */
-export function jsonText(value: unknown, indent?: number): string {
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), indent);
 }
 
 /** The files of a run, by name; a folder holding any of them holds a run. */
@@ -111,7 +106,7 @@ export class RunFiles {
 
   /** One line of metrics.jsonl (non-finite numbers as the strings "NaN", "Infinity"). */
   appendMetrics(record: object): void {
-    this.append(this.metrics, `${jsonText(record)}\n`);
+    this.append(this.metrics, `${toJsonText(record)}\n`);
   }
 
   /** One line of stats.jsonl, already serialised. */
@@ -129,7 +124,7 @@ export class RunFiles {
   }
 
   writeRunJson(run: object): void {
-    naming(this.runJson, 'write', () => writeAtomic(this.runJson, `${jsonText(run, 2)}\n`));
+    naming(this.runJson, 'write', () => writeAtomic(this.runJson, `${toJsonText(run, 2)}\n`));
   }
 
   private append(path: string, text: string): void {
