@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SWIFTSHADER_ICD_CANDIDATES } from '../../packages/core/src/device/dawn_settings.ts';
+import { swiftShaderIcdCandidates } from '../../packages/core/src/device/dawn_settings.ts';
 import { installedVulkanDrivers } from '../../packages/core/src/device/vulkan_drivers.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -26,7 +26,7 @@ function denoBinary(): string {
 
 const env: Record<string, string | undefined> = { ...process.env, DENO_NO_UPDATE_CHECK: '1' };
 if (installedVulkanDrivers() === 0) {
-  const icd = [process.env.WELFORD_SWIFTSHADER_ICD, ...SWIFTSHADER_ICD_CANDIDATES].find((p): p is string => !!p && existsSync(p));
+  const icd = swiftShaderIcdCandidates(process.env.WELFORD_SWIFTSHADER_ICD).find((p) => existsSync(p));
   if (icd) {
     env.VK_ICD_FILENAMES = icd;
     console.log(`no Vulkan driver is installed: VK_ICD_FILENAMES=${icd}`);

@@ -8,7 +8,7 @@ export { CpuBackend } from './backend/cpu_backend.ts';
 export { AllocationError, DeviceLostError, type AllocationSite } from './backend/errors.ts';
 export { WebGpuBackend } from './backend/webgpu/webgpu_backend.ts';
 export type { DispatchTime, TimingGranularity } from './backend/webgpu/gpu_timer.ts';
-export { acquireDevice, DAWN_FLAGS, SWIFTSHADER_ICD_CANDIDATES, type AcquiredDevice, type AcquireOptions } from './device/acquire.ts';
+export { acquireDevice, DAWN_FLAGS, SWIFTSHADER_ICD_CANDIDATES, swiftShaderIcdCandidates, type AcquiredDevice, type AcquireOptions } from './device/acquire.ts';
 export type { WebGpuRuntime } from './device/runtime.ts';
 export { init, setBackend, getBackend, memory, type InitOptions } from './tensor/engine.ts';
 export { Tensor, type GradNode } from './tensor/tensor.ts';

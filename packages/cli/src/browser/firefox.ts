@@ -2,7 +2,7 @@
 // preferences and environment that give it WebGPU (wgpu/naga) in headless mode. Puppeteer drives
 // it over WebDriver BiDi.
 import { existsSync } from 'node:fs';
-import { SWIFTSHADER_ICD_CANDIDATES } from '@welford/core';
+import { swiftShaderIcdCandidates } from '@welford/core';
 
 /** The Firefox to drive: `WELFORD_FIREFOX`, or Debian's `/usr/bin/firefox-esr`. */
 export function firefoxPath(): string {
@@ -37,8 +37,7 @@ export function firefoxPrefs(): Record<string, unknown> {
  * Debian's Chromium (or Chrome) ships. Firefox on Mesa's lavapipe offers no WebGPU adapter.
  */
 export function swiftShaderIcd(): string {
-  const fromUser = process.env.WELFORD_SWIFTSHADER_ICD;
-  const candidates = [...(fromUser ? [fromUser] : []), ...SWIFTSHADER_ICD_CANDIDATES];
+  const candidates = swiftShaderIcdCandidates(process.env.WELFORD_SWIFTSHADER_ICD);
   const found = candidates.find((path) => existsSync(path));
   if (!found) {
     throw new Error(

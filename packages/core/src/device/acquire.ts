@@ -15,7 +15,7 @@ export interface AcquireOptions {
   swiftShaderIcdPaths?: string[];
 }
 
-export { SWIFTSHADER_ICD_CANDIDATES, DAWN_FLAGS } from './dawn_settings.ts';
+export { SWIFTSHADER_ICD_CANDIDATES, DAWN_FLAGS, swiftShaderIcdCandidates } from './dawn_settings.ts';
 
 /**
  * Acquires a WebGPU device from the runtime's own `navigator.gpu` wherever it has one (browsers,

@@ -9,6 +9,14 @@ export const SWIFTSHADER_ICD_CANDIDATES = [
 ];
 
 /**
+ * Where to look for the SwiftShader Vulkan driver, in order: the user's `WELFORD_SWIFTSHADER_ICD`
+ * (passed in: this module reads no environment), then `paths`.
+ */
+export function swiftShaderIcdCandidates(fromUser: string | undefined, paths: readonly string[] = SWIFTSHADER_ICD_CANDIDATES): string[] {
+  return [...(fromUser ? [fromUser] : []), ...paths];
+}
+
+/**
  * Dawn's flags for Node. Timestamps are left at the driver's resolution: browsers round them
  * (against timing attacks on web pages), which makes short dispatches read as 0 or 65 µs.
  */

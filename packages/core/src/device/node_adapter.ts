@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import type { AcquireOptions } from './acquire.ts';
 import { openDevice, type AcquiredDevice } from './open_device.ts';
-import { DAWN_FLAGS, SWIFTSHADER_ICD_CANDIDATES } from './dawn_settings.ts';
+import { DAWN_FLAGS, swiftShaderIcdCandidates } from './dawn_settings.ts';
 import { installedVulkanDrivers } from './vulkan_drivers.ts';
 
 /**
@@ -39,9 +39,7 @@ export async function acquireInNode(options: AcquireOptions, where = 'acquireDev
     if (adapter) return openDevice(adapter, 'node');
     tried.push(fromEnv ? `Vulkan with VK_ICD_FILENAMES=${fromEnv}: no adapter` : 'hardware adapters through Dawn: none found');
   }
-  const fromUser = process.env.WELFORD_SWIFTSHADER_ICD;
-  const candidates = [...(fromUser ? [fromUser] : []), ...(options.swiftShaderIcdPaths ?? SWIFTSHADER_ICD_CANDIDATES)];
-  for (const icd of candidates) {
+  for (const icd of swiftShaderIcdCandidates(process.env.WELFORD_SWIFTSHADER_ICD, options.swiftShaderIcdPaths)) {
     if (!existsSync(icd)) {
       tried.push(`SwiftShader at ${icd}: file not found`);
       continue;
