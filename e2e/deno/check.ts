@@ -1,6 +1,6 @@
 // One check of the Deno suite: it throws on failure, naming what differed, and may return a
 // short note for its line (the largest difference seen), or a skip with its reason.
-import { fromArray, Random, type Backend, type CpuBackend, type Tensor, type WebGpuBackend } from '@welford/core';
+import { fromArray, Random, sizeOf, type Backend, type CpuBackend, type Tensor, type WebGpuBackend } from '@welford/core';
 
 export interface CheckContext {
   readonly gpu: WebGpuBackend;
@@ -22,8 +22,6 @@ export interface Operand {
   readonly shape: readonly number[];
   readonly data: Float32Array;
 }
-
-const sizeOf = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
 
 /** Seeded values in [offset - scale, offset + scale). */
 export function operand(shape: readonly number[], seed: number, scale = 1, offset = 0): Operand {

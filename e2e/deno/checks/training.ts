@@ -2,7 +2,7 @@
 // same seed gives the same weights, so the losses must agree step by step, and fall.
 import { Adam, CpuBackend, crossEntropy, fromArray, manualSeed, Random, setBackend, SGD, tidy, type Backend, type Optimizer, type Tensor } from '@welford/core';
 import { smallCnn, type NormKind } from '@welford/layers';
-import type { Check } from '../check.ts';
+import { expectClose, type Check } from '../check.ts';
 
 const STEPS = 8;
 /** Per step: |GPU loss - CPU loss| <= ATOL + RTOL·CPU loss (float32 against float64, compounding over the steps). */
@@ -55,12 +55,7 @@ const trainingCheck = (norm: NormKind, optimizer: OptimizerKind): Check => ({
     const onGpu = await train(gpu, norm, optimizer);
     const onCpu = await train(new CpuBackend(), norm, optimizer);
     setBackend(gpu);
-    let worst = 0;
-    onCpu.forEach((want, i) => {
-      const d = Math.abs(onGpu[i] - want);
-      if (!(d <= ATOL + RTOL * Math.abs(want))) throw new Error(`step ${i}: loss ${onGpu[i]} on the GPU, ${want} on the CPU (atol ${ATOL}, rtol ${RTOL})`);
-      worst = Math.max(worst, d);
-    });
+    const worst = expectClose(onGpu, onCpu, ATOL, RTOL, 'loss at step');
     if (!(onGpu[STEPS - 1] < 0.9 * onGpu[0])) throw new Error(`the loss did not fall by a tenth: ${onGpu.map((l) => l.toFixed(4)).join(', ')}`);
     return `loss ${onGpu[0].toFixed(4)} → ${onGpu[STEPS - 1].toFixed(4)}, max |Δ| ${worst.toExponential(1)}`;
   },

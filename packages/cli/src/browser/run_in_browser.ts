@@ -52,11 +52,6 @@ export function findBrowser(name: BrowserName): string {
   }
 }
 
-/** The Chromium to drive, or a RunError that says how to get one. */
-export function findChromium(): string {
-  return findBrowser('chromium');
-}
-
 /** Trains `config` on `data` in a headless browser (Chromium unless told); the hooks hear what they would in Node. */
 export async function trainInBrowser(config: TrainConfig, data: TrainingData, hooks: TrainingHooks, options: BrowserRunOptions): Promise<TrainingResult | StoppedTraining> {
   const name = options.browser ?? 'chromium';

@@ -10,7 +10,7 @@ import type { Browser } from 'puppeteer-core';
 import type { PreviewServer } from 'vite';
 import { buildPage, servePage } from '../browser/chromium.ts';
 import { launchBrowser } from '../browser/launch.ts';
-import { findChromium } from '../browser/run_in_browser.ts';
+import { findBrowser } from '../browser/run_in_browser.ts';
 import type { FigureMeta } from './plot_page/figure.ts';
 
 const pageRoot = fileURLToPath(new URL('./plot_page/', import.meta.url));
@@ -18,7 +18,7 @@ const TIMEOUT_MS = 120_000;
 
 /** A PNG of each result's figure, in the order given. */
 export async function renderFigures(results: readonly ExperimentResult[], meta: FigureMeta): Promise<Uint8Array[]> {
-  findChromium(); // no Chromium: a RunError that says how to get one, before building the page
+  findBrowser('chromium'); // no Chromium: a RunError that says how to get one, before building the page
   const work = mkdtempSync(join(tmpdir(), 'welford-figure-'));
   let server: PreviewServer | null = null;
   let browser: Browser | null = null;
