@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'puppeteer-core';
 import type { PreviewServer } from 'vite';
-import { BROWSER_NAMES, buildAndServe, isBrowserName, launchBrowser, type BrowserName } from '@welford/cli/browser';
+import { buildAndServe, launchBrowser, takeBrowserOption, type BrowserName } from '@welford/cli/browser';
 import { deviceLossChecks } from './pages/device_loss/checks.ts';
 import type { DeviceLossReport } from './pages/device_loss/report.ts';
 import type { ReplicasReport } from './pages/replicas/report.ts';
@@ -182,17 +182,13 @@ const PAGES: Record<string, PageTest> = {
 const DEFAULT_PAGES = ['smoke', 'replicas'];
 
 async function main(args: string[]): Promise<number> {
-  let browserName: BrowserName = 'chromium';
-  const names: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const value = arg === '--browser' ? args[++i] : arg.startsWith('--browser=') ? arg.slice('--browser='.length) : null;
-    if (value === null) names.push(arg);
-    else if (value !== undefined && isBrowserName(value)) browserName = value;
-    else {
-      console.error(`--browser takes ${BROWSER_NAMES.join(' or ')}${value === undefined ? '' : `, not '${value}'`}`);
-      return 2;
-    }
+  let browserName: BrowserName;
+  let names: string[];
+  try {
+    ({ browser: browserName, rest: names } = takeBrowserOption(args));
+  } catch (e) {
+    console.error((e as Error).message);
+    return 2;
   }
   const unrecognised = names.filter((n) => !Object.hasOwn(PAGES, n));
   if (unrecognised.length) {

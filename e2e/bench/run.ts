@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'puppeteer-core';
 import type { PreviewServer } from 'vite';
-import { BROWSER_NAMES, browserPath, buildAndServe, isBrowserName, launchBrowser, type BrowserName } from '@welford/cli/browser';
+import { BROWSER_NAMES, browserPath, buildAndServe, launchBrowser, takeBrowserOption, type BrowserName } from '@welford/cli/browser';
 import { problems } from './check.ts';
 import { decodeReport, type BenchReport } from './report.ts';
 import { markdownTable, textTable, type RunInfo } from './table.ts';
@@ -19,24 +19,23 @@ const resultsDir = join(here, '..', '..', 'bench', 'results');
 const USAGE = `usage: pnpm bench [--quick] [--browser ${BROWSER_NAMES.join('|')}] (WELFORD_BENCH_GPU=1 for a hardware GPU)`;
 
 function parseArgs(argv: string[]): { quick: boolean; browser: BrowserName } {
-  let quick = false;
-  let browser: BrowserName = 'chromium';
   const wrong = (message: string): never => {
     console.error(`pnpm bench: ${message}; ${USAGE}`);
     process.exit(2);
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+  let quick = false;
+  let taken: { browser: BrowserName; rest: string[] } = { browser: 'chromium', rest: [] };
+  try {
+    taken = takeBrowserOption(argv);
+  } catch (e) {
+    wrong((e as Error).message);
+  }
+  for (const a of taken.rest) {
     if (a === '--') continue;
     else if (a === '--quick') quick = true;
-    else if (a === '--browser' || a.startsWith('--browser=')) {
-      const name = a === '--browser' ? argv[++i] : a.slice('--browser='.length);
-      if (name === undefined) wrong('--browser needs a browser');
-      else if (!isBrowserName(name)) wrong(`unknown browser '${name}'`);
-      else browser = name;
-    } else wrong(`unknown argument ${a}`);
+    else wrong(`unknown argument ${a}`);
   }
-  return { quick, browser };
+  return { quick, browser: taken.browser };
 }
 
 const { quick, browser: browserName } = parseArgs(process.argv.slice(2));

@@ -3,4 +3,4 @@
 export { buildAndServe, buildPage, chromePath, chromiumArgs, servePage, type BuildPageOptions } from './chromium.ts';
 export { firefoxEnv, firefoxPath, firefoxPrefs, swiftShaderIcd } from './firefox.ts';
 export { browserPath, launchBrowser, type LaunchedBrowser, type LaunchOptions } from './launch.ts';
-export { BROWSER_NAMES, isBrowserName, type BrowserName } from './names.ts';
+export { BROWSER_NAMES, isBrowserName, takeBrowserOption, type BrowserName } from './names.ts';
