@@ -55,6 +55,33 @@ describe('device loss', () => {
     expect(memory(backend).liveBuffers).toBe(0);
   });
 
+  it('a read aborted by the loss waits for a loss reported seconds later, and fails with it', async () => {
+    // Firefox aborts the mapping at once but reports the loss only when its GPU process has
+    // finished the queued work: the device here reports it 2.5 s late.
+    const acquired = await acquireDevice();
+    const lateLost = acquired.device.lost.then(async (info) => {
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      return info;
+    });
+    const device = new Proxy(acquired.device, {
+      get(target, key) {
+        if (key === 'lost') return lateLost;
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const backend = new WebGpuBackend({ ...acquired, device });
+    const x = fromArray(new Float32Array(4096).fill(1.5), [64, 64], { backend });
+    const reading = matmul(x, x).toArray();
+    acquired.device.destroy();
+    const error = await reading.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(DeviceLostError);
+    expect((error as Error).message).toMatch(LOST);
+  });
+
   it('a sync waiting on the device when it is destroyed rejects instead of resolving', async () => {
     const backend = new WebGpuBackend(await acquireDevice());
     const a = fromArray(new Float32Array(256 * 256).fill(0.5), [256, 256], { backend });

@@ -33,6 +33,13 @@ const MAX_CACHED = 8192;
 const MAX_PENDING_DISPATCHES = 64;
 /** How long a failed wait on the device waits for the device's loss to be reported (see `lossBehind`). */
 const LOSS_GRACE_MS = 1000;
+/**
+ * The same for a mapping aborted (an AbortError): only a destroyed or lost device aborts the
+ * mappings of the backend's own staging buffers, so its loss is all but certain, and Firefox
+ * reports it after its GPU process has finished the work queued before (measured: over a second
+ * when each queued training step takes one on SwiftShader). Bounded all the same, never a hang.
+ */
+const LOSS_AFTER_ABORT_GRACE_MS = 30_000;
 
 /**
  * WebGPU backend: explicit layouts reflected from WGSL, cached pipelines, uniform buffers and
@@ -399,7 +406,7 @@ export class WebGpuBackend implements Backend {
       await done();
     } catch (e) {
       this.unstageChecks(counters);
-      throw (await this.lossBehind()) ?? e;
+      throw (await this.lossBehind(e)) ?? e;
     }
   }
 
@@ -412,14 +419,16 @@ export class WebGpuBackend implements Backend {
   }
 
   /**
-   * The device's loss when a wait on the device failed because of it. A mapping aborted by a
-   * loss can reject before the device's `lost` promise settles (in Chromium by a good while),
-   * so a failed wait gives the loss up to a second to show before its own error is thrown.
+   * The device's loss when a wait on the device failed (with `error`) because of it. A mapping
+   * aborted by a loss can reject before the device's `lost` promise settles (in Chromium by a
+   * good while, in Firefox by seconds under load), so a failed wait gives the loss time to show
+   * before its own error is thrown: up to a second, longer for an aborted mapping.
    */
-  private async lossBehind(): Promise<DeviceLostError | null> {
+  private async lossBehind(error: unknown): Promise<DeviceLostError | null> {
     if (this.health.lost) return this.health.lost;
+    const grace = isAbortError(error) ? LOSS_AFTER_ABORT_GRACE_MS : LOSS_GRACE_MS;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([this.lost, new Promise((resolve) => (timer = setTimeout(resolve, LOSS_GRACE_MS)))]);
+    await Promise.race([this.lost, new Promise((resolve) => (timer = setTimeout(resolve, grace)))]);
     clearTimeout(timer);
     return this.health.lost;
   }
@@ -456,7 +465,7 @@ export class WebGpuBackend implements Backend {
       await staging.mapAsync(GPUMapMode.READ);
     } catch (e) {
       this.unstageChecks(staging);
-      throw (await this.lossBehind()) ?? e;
+      throw (await this.lossBehind(e)) ?? e;
     }
     const words = new Uint32Array(staging.getMappedRange().slice(0));
     staging.unmap();
@@ -585,4 +594,9 @@ export class WebGpuBackend implements Backend {
     }
     return id;
   }
+}
+
+/** Whether `error` is WebGPU's AbortError, the rejection of a mapping that was aborted (Dawn and wgpu alike). */
+function isAbortError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError';
 }
