@@ -31,7 +31,7 @@ function expectClose(what: string, got: number[] | undefined, want: number[], to
 }
 
 /** The name core gives an adapter the browser says nothing of. */
-const UNKNOWN_ADAPTER = 'unknown adapter';
+const UNKNOWN_ADAPTER = 'adapter with no name (GPUAdapter.info is empty)';
 
 /**
  * Checks that the page found a WebGPU adapter and named it. Chromium says which adapter it is;

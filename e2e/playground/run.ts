@@ -1,16 +1,17 @@
 // Browser tests of the playground as it is deployed: its own build (`pnpm --filter
 // @welford/playground build`: datasets packed, `vite build`) copied under a nested sub-path and
-// served by a plain static server on 127.0.0.1 (deployed_site.ts), driven by Debian's Chromium
-// headless with WebGPU on SwiftShader. Models and batches are tiny (SwiftShader is a CPU).
+// served by a plain static server on 127.0.0.1 (deployed_site.ts), driven by Debian's Chromium or
+// Firefox headless with WebGPU on SwiftShader. Models and batches are tiny (SwiftShader is a CPU).
 // Prints one line per check and "N passed, N failed"; exits non-zero on any failure.
-// Screenshots go to e2e/artifacts/ and docs/playground.png.
-//   node --import tsx playground/run.ts [regular expression of check names]      (from e2e/)
+// Screenshots go to e2e/artifacts/ (and, from Chromium, docs/playground.png).
+//   node --import tsx playground/run.ts [--browser chromium|firefox] [--short] [regular expression of check names]   (from e2e/)
+// --short keeps the checks marked SHORT_RUN (the CI's Firefox run: one of each kind of thing the page does).
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'puppeteer-core';
-import { browserPath, launchBrowser } from '@welford/cli/browser';
+import { TimeoutError, type Browser, type BrowserContext, type Page } from 'puppeteer-core';
+import { browserPath, launchBrowser, takeBrowserOption, type BrowserName } from '@welford/cli/browser';
 import { DEFAULT_CONFIG, toQuery, type PlaygroundConfig } from '../../playground/src/config.ts';
 import type { PlaygroundState } from '../../playground/src/page_state.ts';
 import { deployPlayground, SUB_PATH, type DeployedSite } from './deployed_site.ts';
@@ -18,14 +19,21 @@ import { deployPlayground, SUB_PATH, type DeployedSite } from './deployed_site.t
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(here, '../..');
 const artifacts = join(here, '../artifacts');
+/** How long a page load, a browser start or one protocol call may take. */
 const TIMEOUT_MS = 120_000;
+/** How long a wait tolerates a page whose state does not move at all. */
+const STALL_MS = 120_000;
+/** How often a wait looks at whether the page's state still moves. */
+const POLL_SLICE_MS = 5_000;
 /** What Chromium logs of a destroyed device; the device-loss check tolerates these lines and no others. */
 const LOSS_CONSOLE_ERROR = /destroyed|device (was |is )?lost/i;
 
 /** A configuration small enough for SwiftShader: an 8-16-16 CNN, batches of 32, short evaluations. */
 const TINY: PlaygroundConfig = { ...DEFAULT_CONFIG, width: 8, groups: 4, batch: 32, lr: 0.1, statsEvery: 5, evalEvery: 20, testSamples: 100 };
 
-type Check = [name: string, run: () => Promise<void>];
+/** Marks a check that the shortened run (`--short`) keeps: one of each kind of thing the page does. */
+const SHORT_RUN = true;
+type Check = [name: string, run: () => Promise<void>, inShortRun?: boolean];
 
 class Harness {
   readonly consoleErrors: string[] = [];
@@ -34,14 +42,15 @@ class Harness {
   page!: Page;
 
   constructor(
-    readonly browser: Browser,
+    readonly context: BrowserContext,
     readonly base: string,
+    readonly browserName: BrowserName,
   ) {}
 
   /** Opens the playground at `query` in a fresh tab (the previous one closed); `noWebGpu` hides navigator.gpu. */
   async open(query: string, { noWebGpu = false } = {}): Promise<Page> {
     await this.page?.close();
-    const page = await this.browser.newPage();
+    const page = await this.context.newPage();
     await page.setViewport({ width: 1440, height: 1000 });
     page.on('console', (m) => {
       if (m.type() === 'error') this.consoleErrors.push(`console.error: ${m.text()}`);
@@ -60,15 +69,31 @@ class Harness {
     return this.page.evaluate(() => JSON.parse(JSON.stringify(window.playgroundState)) as PlaygroundState);
   }
 
-  /** Waits until `predicate(state)` holds (evaluated in the page); says what the state was when it times out. */
-  async until(what: string, predicate: string, timeout = TIMEOUT_MS): Promise<PlaygroundState> {
-    try {
-      await this.page.waitForFunction(`(() => { const s = window.playgroundState; return !!s && (${predicate}); })()`, { timeout, polling: 100 });
-    } catch {
+  /**
+   * Waits until `predicate(state)` holds (evaluated in the page). Slow progress is no failure:
+   * it fails only when the page's state stops moving (no step, evaluation, read, checkpoint,
+   * phase or experiment change) for `stall` ms, and then says what the state was.
+   */
+  async until(what: string, predicate: string, stall = STALL_MS): Promise<PlaygroundState> {
+    const poll = `(() => { const s = window.playgroundState; return !!s && (${predicate}); })()`;
+    let mark = '';
+    let movedAt = Date.now();
+    for (;;) {
+      try {
+        await this.page.waitForFunction(poll, { timeout: Math.min(POLL_SLICE_MS, stall), polling: 100 });
+        return this.state();
+      } catch (e) {
+        if (!(e instanceof TimeoutError)) throw e;
+      }
       const s = await this.state().catch(() => null);
-      throw new Error(`timed out waiting for ${what} (${predicate}); page at step ${s?.step}, run ${s?.run}, phase ${s?.phase}, ${s?.query}, error ${s?.error}, notices ${JSON.stringify(s?.notices)}`);
+      const now = progressMark(s);
+      if (now !== mark) {
+        mark = now;
+        movedAt = Date.now();
+      } else if (Date.now() - movedAt >= stall) {
+        throw new Error(`waiting for ${what} (${predicate}): no progress for ${stall / 1000} s; page at step ${s?.step}, run ${s?.run}, phase ${s?.phase}, ${s?.query}, error ${s?.error}, notices ${JSON.stringify(s?.notices)}`);
+      }
     }
-    return this.state();
   }
 
   ready(): Promise<PlaygroundState> {
@@ -88,16 +113,25 @@ class Harness {
     return this.until('the pause to finish', `s.run === 'paused' && s.saves > ${saves}`);
   }
 
+  /** Saves a full-page screenshot to e2e/artifacts/ (Firefox's with a `firefox-` prefix); Chromium's also to `also`. */
   async screenshot(name: string, ...also: string[]): Promise<void> {
     mkdirSync(artifacts, { recursive: true });
-    const path = join(artifacts, name) as `${string}.png`;
+    const chromium = this.browserName === 'chromium';
+    const path = join(artifacts, chromium ? name : `${this.browserName}-${name}`) as `${string}.png`;
     await this.page.screenshot({ path, fullPage: true });
-    for (const other of also) writeFileSync(other, readFileSync(path));
+    if (chromium) for (const other of also) writeFileSync(other, readFileSync(path));
   }
 }
 
 function expect(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(message);
+}
+
+/** What changes while the page makes progress (training, evaluating, loading, measuring). */
+function progressMark(s: PlaygroundState | null): string {
+  if (!s) return 'no state';
+  const e = s.experiment;
+  return JSON.stringify([s.phase, s.run, s.step, s.losses.length, s.tests.length, s.records.length, s.saves, s.predictions, s.notices.length, e && [e.name, e.running, e.rows, e.points, e.steps]]);
 }
 
 const mean = (xs: number[]): number => xs.reduce((s, v) => s + v, 0) / xs.length;
@@ -166,6 +200,7 @@ function checks(h: Harness, site: DeployedSite, downloads: string): Check[] {
         const shown = await h.page.evaluate(() => ({ norm: document.querySelector<HTMLInputElement>('#norm input:checked')?.value, batch: (document.getElementById('batch') as HTMLInputElement).value, width: (document.getElementById('width') as HTMLSelectElement).value }));
         expect(shown.norm === 'batch' && shown.batch === '32' && shown.width === '8', `the controls show ${JSON.stringify(shown)}`);
       },
+      SHORT_RUN,
     ],
     [
       'trains the small CNN a few dozen steps and the loss falls',
@@ -184,6 +219,7 @@ function checks(h: Harness, site: DeployedSite, downloads: string): Check[] {
         expect(s.tests.length >= 2 && s.tests.every((t) => Number.isFinite(t.loss)), `test evaluations: ${JSON.stringify(s.tests)}`);
         trainedStep = s.step;
       },
+      SHORT_RUN,
     ],
     [
       'every chart holds real numbers, the grid shows predictions, steps per second and the adapter are shown',
@@ -201,6 +237,7 @@ function checks(h: Harness, site: DeployedSite, downloads: string): Check[] {
         console.log(`        ${running.stepsPerSecond.toFixed(1)} steps/s on ${running.adapter}`);
         await h.screenshot('playground.png', join(here, '../../docs/playground.png'));
       },
+      SHORT_RUN,
     ],
     [
       'a reload restores the last run (settings and weights) from IndexedDB',
@@ -213,12 +250,11 @@ function checks(h: Harness, site: DeployedSite, downloads: string): Check[] {
         expect(s.step === before.step, `step counter ${s.step}, expected ${before.step}`);
         trainedStep = s.step;
       },
+      SHORT_RUN,
     ],
     [
       'a checkpoint saves, reloads, and one of another architecture or a corrupt file is refused with the model unchanged',
       async () => {
-        const cdp = await h.page.createCDPSession();
-        await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
         await h.click('#save');
         const file = await waitForFile(downloads, '.safetensors');
         expect(file.includes(`step${trainedStep}`), `download name ${file} lacks the step ${trainedStep}`);
@@ -243,6 +279,7 @@ function checks(h: Harness, site: DeployedSite, downloads: string): Check[] {
         expect(/saved from/.test(s.error), `the refusal does not say what the file was saved from: ${s.error}`);
         expect((await h.page.evaluate(() => window.playground.weightsChecksum())) === groupBefore, 'the weights changed after a refused checkpoint');
       },
+      SHORT_RUN,
     ],
     [
       'switching the norm from batch to group builds a new model and retrains it',
@@ -437,6 +474,7 @@ function checks(h: Harness, site: DeployedSite, downloads: string): Check[] {
         const errors = h.consoleErrors.slice(errorsBefore).filter((e) => !(e.startsWith('console.error:') && LOSS_CONSOLE_ERROR.test(e)));
         expect(errors.length === 0, `errors since the loss:\n${errors.join('\n')}`);
       },
+      SHORT_RUN,
     ],
     [
       'without WebGPU the page says so and trains the small CNN on the CPU backend',
@@ -454,6 +492,7 @@ function checks(h: Harness, site: DeployedSite, downloads: string): Check[] {
         expect(s.backend === 'cpu' && Number.isFinite(s.losses.at(-1)?.[1]), `backend ${s.backend}, losses ${JSON.stringify(s.losses)}`);
         await h.screenshot('playground-cpu.png');
       },
+      SHORT_RUN,
     ],
     [
       'the lab runs an experiment in one click: its charts, tables and verdict fill as it measures',
@@ -479,6 +518,7 @@ function checks(h: Harness, site: DeployedSite, downloads: string): Check[] {
         expect(!shown.start, 'training stays disabled after the experiment');
         await h.screenshot('playground-lab.png');
       },
+      SHORT_RUN,
     ],
     [
       'a training experiment runs in the lab, Stop ends it between steps, and training is possible again',
@@ -516,6 +556,7 @@ function checks(h: Harness, site: DeployedSite, downloads: string): Check[] {
         expect([...served].some((f) => /^assets\/.+\.js$/.test(f)) && [...served].some((f) => /^data\/.+\.wfds$/.test(f)), `no script or dataset was served: ${[...served].join(' ')}`);
         console.log(`        ${site.requests.length} requests, ${served.size} files: ${[...served].sort().join(' ')}`);
       },
+      SHORT_RUN,
     ],
     [
       'no console errors',
@@ -524,6 +565,7 @@ function checks(h: Harness, site: DeployedSite, downloads: string): Check[] {
         const errors = h.consoleErrors.filter((e) => !(e.startsWith('console.error:') && LOSS_CONSOLE_ERROR.test(e)));
         expect(errors.length === 0, errors.join('\n'));
       },
+      SHORT_RUN,
     ],
   ];
 }
@@ -541,38 +583,49 @@ async function waitForFile(dir: string, suffix: string, timeout = 20_000): Promi
 async function main(): Promise<number> {
   let passed = 0;
   let failed = 0;
-  const record = (name: string, error?: unknown) => {
+  const record = (name: string, error?: unknown, ms?: number) => {
+    const took = ms === undefined ? '' : ` (${(ms / 1000).toFixed(0)} s)`;
     if (error === undefined) {
       passed++;
-      console.log(`  ok    ${name}`);
+      console.log(`  ok    ${name}${took}`);
     } else {
       failed++;
-      console.log(`  FAIL  ${name}\n        ${(error instanceof Error ? error.message : String(error)).replaceAll('\n', '\n        ')}`);
+      console.log(`  FAIL  ${name}${took}\n        ${(error instanceof Error ? error.message : String(error)).replaceAll('\n', '\n        ')}`);
     }
   };
   let site: DeployedSite | null = null;
   let browser: Browser | null = null;
   const downloads = mkdtempSync(join(tmpdir(), 'welford-playground-'));
   const started = Date.now();
+  let browserName: BrowserName = 'chromium';
   try {
-    browserPath('chromium'); // no Chromium: say so before building anything
+    const { browser: name, rest: args } = takeBrowserOption(process.argv.slice(2));
+    browserName = name;
+    const short = args.includes('--short');
+    const rest = args.filter((a) => a !== '--short');
+    browserPath(browserName); // no such browser: say so before building anything
     site = await deployPlayground(repoRoot, join(here, '../dist/playground-site'));
-    const launched = await launchBrowser('chromium', { timeout: TIMEOUT_MS, protocolTimeout: TIMEOUT_MS });
+    const launched = await launchBrowser(browserName, { timeout: TIMEOUT_MS, protocolTimeout: TIMEOUT_MS });
     browser = launched.browser;
+    // One context for every tab: its storage (IndexedDB) carries over between them, and its
+    // downloads land in a folder the checkpoint check reads (in Chromium and in Firefox alike).
+    const context = await browser.createBrowserContext({ downloadBehavior: { policy: 'allow', downloadPath: downloads } });
     console.log(`playground tests on ${launched.version} (${launched.executablePath}), page ${site.url} (a static copy of playground/dist)`);
-    const h = new Harness(browser, site.url);
+    const h = new Harness(context, site.url, browserName);
     // An argument (a regular expression) keeps only the checks whose names match it; later checks may need earlier ones.
-    const only = process.argv[2];
-    for (const [name, run] of checks(h, site, downloads).filter(([n]) => !only || new RegExp(only).test(n))) {
+    const only = rest[0];
+    const chosen = checks(h, site, downloads).filter(([n, , inShortRun]) => (!short || inShortRun) && (!only || new RegExp(only).test(n)));
+    for (const [name, run] of chosen) {
+      const began = Date.now();
       try {
         await run();
-        record(name);
+        record(name, undefined, Date.now() - began);
       } catch (e) {
-        record(name, e);
+        record(name, e, Date.now() - began);
       }
     }
   } catch (e) {
-    record('the playground builds, is served and opens in Chromium', e);
+    record(`the playground builds, is served and opens in ${browserName}`, e);
   } finally {
     await browser?.close();
     await site?.close();

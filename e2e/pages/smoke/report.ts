@@ -9,7 +9,7 @@ export interface SmokeReport {
   runtime: string;
   /** The backend's description, e.g. "webgpu: google swiftshader [software]". */
   backend: string;
-  /** The adapter's name as core gives it ("unknown adapter" when the browser says nothing of it). */
+  /** The adapter's name as core gives it ("adapter with no name (GPUAdapter.info is empty)" when the browser says nothing of it). */
   adapterName: string;
   /** What the browser says of the adapter (`GPUAdapter.info`); Firefox leaves all of it empty. */
   adapterInfo: { vendor: string; architecture: string; device: string; description: string };

@@ -82,7 +82,7 @@ describe('opening a device', () => {
     const info = (i: Partial<GPUAdapterInfo>) => ({ vendor: '', architecture: '', device: '', description: '', ...i }) as GPUAdapterInfo;
     expect(adapterName(info({ vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader driver 5.0.0' }))).toBe('google swiftshader (SwiftShader driver 5.0.0)');
     expect(adapterName(info({ vendor: '65541', device: '0', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' }))).toBe('llvmpipe (LLVM 15.0.6, 256 bits)');
-    expect(adapterName(info({}))).toBe('unknown adapter');
+    expect(adapterName(info({}))).toBe('adapter with no name (GPUAdapter.info is empty)');
     expect(isSoftwareAdapter(info({ vendor: 'google', architecture: 'swiftshader' }))).toBe(true);
     expect(isSoftwareAdapter(info({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H100' }))).toBe(false);
   });

@@ -40,14 +40,15 @@ export function deviceRequest(adapter: Pick<GPUAdapter, 'features' | 'limits'>):
 
 /**
  * The adapter's name from its info: "vendor architecture (description)". wgpu reports the vendor
- * as a PCI id in decimal ("6880"), which names nothing, so a numeric vendor is left out.
+ * as a PCI id in decimal ("6880"), which names nothing, so a numeric vendor is left out. Firefox
+ * withholds the info from pages (every field empty): then the name says that it is empty.
  */
 export function adapterName(info: Pick<GPUAdapterInfo, 'vendor' | 'architecture' | 'description' | 'device'>): string {
   const vendor = /^\d+$/.test(info.vendor) ? '' : info.vendor;
   const name = [vendor, info.architecture].filter(Boolean).join(' ');
   const detail = info.description || (/^\d+$/.test(info.device) ? '' : info.device);
   if (name && detail) return `${name} (${detail})`;
-  return name || detail || 'unknown adapter';
+  return name || detail || 'adapter with no name (GPUAdapter.info is empty)';
 }
 
 /** Whether the adapter is a software rasteriser, by its own word or by its name. */
