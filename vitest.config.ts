@@ -15,7 +15,7 @@ export default defineConfig({
     testTimeout: 300_000,
     hookTimeout: 300_000,
     projects: [
-      { extends: true, test: { name: 'unit', include: ['packages/*/test/**/*.test.ts', 'playground/test/**/*.test.ts'], exclude: [RELIABILITY] } },
+      { extends: true, test: { name: 'unit', include: ['packages/*/test/**/*.test.ts', 'playground/test/**/*.test.ts', 'e2e/bench/**/*.test.ts'], exclude: [RELIABILITY] } },
       // The soak and the command-line runs are long on a software adapter.
       { extends: true, test: { name: 'reliability', include: [RELIABILITY], testTimeout: 900_000 } },
     ],
