@@ -4,17 +4,21 @@
 // step is timed dispatch by dispatch on the GPU; elsewhere each recorded dispatch is replayed
 // on its own between waits (those times add up to more than a pipelined step). A program that
 // prints figures, not a test.
-//   pnpm bench:profile [small-cnn|resnet8] [batch|group|...]
+//   pnpm bench:profile [small-cnn|resnet8] [batch|group|...] [--no-subgroups]
+// --no-subgroups runs the kernels that adapters without subgroups run (Firefox, Deno), here.
 import { crossEntropy, fromArray, getBackend, init, manualSeed, memory, randn, SGD, tidy, WebGpuBackend, type Program } from '../packages/core/src/index.ts';
 import { isNormKind, preActResNet, smallCnn, type Module } from '../packages/layers/src/index.ts';
 
-const [modelName = 'small-cnn', norm = 'batch'] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const noSubgroups = args.includes('--no-subgroups');
+const [modelName = 'small-cnn', norm = 'batch'] = args.filter((a) => a !== '--no-subgroups');
 if (!isNormKind(norm)) throw new Error(`unknown norm ${norm}`);
 const REPLAYS = 3;
 
 await init();
 const backend = getBackend();
 if (!(backend instanceof WebGpuBackend)) throw new Error('step_profile needs the WebGPU backend');
+if (noSubgroups) backend.useSubgroups = false;
 manualSeed(1);
 const model: Module =
   modelName === 'resnet8' ? preActResNet({ depth: 8, width: 16, classes: 10, inChannels: 1, norm }) : modelName === 'small-cnn' ? smallCnn({ norm }) : (() => {
@@ -72,7 +76,7 @@ for (const r of rows) {
   byKernel.set(r.label, { ms: k.ms + r.ms, count: k.count + 1 });
 }
 const total = rows.reduce((a, r) => a + r.ms, 0);
-console.log(`${backend.description}\n${modelName} (${norm}), batch 32: one step ${stepMs.toFixed(0)} ms;`
+console.log(`${backend.description}, subgroups ${backend.useSubgroups ? 'on' : backend.hasSubgroups ? 'off (--no-subgroups)' : 'not offered'}\n${modelName} (${norm}), batch 32: one step ${stepMs.toFixed(0)} ms;`
   + ` ${after.dispatches - before.dispatches} dispatches, ${after.submits - before.submits} submits,`
   + ` ${after.bindGroups - before.bindGroups} new bind groups, ${after.created - before.created} new buffers`);
 const how = timed ? 'GPU timestamps of one more step' : 'each dispatch replayed alone between waits';
