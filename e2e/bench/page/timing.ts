@@ -27,12 +27,18 @@ export interface Plan {
   maxReps: number;
 }
 
+/** Quick mode: the timed steps of one framework on one model that still get 2 samples of one step. */
+const QUICK_TRAINING_BUDGET_MS = 40_000;
+/** Quick mode: a batch-norm call slower than this gets one sample. */
+const QUICK_SLOW_CALL_MS = 5_000;
+
 /**
  * Full mode: 7 samples and 20 pipelined steps where a step is fast (a hardware GPU), 5 of 10 in
  * between, and 3 of 4 where a step takes seconds (SwiftShader), which keeps a SwiftShader run
  * within about 15 minutes. Quick mode: 2 warm-up steps, 2 samples of one step and one of two
- * pipelined steps, so TF.js's slow steps on SwiftShader still fit a few minutes: real work,
- * every row printed, no speed judged.
+ * pipelined steps, or 1 and 1 where those 4 steps would take over 40 s (TF.js's ResNet-8 on
+ * SwiftShader); batch norm 2 samples, 1 where a call takes over 5 s. So the slowest steps on
+ * SwiftShader still fit a few minutes in each browser: real work, every row printed, no speed judged.
  */
 export function makePlan(quick: boolean): Plan {
   return quick
@@ -41,8 +47,11 @@ export function makePlan(quick: boolean): Plan {
         warmup: 2,
         callWarmup: 1,
         samples: 2,
-        training: [{ samples: 2, pipelinedSamples: 1, pipelinedSteps: 2 }],
-        trainingBudgetMs: 0,
+        training: [
+          { samples: 2, pipelinedSamples: 1, pipelinedSteps: 2 },
+          { samples: 1, pipelinedSamples: 1, pipelinedSteps: 2 },
+        ],
+        trainingBudgetMs: QUICK_TRAINING_BUDGET_MS,
         targetSampleMs: 50,
         maxReps: 20,
       }
@@ -64,7 +73,8 @@ export function makePlan(quick: boolean): Plan {
 
 /** Samples of a copy or batch-norm figure whose repetition takes `repMs`. */
 export function samplesFor(plan: Plan, repMs: number): number {
-  return !plan.quick && repMs > 1000 ? 3 : plan.samples;
+  if (plan.quick) return repMs > QUICK_SLOW_CALL_MS ? 1 : plan.samples;
+  return repMs > 1000 ? 3 : plan.samples;
 }
 
 /** Repetitions per sample so that one sample lasts about `plan.targetSampleMs`. */
