@@ -86,7 +86,7 @@ async function trainingCase(c: TrainingCase, plan: Plan, report: BenchReport): P
     }
   }
   const layout = chooseLayout(plan, Math.max(wWarm.stepMs, tWarm?.stepMs ?? 0));
-  log(`${c.title}: warm-up step welford ${wWarm.stepMs.toFixed(0)} ms${tWarm ? `, TF.js ${tWarm.stepMs.toFixed(0)} ms` : ''}; ${layout.samples} sample${layout.samples === 1 ? "" : "s"} of ${layout.perStepReps} step(s), ${layout.pipelinedSamples} of ${layout.pipelinedSteps} pipelined`);
+  log(`${c.title}: warm-up step welford ${wWarm.stepMs.toFixed(0)} ms${tWarm ? `, TF.js ${tWarm.stepMs.toFixed(0)} ms` : ''}; ${layout.samples} sample${layout.samples === 1 ? '' : 's'} of ${layout.perStepReps} step(s), ${layout.pipelinedSamples} of ${layout.pipelinedSteps} pipelined`);
   const wr = await measureTraining(w, wWarm, plan, layout);
   w.dispose();
   log(`${c.title}: welford ${wr.perStep.ms.median.toFixed(1)} ms/step (loss read every step), ${wr.pipelined.ms.median.toFixed(1)} ms/step pipelined`);
