@@ -3,21 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CaseFileError, parseCaseFile, readCaseFile } from '../src/conformance/case_file.ts';
+import { linear } from './small_cases.ts';
 
 type Json = Record<string, unknown>;
 
-/** A valid linear case; tests change one thing in it. */
+/** A valid linear case (small_cases.ts's, checking grad.input); tests change one thing in it. */
 function linearCase(): Json {
   return {
-    id: 'linear-small',
-    op: 'linear',
-    inputs: {
-      input: { shape: [2, 3], data: [1, 2, 3, 4, 5, 6] },
-      weight: { shape: [2, 3], data: [1, 0, -1, 2, 1, 0] },
-      bias: { shape: [2], data: [10, -10] },
-    },
-    attrs: {},
-    grad_output: { shape: [2, 2], data: [1, 0, 0, 1] },
+    ...linear('linear-small', [8, -6, 8, 3]),
     expect: {
       output: { shape: [2, 2], data: [8, -6, 8, 3] },
       'grad.input': { shape: [2, 3], data: [1, 0, -1, 2, 1, 0] },

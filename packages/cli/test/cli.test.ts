@@ -99,7 +99,7 @@ describe('welford conformance', () => {
   it('pnpm conformance reads paths relative to where it is typed', async () => {
     const sub = join(dir, 'sub');
     mkdirSync(sub, { recursive: true });
-    const r = await run('pnpm', ['--silent', '--dir', root, 'conformance', '../passing.json', '--backend', 'cpu'], sub);
+    const r = await run('pnpm', ['--silent', '--dir', root, 'conformance', '../passing.json', '--backend', 'cpu'], { cwd: sub });
     expect(r.code, r.stderr).toBe(0);
     expect(r.lines.at(-1)).toBe('2 passed, 0 failed');
   });

@@ -16,10 +16,11 @@ export interface Run {
   seconds: number;
 }
 
-export function run(command: string, args: string[], cwd = root): Promise<Run> {
+/** Runs `command args` in `cwd` (the repository root unless given), with `env` added to this process's environment. */
+export function run(command: string, args: readonly string[], { cwd = root, env = {} }: { cwd?: string; env?: Record<string, string> } = {}): Promise<Run> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: { ...process.env, FORCE_COLOR: '0' } });
+    const child = spawn(command, args, { cwd, env: { ...process.env, FORCE_COLOR: '0', ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -1,48 +1,24 @@
 // What the training command-line tests share: running `welford` as a user would (node with
 // tsx on the sources), and reading the files a run writes.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { parseJsonText } from '@welford/stats';
+import { root, run, type Run } from './run_command.ts';
 
-export const root = fileURLToPath(new URL('../../../', import.meta.url));
+export { root, run, type Run };
 const main = join(root, 'packages/cli/src/main.ts');
-
-export interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  /** Wall time of the command in seconds. */
-  seconds: number;
-}
-
-/** Runs `command args` in `cwd` and collects its output. */
-export function run(command: string, args: readonly string[], { cwd = root, env = {} }: { cwd?: string; env?: Record<string, string> } = {}): Promise<Run> {
-  const start = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: { ...process.env, FORCE_COLOR: '0', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, seconds: (performance.now() - start) / 1000 }));
-  });
-}
 
 /** `node --import tsx packages/cli/src/main.ts ARGS`. */
 export function welford(args: readonly string[], options: { env?: Record<string, string> } = {}): Promise<Run> {
   return run(process.execPath, ['--import', 'tsx', main, ...args], options);
 }
 
-const NON_FINITE: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
-
 /** The records of a JSON-lines file (non-finite numbers written as strings turned back). */
 export function readJsonLines<T = Record<string, unknown>>(path: string): T[] {
   return readFileSync(path, 'utf8')
     .split('\n')
     .filter((l) => l !== '')
-    .map((l) => JSON.parse(l, (_k, v: unknown) => (typeof v === 'string' && v in NON_FINITE ? NON_FINITE[v] : v)) as T);
+    .map((l) => parseJsonText(l) as T);
 }
 
 export function readJson<T = Record<string, unknown>>(path: string): T {
