@@ -34,7 +34,6 @@ export type TrainResponse =
   | { ok: true; result: Omit<TrainingResult, 'checkpoint'> | Omit<StoppedTraining, 'checkpoint'>; checkpointBase64: string | null }
   | { ok: false; kind: FailureKind; message: string; stack?: string };
 
-
 /** A message as one console line. */
 export function encodeMessage(message: PageMessage): string {
   return MESSAGE_PREFIX + toJsonText(message);
