@@ -18,31 +18,23 @@ override BROADCAST: bool = true;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-// A run-time NaN: WGSL rejects NaN in constant expressions.
-var<private> nan_bits: u32 = 0x7fc00000u;
-
-fn signed_pow(v: f32, e: f32) -> f32 {
-  if (e == 0.0) { return 1.0; }
-  if (v >= 0.0) { return pow(v, e); }
-  if (floor(e) != e) { return bitcast<f32>(nan_bits); }
-  let m = pow(-v, e);
-  return select(m, -m, (abs(e) % 2.0) == 1.0);
-}
+// #include "gen/op_codes.wgsl"
+// #include "lib/signed_pow.wgsl"
 
 fn apply(u: f32, v: f32) -> f32 {
   switch OP {
-    case 0u: { return u + v; }
-    case 1u: { return u - v; }
-    case 2u: { return u * v; }
-    case 3u: { return u / v; }
-    case 4u: { return signed_pow(u, v); }
-    case 5u: { return max(u, v); }
-    case 6u: { return min(u, v); }
-    case 7u: { return select(0.0, 1.0, u == v); }
-    case 8u: { return select(0.0, 1.0, u > v); }
-    case 9u: { return select(0.0, 1.0, u >= v); }
-    case 10u: { return select(0.0, 1.0, u < v); }
-    case 11u: { return select(0.0, 1.0, u <= v); }
+    case BINARY_ADD: { return u + v; }
+    case BINARY_SUB: { return u - v; }
+    case BINARY_MUL: { return u * v; }
+    case BINARY_DIV: { return u / v; }
+    case BINARY_POW: { return signed_pow(u, v); }
+    case BINARY_MAXIMUM: { return max(u, v); }
+    case BINARY_MINIMUM: { return min(u, v); }
+    case BINARY_EQ: { return select(0.0, 1.0, u == v); }
+    case BINARY_GT: { return select(0.0, 1.0, u > v); }
+    case BINARY_GE: { return select(0.0, 1.0, u >= v); }
+    case BINARY_LT: { return select(0.0, 1.0, u < v); }
+    case BINARY_LE: { return select(0.0, 1.0, u <= v); }
     default: { return u; }
   }
 }

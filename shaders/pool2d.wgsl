@@ -33,9 +33,6 @@ override COUNT_INCLUDE_PAD: bool = true;
 @group(0) @binding(4) var<storage, read> argmax: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dx: array<f32>;
 
-// A run-time −inf: WGSL rejects infinities in constant expressions.
-var<private> inf_bits: u32 = 0x7f800000u;
-
 // #include "lib/float_bits.wgsl"
 
 // One window along one axis: where it starts in the input, and the part of the kernel inside it.

@@ -1,75 +1,86 @@
-// Reductions (sum, mean, max, min, variance) over any set of axes, without a permute copy.
-//
-// The input is read in place: an output's first element sits at the offset of its kept
-// coordinates, and its reduced elements are walked row by row along the innermost reduced
-// dim (`Cursor` in shaders/lib/strided_offsets.wgsl), decomposing the other dims only when a
-// row ends.
-//
-// shaders/reduce_subgroups.wgsl is this file with the shared-memory tree replaced by
-// subgroup operations (for devices with the 'subgroups' feature); both include
-// shaders/lib/reduce_common.wgsl, and a test keeps their entry points in step.
+// Reductions (sum, mean, max, min, variance) over any set of axes, without a permute copy:
+// thin entry points over the reduction core (lib/reduction.wgsl: the state, its merges, the
+// strided walk, chunk states). Embedded twice: `reduce` merges workgroups with a shared-memory
+// tree, `reduce_subgroups` with subgroup operations.
 //
 // Entry points:
-//   main    one workgroup per (output, chunk): threads stride over the chunk's elements and
-//           merge in a shared-memory tree. chunks = 1 writes finished values; PARTIAL writes
-//           each chunk's state instead (a sum, a max/min, or count, mean, M2), for `merge`.
+//   main    one workgroup per (output, chunk): chunks = 1 writes finished values; PARTIAL
+//           writes each chunk's state instead, for `merge`.
 //   merge   one workgroup per output: merges that output's chunk states and finishes.
 //   serial  one thread per output, for short reductions where a workgroup would idle.
-//
-// Variance is one pass and stable in float32: values are shifted by the output's first value,
-// so they stay near zero whatever the mean (an ulp of 1e4 is 1e-3); each thread sums the
-// shifted values and their squares, turns the sums into (count, mean, M2) (`settle`), and the
-// tree merges states with Chan's parallel formula, so a large mean never cancels against
-// itself as it does in E[x²] − E[x]².
+struct Params {
+  n_out: u32,
+  chunks: u32,
+  chunk_len: u32,
+  reduced: u32,
+  kept_rank: u32,
+  reduced_rank: u32,
+  correction: f32,
+  kept_shape: array<vec4<u32>, 2>,
+  kept_strides: array<vec4<u32>, 2>,
+  reduced_shape: array<vec4<u32>, 2>,
+  reduced_strides: array<vec4<u32>, 2>,
+}
 
-// #include "lib/reduce_common.wgsl"
+struct MergeParams {
+  n_out: u32,
+  chunks: u32,
+  reduced: u32,
+  correction: f32,
+}
 
-var<workgroup> tree_n: array<f32, WG>;
-var<workgroup> tree_a: array<f32, WG>;
-var<workgroup> tree_b: array<f32, WG>;
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(3) var<uniform> merge_params: MergeParams;
+@group(0) @binding(4) var<storage, read> partials: array<f32>;
 
-// Merges the workgroup's WG states in a shared-memory tree (WG is a power of two); every
-// invocation gets the total.
-fn workgroup_reduce(t: u32, s: State) -> State {
-  tree_n[t] = s.n;
-  tree_a[t] = s.a;
-  tree_b[t] = s.b;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
-    if (t < stride) {
-      let merged = combine(State(tree_n[t], tree_a[t], tree_b[t]), State(tree_n[t + stride], tree_a[t + stride], tree_b[t + stride]));
-      tree_n[t] = merged.n;
-      tree_a[t] = merged.a;
-      tree_b[t] = merged.b;
+// #include "lib/reduction.wgsl"
+// #include "lib/workgroup_merge.wgsl"
+
+fn reduce_input(i: u32) -> vec2<f32> {
+  return vec2<f32>(x[i], 0.0);
+}
+
+// The result for an output of `reduced` elements (counted exactly in u32, not in the state).
+fn finish(s: State, reduced: u32, correction: f32) -> f32 {
+  let nan = bitcast<f32>(nan_bits);
+  switch OP {
+    case REDUCE_MEAN: { return select(s.a / f32(reduced), nan, reduced == 0u); }
+    case REDUCE_VARIANCE: {
+      // PyTorch divides by max(n − correction, 0): M2 / 0 is inf, or NaN when M2 is 0.
+      let divisor = max(f32(reduced) - correction, 0.0);
+      if (divisor == 0.0) { return select(bitcast<f32>(inf_bits), nan, s.b == 0.0 || is_nan(s.b)); }
+      return s.b / divisor;
     }
-    workgroupBarrier();
+    default: { return s.a; }
   }
-  return State(tree_n[0], tree_a[0], tree_b[0]);
 }
 
 @compute @workgroup_size(WG)
-fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  // The 2-D grid folds a long list of workgroups; the tail past n_out · chunks idles as a whole.
-  let g = wid.x + wid.y * groups.x;
+fn main(inv: Invocation, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let g = workgroup_index(wid, groups);
   if (g >= params.n_out * params.chunks) { return; }
-  let o = g / params.chunks;
-  let c = g % params.chunks;
-  let base = kept_offset(o);
-  let start = c * params.chunk_len;
-  let end = min(params.reduced, start + params.chunk_len);
-  let k = shift(base);
-  let s = thread_state(base, start + t, end, WG, k);
-  let total = workgroup_reduce(t, s);
-  if (t == 0u) { write_chunk(o, g, total, k); }
+  let c = chunk_total(inv, g);
+  if (inv.t != 0u) { return; }
+  if (PARTIAL) {
+    write_partial(g, c);
+  } else {
+    out[c.o] = finish(c.total, params.reduced, params.correction);
+  }
 }
 
 @compute @workgroup_size(WG)
-fn merge(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let o = wid.x + wid.y * groups.x;
+fn merge(inv: Invocation, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let o = workgroup_index(wid, groups);
   if (o >= merge_params.n_out) { return; }
-  let s = chunk_states(o, t);
-  let total = workgroup_reduce(t, s);
-  if (t == 0u) {
-    out[o] = finish(total, merge_params.reduced, merge_params.correction);
-  }
+  let total = merged_partials(inv, o);
+  if (inv.t == 0u) { out[o] = finish(total, merge_params.reduced, merge_params.correction); }
+}
+
+@compute @workgroup_size(WG)
+fn serial(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let o = gid.x + gid.y * groups.x * WG;
+  if (o >= params.n_out) { return; }
+  out[o] = finish(serial_state(o), params.reduced, params.correction);
 }

@@ -1,4 +1,4 @@
-// Elementwise unary ops. OP selects the function (constant-folded by the compiler);
+// Elementwise unary ops. OP selects the function (its codes come from kernels/op_codes.ts; constant-folded);
 // alpha and beta parameterise the affine (alpha * x + beta) and scalar-power ops.
 struct Params {
   n: u32,
@@ -14,36 +14,26 @@ override WG: u32 = 256u;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
 // #include "lib/float_bits.wgsl"
-
-// pow with PyTorch's meaning for negative bases and integral exponents.
-// A run-time NaN: WGSL rejects NaN in constant expressions.
-var<private> nan_bits: u32 = 0x7fc00000u;
-
-fn signed_pow(v: f32, e: f32) -> f32 {
-  if (e == 0.0) { return 1.0; }
-  if (v >= 0.0) { return pow(v, e); }
-  if (floor(e) != e) { return bitcast<f32>(nan_bits); }
-  let m = pow(-v, e);
-  return select(m, -m, (abs(e) % 2.0) == 1.0);
-}
+// #include "lib/signed_pow.wgsl"
+// #include "gen/op_codes.wgsl"
 
 fn apply(v: f32) -> f32 {
   switch OP {
-    case 0u: { return -v; }
-    case 1u: { return exp(v); }
-    case 2u: { return log(v); }
-    case 3u: { return sqrt(v); }
-    case 4u: { return inverseSqrt(v); }
+    case UNARY_NEG: { return -v; }
+    case UNARY_EXP: { return exp(v); }
+    case UNARY_LOG: { return log(v); }
+    case UNARY_SQRT: { return sqrt(v); }
+    case UNARY_RSQRT: { return inverseSqrt(v); }
     // relu keeps a NaN (max(v, 0) need not).
-    case 5u: { return zero_if_negative(v); }
-    case 6u: { return 1.0 / (1.0 + exp(-v)); }
-    case 7u: { return tanh(v); }
-    case 8u: { return abs(v); }
-    case 9u: { return v * v; }
-    case 10u: { return params.alpha * v + params.beta; }
-    case 11u: { return signed_pow(v, params.alpha); }
-    case 12u: { return select(0.0, 1.0, v > 0.0); }
-    case 13u: { return sign(v); }
+    case UNARY_RELU: { return zero_if_negative(v); }
+    case UNARY_SIGMOID: { return 1.0 / (1.0 + exp(-v)); }
+    case UNARY_TANH: { return tanh(v); }
+    case UNARY_ABS: { return abs(v); }
+    case UNARY_SQUARE: { return v * v; }
+    case UNARY_AFFINE: { return params.alpha * v + params.beta; }
+    case UNARY_POW_SCALAR: { return signed_pow(v, params.alpha); }
+    case UNARY_STEP: { return select(0.0, 1.0, v > 0.0); }
+    case UNARY_SIGN: { return sign(v); }
     default: { return v; }
   }
 }

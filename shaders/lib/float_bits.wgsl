@@ -3,6 +3,10 @@
 // max(v, 0.0), which turns a NaN into 0 (NVIDIA's Vulkan driver does). Integer operations on
 // the bits are kept as written.
 
+// Run-time NaN and infinity: WGSL rejects them in constant expressions.
+var<private> nan_bits: u32 = 0x7fc00000u;
+var<private> inf_bits: u32 = 0x7f800000u;
+
 fn is_nan(v: f32) -> bool {
   return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
 }

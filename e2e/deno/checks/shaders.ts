@@ -1,7 +1,7 @@
 // Every WGSL kernel through the device's own shader compiler (naga on wgpu), including those no
 // other check dispatches; kernels that enable an extension the device lacks are left out, as
 // the backend never builds them there.
-import { SHADER_SOURCES } from '../../../packages/core/src/kernels/shaders.gen.ts';
+import { SHADER_SOURCES } from '../../../packages/core/src/backend/webgpu/shaders.gen.ts';
 import type { Check } from '../check.ts';
 
 /** The extensions a WGSL source enables (`enable subgroups;`). */

@@ -1,7 +1,7 @@
 // @welford/core: tensors, WebGPU kernels, autograd and optimizers.
 // The declarations name WebGPU's types (GPUDevice...): a TypeScript user gets them with the package.
 /// <reference types="@webgpu/types" preserve="true" />
-import './tensor/methods.ts';
+import './autograd/tensor_methods.ts';
 
 export type { Backend, DeferredWrite, MemoryReport, Storage } from './backend/backend.ts';
 export { CpuBackend } from './backend/cpu_backend.ts';
@@ -14,14 +14,14 @@ export { init, setBackend, getBackend, memory, type InitOptions } from './tensor
 export { Tensor, type GradNode } from './tensor/tensor.ts';
 export { tidy, keep } from './tensor/scope.ts';
 export { fromArray, zeros, ones, zerosLike, onesLike, rand, randn, type CreationOptions, type RandomOptions } from './tensor/creation.ts';
-export { noGrad, isGradEnabled } from './autograd/grad_mode.ts';
+export { noGrad, isGradEnabled } from './tensor/grad_mode.ts';
 export { backward } from './autograd/backward.ts';
 export { manualSeed, Random } from './util/random.ts';
 export { type Shape, shapeToString, sizeOf, sameShape, broadcastShapes } from './util/shape.ts';
 export { registerOp, getOp, registeredOps } from './ops/registry.ts';
 export { runOp } from './ops/dispatch.ts';
 export type { OpDef, HostArray, BackwardContext } from './ops/op_def.ts';
-export type { Program } from './kernels/program.ts';
+export type { Program } from './backend/webgpu/program.ts';
 export * from './ops/elementwise.ts';
 export * from './ops/reduce.ts';
 export * from './ops/matmul.ts';

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as w from '../src/index.ts';
-import { entryPoints, kernelNames, packUniforms, reflectKernel } from '../src/kernels/reflect.ts';
-import { dispatch1d } from '../src/kernels/program.ts';
+import { entryPoints, kernelNames, packUniforms, reflectKernel } from '../src/backend/webgpu/reflect.ts';
+import { dispatch1d } from '../src/backend/webgpu/program.ts';
 import { gpuBackend } from './helpers.ts';
 
 let gpu: w.WebGpuBackend;

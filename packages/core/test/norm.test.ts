@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as w from '../src/index.ts';
 import type { Backend, Tensor, WebGpuBackend } from '../src/index.ts';
 import type { Grouping } from '../src/kernels/norm.ts';
-import { chunkCount, reductionGeometry } from '../src/kernels/reduce.ts';
+import { chunkCount, reductionGeometry } from '../src/kernels/reduction_plan.ts';
 import { normStatistics } from '../src/ops/norm.ts';
 import { Random } from '../src/util/random.ts';
 import { cpuBackend, expectClose, expectTensorsClose, gpuBackend, onBoth, randomData } from './helpers.ts';
@@ -76,7 +76,7 @@ const cases: NormCase[] = [
   })),
 ];
 
-describe('normalisation: WebGPU against the CPU reference', () => {
+describe('normalization: WebGPU against the CPU reference', () => {
   for (const c of cases) {
     for (const [affine, relu] of [
       [false, false],
@@ -101,8 +101,8 @@ describe('normalisation: WebGPU against the CPU reference', () => {
   });
 });
 
-describe('normalisation: what is averaged', () => {
-  it('batch norm of [[1, 2], [3, 6]] normalises each column', async () => {
+describe('normalization: what is averaged', () => {
+  it('batch norm of [[1, 2], [3, 6]] normalizes each column', async () => {
     for (const backend of [cpuBackend(), gpu]) {
       const y = w.batchNorm(on([1, 2, 3, 6], [2, 2], backend), { training: true, eps: 0 });
       expectClose(await y.toArray(), [-1, -1, 1, 1], 1e-6, 1e-6, backend.kind);
@@ -138,7 +138,7 @@ describe('normalisation: what is averaged', () => {
     }
   });
 
-  it('a batch of one on (N, C) is rejected, but a group of one value normalises to β', async () => {
+  it('a batch of one on (N, C) is rejected, but a group of one value normalizes to β', async () => {
     expect(() => w.batchNorm(on([1, 2], [1, 2], gpu), { training: true })).toThrow(/more than 1 value per channel/);
     const y = w.groupNorm(on([1, 2, 3, 4, 5, 6], [2, 3], gpu), 3, { bias: on([7, 8, 9], [3], gpu) });
     expect(Array.from(await y.toArray())).toEqual([7, 8, 9, 7, 8, 9]);
@@ -202,7 +202,7 @@ describe('batch norm running statistics', () => {
     });
   }
 
-  it('evaluation normalises with the running statistics and leaves them alone', async () => {
+  it('evaluation normalizes with the running statistics and leaves them alone', async () => {
     const data = batches[1];
     const rm = [0.5, -1, 2];
     const rv = [0.25, 4, 1];
@@ -241,7 +241,7 @@ describe('batch norm running statistics', () => {
     }
   });
 
-  it('training without running statistics normalises with the batch and updates nothing', async () => {
+  it('training without running statistics normalizes with the batch and updates nothing', async () => {
     const x = on(batches[0], shape, gpu);
     const y = await w.batchNorm(x, { training: true }).toArray();
     let m = 0;
@@ -250,7 +250,7 @@ describe('batch norm running statistics', () => {
   });
 });
 
-describe('batch renormalisation', () => {
+describe('batch renormalization', () => {
   const shape = [6, 3, 4];
   const data = randomData(size(shape), 21, 2);
 
@@ -331,30 +331,29 @@ describe('statistics: stability and the two-level split', () => {
     }
   });
 
-  it('chunk states on the GPU match the reference: statistics (count, mean − shift, M2, shift) and backward sums', async () => {
-    const shape = [3, 4, 2001];
-    const [g, c] = onBoth(randomData(size(shape), 15, 3).map((v) => v + 7), shape, gpu);
-    for (const grouping of [{ kind: 'batch' }, { kind: 'group', numGroups: 2 }] as Grouping[]) {
-      const attrs = { grouping, chunks: 5 };
-      const got = w.runOp('normStatisticsPartials', [g], attrs);
-      const groups = grouping.kind === 'batch' ? 4 : 6;
-      expect([...got.shape]).toEqual([groups, 5, 4]);
-      await expectTensorsClose(got, w.runOp('normStatisticsPartials', [c], attrs), 1e-3, 1e-4, `${grouping.kind} statistics`);
-    }
-    const grouping: Grouping = { kind: 'group', numGroups: 2 };
+  it('group norm with groups long enough to split in two levels (statistics and backward sums) matches the reference', async () => {
+    // 2 samples x 2 groups of 2 channels x 5001 positions: 10002 values per group, 4 groups.
+    const shape = [2, 4, 5001];
+    expect(chunkCount(reductionGeometry([4, 10002], [1]))).toBeGreaterThan(1);
+    expect(chunkCount(reductionGeometry([2, 4, 5001], [0, 2]))).toBeGreaterThan(1);
+    const [xg, xc] = onBoth(randomData(size(shape), 15, 3).map((v) => v + 7), shape, gpu, cpuBackend(), true);
     const [dyG, dyC] = onBoth(randomData(size(shape), 16), shape, gpu);
-    const [wG, wC] = onBoth(randomData(4, 17), [4], gpu);
-    const flags = { grouping, eps: 1e-5, relu: false, batchStats: true, renorm: false, hasBias: false };
-    for (const [over, weighted] of [
-      ['groups', true],
-      ['entries', false],
-    ] as const) {
-      const attrs = { ...flags, hasWeight: weighted, over, weighted, chunks: 3 };
-      const sums = (x: Tensor, dy: Tensor, weight: Tensor) => w.runOp('normGradSumsPartials', [x, normStatistics(x, grouping), dy, ...(weighted ? [weight] : [])], attrs);
-      const got = sums(g, dyG, wG);
-      expect([...got.shape]).toEqual([2, over === 'groups' ? 6 : 4, 3]);
-      await expectTensorsClose(got, sums(c, dyC, wC), 1e-3, 1e-4, `sums over ${over}`);
-    }
+    const [wg, wc] = onBoth(randomData(4, 17), [4], gpu, cpuBackend(), true);
+    const [bg, bc] = onBoth(randomData(4, 18), [4], gpu, cpuBackend(), true);
+    const run = (x: Tensor, dy: Tensor, weight: Tensor, bias: Tensor): Tensor => {
+      const y = w.groupNorm(x, 2, { weight, bias });
+      w.sum(w.mul(y, dy)).backward();
+      return y;
+    };
+    const before = gpu.counters.dispatches;
+    const got = run(xg, dyG, wg, bg);
+    // Forward: statistics (chunk states, merge) and the normalize pass; backward: the sums per
+    // group and per channel (two levels each) and dx, besides the loss's own dispatches.
+    expect(gpu.counters.dispatches - before).toBeGreaterThanOrEqual(8);
+    await expectTensorsClose(got, run(xc, dyC, wc, bc), 1e-4, 1e-4, 'output');
+    await expectTensorsClose(xg.grad!, xc.grad!, 1e-4, 1e-3, 'x.grad');
+    await expectTensorsClose(wg.grad!, wc.grad!, 1e-2, 1e-4, 'weight.grad');
+    await expectTensorsClose(bg.grad!, bc.grad!, 1e-2, 1e-4, 'bias.grad');
   });
 
   it('batch norm of [4, 2, 512, 512] (524288 values per channel) splits in two levels and matches the reference', async () => {
@@ -365,7 +364,7 @@ describe('statistics: stability and the two-level split', () => {
     const [gm, gv, cm, cv] = [w.zeros([2], { backend: gpu }), w.ones([2], { backend: gpu }), w.zeros([2], { backend: cpuBackend() }), w.ones([2], { backend: cpuBackend() })];
     const before = gpu.counters.dispatches;
     const got = w.batchNorm(g, { runningMean: gm, runningVar: gv, training: true, momentum: 1 });
-    // Chunk states, their merge, the running update, the normalise pass.
+    // Chunk states, their merge, the running update, the normalize pass.
     expect(gpu.counters.dispatches - before).toBe(4);
     const want = w.batchNorm(c, { runningMean: cm, runningVar: cv, training: true, momentum: 1 });
     await expectTensorsClose(got, want, 1e-4, 1e-4, 'output');
@@ -374,7 +373,7 @@ describe('statistics: stability and the two-level split', () => {
   });
 });
 
-describe('normalisation memory', () => {
+describe('normalization memory', () => {
   it('frees the statistics when nothing differentiates the result', async () => {
     const x = on(randomData(2 * 6 * 33, 3), [2, 6, 33], gpu);
     const rm = w.zeros([6], { backend: gpu });
@@ -394,7 +393,7 @@ describe('normalisation memory', () => {
   });
 });
 
-describe('normalisation errors', () => {
+describe('normalization errors', () => {
   const x4 = () => w.zeros([2, 4, 3]);
 
   it('batch norm: one value per channel when training, as PyTorch words it', () => {

@@ -75,7 +75,7 @@ const gradCases: GradCase[] = [
   },
 ];
 
-describe('normalisation backward: finite differences on the CPU reference', () => {
+describe('normalization backward: finite differences on the CPU reference', () => {
   for (const c of gradCases) {
     it(`gradcheck ${c.name}`, async () => {
       await gradcheck(c.fn, c.inputs, { eps: c.eps ?? 1e-2 });
@@ -136,7 +136,7 @@ describe('normalisation backward: finite differences on the CPU reference', () =
   });
 });
 
-describe('normalisation backward: WebGPU against the CPU', () => {
+describe('normalization backward: WebGPU against the CPU', () => {
   const gpuCases: GradCase[] = [
     { name: 'batchNorm training [3, 5, 7, 9], affine', fn: (x, g, b) => w.batchNorm(x, { weight: g, bias: b, training: true }), inputs: [input([3, 5, 7, 9], 1), gamma([5], 2), beta([5], 3)] },
     { name: 'batchNorm training [2, 6, 33], fused ReLU', fn: (x, g, b) => w.batchNorm(x, { weight: g, bias: b, training: true, relu: true }), inputs: [input([2, 6, 33], 4), gamma([6], 5), beta([6], 6)] },

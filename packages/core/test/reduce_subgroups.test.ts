@@ -2,16 +2,18 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import * as w from '../src/index.ts';
 import type { Tensor } from '../src/index.ts';
 import { WebGpuBackend } from '../src/index.ts';
-import { chunkCount, reduceKernel, reductionGeometry } from '../src/kernels/reduce.ts';
-import { reflectKernel, entryPoints, shaderSource } from '../src/kernels/reflect.ts';
-import type { Program } from '../src/kernels/program.ts';
+import { reduceSpec, type Reduction } from '../src/kernels/reduce.ts';
+import { chunkCount, reductionGeometry, reductionProgramsInChunks } from '../src/kernels/reduction_plan.ts';
+import { reflectKernel, entryPoints, shaderSource } from '../src/backend/webgpu/reflect.ts';
+import type { Program } from '../src/backend/webgpu/program.ts';
 import { Random } from '../src/util/random.ts';
 import { cpuBackend, expectClose, gpuBackend, onBoth, randomData } from './helpers.ts';
 import { reductions, size, type Axes } from './reduce_cases.ts';
 
-// The subgroup reduction kernel (shaders/reduce_subgroups.wgsl) against the plain one
-// (shaders/reduce.wgsl): the same reductions run both ways on the same device must agree to
-// float32 rounding, and both must match the CPU reference.
+// The subgroup twins of the reduction kernels (`reduce_subgroups`, made by the build from
+// shaders/reduce.wgsl with lib/workgroup_merge_subgroups.wgsl) against the plain ones: the
+// same reductions run both ways on the same device must agree to float32 rounding, and both
+// must match the CPU reference.
 
 let gpu: WebGpuBackend;
 beforeAll(async () => {
@@ -65,32 +67,57 @@ function declarations(source: string): Map<string, string> {
   return out;
 }
 
-describe('the subgroup kernel file', () => {
-  it('the subgroup kernel declares the same entry points, uniforms, bindings and overrides as the plain one', () => {
-    expect(entryPoints('reduce_subgroups')).toEqual(entryPoints('reduce'));
-    for (const entry of entryPoints('reduce')) {
-      const plain = reflectKernel('reduce', entry);
-      const sub = reflectKernel('reduce_subgroups', entry);
-      expect(sub.storage, entry).toEqual(plain.storage);
-      expect(sub.overrides, entry).toEqual(plain.overrides);
-      expect(sub.uniform?.size, entry).toBe(plain.uniform?.size);
-      expect([...(sub.uniform?.fields.values() ?? [])], entry).toEqual([...(plain.uniform?.fields.values() ?? [])]);
-    }
-  });
+/** Every kernel family over the reduction core, each embedded with a tree and with subgroups. */
+const FAMILIES = ['reduce', 'norm_stats', 'norm_grad_sums'];
 
-  it('the two kernel files differ only in how a workgroup merges its states', () => {
-    const plain = declarations(shaderSource('reduce'));
-    const sub = declarations(shaderSource('reduce_subgroups'));
-    const merging = new Set(['workgroup_reduce', 'subgroup_combine', 'main', 'merge']);
-    expect(plain.size).toBeGreaterThan(10);
-    for (const [name, text] of plain) {
-      if (!merging.has(name)) expect(sub.get(name), name).toBe(text);
-    }
-    // Entry points: the same body but for the call that merges and the builtins it needs.
-    const body = (text: string | undefined): string => (text ?? '').replace(/^fn (\w+)\([^{]*\{/, '').replace(/workgroup_reduce\([^)]*\)/g, 'workgroup_reduce(..)');
-    for (const entry of ['main', 'merge']) expect(body(sub.get(entry)), entry).toBe(body(plain.get(entry)));
-  });
+describe('the subgroup twins of the reduction kernels', () => {
+  for (const family of FAMILIES) {
+    it(`${family}_subgroups declares the same entry points, uniforms, bindings and overrides as ${family}`, () => {
+      expect(entryPoints(`${family}_subgroups`)).toEqual(entryPoints(family));
+      for (const entry of entryPoints(family)) {
+        const plain = reflectKernel(family, entry);
+        const sub = reflectKernel(`${family}_subgroups`, entry);
+        expect(sub.storage, entry).toEqual(plain.storage);
+        expect(sub.overrides, entry).toEqual(plain.overrides);
+        expect(sub.uniform?.size, entry).toBe(plain.uniform?.size);
+        expect([...(sub.uniform?.fields.values() ?? [])], entry).toEqual([...(plain.uniform?.fields.values() ?? [])]);
+      }
+    });
+
+    it(`${family} and its twin differ only in how a workgroup merges its states`, () => {
+      const plain = declarations(shaderSource(family));
+      const sub = declarations(shaderSource(`${family}_subgroups`));
+      const merging = new Set(['Invocation', 'workgroup_merge', 'subgroup_combine']);
+      expect(plain.size).toBeGreaterThan(10);
+      for (const [name, text] of plain) {
+        if (!merging.has(name)) expect(sub.get(name), name).toBe(text);
+      }
+      for (const name of sub.keys()) expect(plain.has(name) || merging.has(name), name).toBe(true);
+    });
+  }
 });
+
+/**
+ * The reduction `reduction` of x (GPU) over its last axis, split into `chunks` (whatever the
+ * plan would choose), through the backend as an op would run it.
+ */
+function reduceInChunks(x: Tensor, reduction: Reduction, correction: number, chunks: number): Tensor {
+  const g = reductionGeometry(x.shape, [x.rank - 1]);
+  const out = w.zeros(x.shape.slice(0, -1), { backend: gpu });
+  gpu.execute(
+    {
+      name: `${reduction} in ${chunks} chunks`,
+      cpu: () => {
+        throw new Error('GPU only');
+      },
+      gpu: ([input], output, _attrs, ctx) => reductionProgramsInChunks(reduceSpec(reduction, input, output, g, correction), chunks, ctx),
+    },
+    [{ shape: x.shape, storage: x.storageFor('test') }],
+    { shape: out.shape, storage: out.storageFor('test') },
+    {},
+  );
+  return out;
+}
 
 describe('reductions with and without subgroups on one device', () => {
   // Where the adapter offers no subgroups there is nothing to compare (see the last block).
@@ -104,8 +131,6 @@ describe('reductions with and without subgroups on one device', () => {
   });
 
   it('reductions run the kernel the backend asks for: reduce_subgroups when useSubgroups, reduce otherwise', async () => {
-    expect(reduceKernel(true)).toBe('reduce_subgroups');
-    expect(reduceKernel(false)).toBe('reduce');
     // A split reduction (partials, then merge), a one-level one and a one-thread-per-output one.
     for (const shape of [[3, 20_000], [5, 300], [40, 7]]) {
       const x = w.rand(shape);
@@ -155,27 +180,45 @@ describe('reductions with and without subgroups on one device', () => {
     }
   });
 
-  it('merges of 1, 2, 3, 7 and 300 chunk states agree (workgroups smaller than a subgroup included)', async () => {
+  it('merges of 1, 2, 3, 7 and 300 chunk states agree (workgroups smaller than a subgroup, and empty chunks, included)', async () => {
     const shape = [5, 2_049];
     const [g, c] = onBoth(randomData(size(shape), 11, 3), shape, gpu);
     for (const reduction of ['sum', 'mean', 'max', 'min', 'variance'] as const) {
       const attrs = reduction === 'variance' ? { axes: [1], keepDims: false, correction: 1 } : { axes: [1], keepDims: false };
       const want = await w.runOp(reduction, [c], attrs).toArray();
       for (const chunks of [1, 2, 3, 7, 300]) {
-        const twoLevels = (): Tensor => {
-          const subgroups = gpu.useSubgroups;
-          const partials = w.runOp('reducePartials', [g], { reduction, axes: [1], chunks, subgroups });
-          return w.runOp(reduction, [g, partials], { ...attrs, subgroups });
-        };
-        const { on, off, kernelsOn } = await bothWays(twoLevels);
+        const { on, off, kernelsOn } = await bothWays(() => reduceInChunks(g, reduction, 1, chunks));
         expect([...kernelsOn]).toEqual(['reduce_subgroups']);
         const what = `${reduction} in ${chunks} chunks`;
         expectClose(on, off, ...tolerance(reduction), `${what}: subgroups vs plain`);
         expectClose(on, want, 2e-5, 1e-4, `${what}: subgroups vs CPU`);
-        // The chunk states themselves too (with 300 chunks of 7 the last ones are empty).
-        const states = await bothWays(() => w.runOp('reducePartials', [g], { reduction, axes: [1], chunks, subgroups: gpu.useSubgroups }));
-        expectClose(states.on, states.off, 2e-5, 2e-5, `${what}: chunk states, subgroups vs plain`);
+        expectClose(off, want, 2e-5, 1e-4, `${what}: plain vs CPU`);
       }
+    }
+  });
+
+  it('normalization statistics and backward sums agree with and without subgroups (one thread, one workgroup and two levels per group)', async () => {
+    for (const shape of [[4, 4, 5], [3, 4, 300], [2, 4, 5001]]) {
+      const [g, c] = onBoth(randomData(size(shape), size(shape) + 3, 2).map((v) => v + 50), shape, gpu, cpuBackend(), true);
+      const [dyG, dyC] = onBoth(randomData(size(shape), 9), shape, gpu);
+      const [wg, wc] = onBoth(randomData(4, 19).map((v) => v + 1), [4], gpu, cpuBackend(), true);
+      const grads = async (x: Tensor, dy: Tensor, weight: Tensor): Promise<Float32Array[]> => {
+        x.grad = null;
+        weight.grad = null;
+        const y = w.groupNorm(x, 2, { weight });
+        w.sum(w.mul(y, dy)).backward();
+        return [await y.toArray(), await x.grad!.toArray(), await weight.grad!.toArray()];
+      };
+      const want = await grads(c, dyC, wc);
+      for (const on of [true, false]) {
+        gpu.useSubgroups = on;
+        const got = await grads(g, dyG, wg);
+        const what = `group norm of ${JSON.stringify(shape)}, subgroups ${on ? 'on' : 'off'}`;
+        expectClose(got[0], want[0], 1e-4, 1e-4, `${what}: output`);
+        expectClose(got[1], want[1], 1e-4, 1e-3, `${what}: x.grad`);
+        expectClose(got[2], want[2], 1e-2, 1e-3, `${what}: weight.grad`);
+      }
+      gpu.useSubgroups = true;
     }
   });
 

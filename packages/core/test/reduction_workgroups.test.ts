@@ -4,7 +4,7 @@ import type { Tensor, WebGpuBackend } from '../src/index.ts';
 import { compareBackward } from './gradcheck.ts';
 import { expectTensorsClose, gpuBackend, onBoth, randomData } from './helpers.ts';
 
-// Reductions and normalisation statistics pick their workgroup size from the device (64 on
+// Reductions and normalization statistics pick their workgroup size from the device (64 on
 // software adapters, 256 on GPUs). The other tests run at the size of the adapter at hand;
 // these run every size, so the kernels a GPU would use are tested on a software adapter too.
 

@@ -117,7 +117,7 @@ describe('syncBatchNorm across replicas with a device each', () => {
     });
   }
 
-  it('unsynchronised replicas normalise with their own shard: the outputs differ from the whole batch', async () => {
+  it('unsynchronised replicas normalize with their own shard: the outputs differ from the whole batch', async () => {
     const shape = [4, 2, 3];
     const data = randomData(size(shape), 21, 2);
     const probe = randomData(size(shape), 22);

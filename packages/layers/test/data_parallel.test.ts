@@ -95,14 +95,14 @@ describe('DataParallel', () => {
     });
   }
 
-  it('without synchronisation, replicas normalise with their own shard: same weights, different running statistics', async () => {
+  it('without synchronisation, replicas normalize with their own shard: same weights, different running statistics', async () => {
     const one = await train([6, 6], null);
     const many = await train([6, 6], 2, false);
     const bnMean = Object.keys(many.states[0]).find((k) => k.endsWith('runningMean'))!;
     const spread = Math.max(...many.states[0][bnMean].map((v, i) => Math.abs(v - many.states[1][bnMean][i])));
     expect(spread, `replicas' ${bnMean} differ`).toBeGreaterThan(1e-4);
     const diff = Math.max(...many.outputs[0].map((v, i) => Math.abs(v - one.outputs[0][i])));
-    expect(diff, 'outputs differ from the whole batch normalised together').toBeGreaterThan(1e-4);
+    expect(diff, 'outputs differ from the whole batch normalized together').toBeGreaterThan(1e-4);
     for (const [r, state] of many.states.entries()) {
       for (const [name, values] of Object.entries(state)) {
         if (!name.includes('running') && !name.includes('num')) expect(values, `replica ${r} ${name} equals replica 0's`).toEqual(many.states[0][name]);

@@ -154,7 +154,7 @@ describe('Federation', () => {
     expect(b1['bn1.runningMean']).not.toEqual(b0['bn1.runningMean']);
     // Each client's counter counts its own 2 rounds × 2 steps.
     expect(b1['bn1.numBatchesTracked']).toEqual(Float32Array.of(4));
-    // Training normalises with batch statistics, so local running statistics change no weight:
+    // Training normalizes with batch statistics, so local running statistics change no weight:
     // FedBN (without localAffine) trains exactly the weights FedAvg trains.
     for (const name of ['conv1.weight', 'bn1.weight', 'conv2.weight', 'fc.weight', 'fc.bias']) expect(b0[name], name).toEqual(a0[name]);
     for (const e of [...evaluations.fedavg, ...evaluations.fedbn]) {

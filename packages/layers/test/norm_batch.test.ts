@@ -59,7 +59,7 @@ describe('BatchNorm biasCorrection', () => {
     }
     expect(bn.numBatchesTracked).toBe(3);
 
-    // Evaluation normalises with the corrected statistics.
+    // Evaluation normalizes with the corrected statistics.
     const correction = 1 - (1 - momentum) ** 3;
     const x = fromArray(Array.from({ length: 3 * 4 }, (_, i) => (i % 5) - 1.5), [1, 3, 2, 2]);
     bn.eval();

@@ -17,7 +17,7 @@ import {
 } from '../src/index.ts';
 import { expectClose, useGpu } from './helpers.ts';
 
-// Batch renormalisation's warm-up, the norm factory, spectral norm's bookkeeping and
+// Batch renormalization's warm-up, the norm factory, spectral norm's bookkeeping and
 // conditional batch norm's initialisation. The PyTorch comparisons are in norm_layers.test.ts.
 
 describe('BatchRenorm2d', () => {
@@ -155,7 +155,7 @@ describe('spectralNorm', () => {
     const u = await linear.getBuffer('weightU')!.toArray();
     const bias = await linear.bias!.toArray();
     const y = await tidy(() => linear.call(x)).toArray();
-    expectClose(y, [1 + bias[0], bias[1], bias[2], bias[0], 1 / 3 + bias[1], bias[2]], 1e-4, 1e-4, 'normalised output');
+    expectClose(y, [1 + bias[0], bias[1], bias[2], bias[0], 1 / 3 + bias[1], bias[2]], 1e-4, 1e-4, 'normalized output');
     expectClose(await linear.getBuffer('weightU')!.toArray(), u, 0, 0, 'u unchanged in eval');
     x.dispose();
     linear.dispose();
@@ -192,7 +192,7 @@ describe('spectralNorm', () => {
     apart.dispose();
   });
 
-  it('removeSpectralNorm writes the normalised weight back into weight', async () => {
+  it('removeSpectralNorm writes the normalized weight back into weight', async () => {
     const linear = spectralNorm(new Linear(2, 2));
     await linear.loadStateDict({
       weightOrig: { shape: [2, 2], data: Float32Array.of(2, 0, 0, 1) },

@@ -4,7 +4,7 @@ import type { ChannelStats } from './record.ts';
  * How far a layer's input distribution moved between two reads: the mean over channels of the
  * 2-Wasserstein distance between Gaussians with each read's per-channel batch mean and
  * standard deviation, in units of the earlier read's standard deviation as the layer
- * normalises with it:
+ * normalizes with it:
  *
  *   shift = (1/C) Σ_c sqrt((μ_c − μ'_c)² + (σ_c − σ'_c)²) / sqrt(σ'_c² + ε)
  *

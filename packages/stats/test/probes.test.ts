@@ -49,7 +49,7 @@ describe('layer statistics', () => {
       expectClose(r.layers[name].output.mean, want.output.mean, 1e-5, 1e-4, `${name} output mean`);
       expectClose(r.layers[name].output.var, want.output.var, 1e-5, 1e-4, `${name} output var`);
     }
-    // bn1 normalises with the batch statistics: its output has mean 0 and variance ≈ 1 per channel.
+    // bn1 normalizes with the batch statistics: its output has mean 0 and variance ≈ 1 per channel.
     expectClose(r.layers.bn1.output.mean, [0, 0, 0, 0], 1e-5, 0, 'bn1 output mean');
     // The ReLU module and the norm with the fused ReLU report their output's zeros, mean and std.
     for (const name of ['relu1', 'gn'] as const) {

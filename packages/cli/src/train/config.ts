@@ -67,7 +67,7 @@ export interface TrainConfig {
   logEvery: number;
   /** Data-parallel replicas, a device each (1: one device). */
   replicas: number;
-  /** Batch norm normalises with the whole batch across the replicas (synchronised batch norm). */
+  /** Batch norm normalizes with the whole batch across the replicas (synchronised batch norm). */
   syncBn: boolean;
 }
 

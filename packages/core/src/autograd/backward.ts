@@ -1,7 +1,7 @@
 import { Tensor } from '../tensor/tensor.ts';
 import { runOp } from '../ops/dispatch.ts';
 import { sameShape, shapeToString } from '../util/shape.ts';
-import { noGrad } from './grad_mode.ts';
+import { noGrad } from '../tensor/grad_mode.ts';
 import { tidy } from '../tensor/scope.ts';
 
 /**

@@ -1,11 +1,8 @@
-import type { Shape } from '../util/shape.ts';
 import type { AllocationSite } from './errors.ts';
+import type { InPlaceKernel, OpKernel } from './op_kernel.ts';
+import type { KernelArg, Storage } from './storage.ts';
 
-/** A block of float32 storage owned by a backend. `size` counts elements, not bytes. */
-export interface Storage {
-  readonly id: number;
-  readonly size: number;
-}
+export type { HostArray, KernelArg, Storage } from './storage.ts';
 
 /** What a backend reports about its memory. */
 export interface MemoryReport {
@@ -25,15 +22,10 @@ export interface MemoryReport {
   readbackBuffers: number;
 }
 
-/** One tensor as a kernel sees it: its shape and its storage. */
-export interface KernelArg<S extends Storage = Storage> {
-  readonly shape: Shape;
-  readonly storage: S;
-}
-
 /**
- * The small interface every backend implements. It knows nothing of gradients or ops:
- * ops hand it work in the form it understands (a WGSL program, or a CPU function).
+ * The small interface every backend implements. It knows nothing of gradients: an op hands
+ * it both ways of computing (its CPU reference and its GPU programs) and the backend runs
+ * the one it understands.
  */
 export interface Backend {
   readonly kind: 'webgpu' | 'cpu';
@@ -46,6 +38,14 @@ export interface Backend {
    */
   alloc(size: number, site?: AllocationSite): Storage;
   write(storage: Storage, data: Float32Array): void;
+  /**
+   * Computes one op's output: the CPU backend runs the reference, a GPU backend records the
+   * op's programs (and its index checks). `inputs` and `output` are the tensors' shapes and
+   * storages on this backend.
+   */
+  execute<A>(kernel: OpKernel<A>, inputs: readonly KernelArg[], output: KernelArg, attrs: A): void;
+  /** Runs an update that writes `storages` in place (see InPlaceKernel). */
+  update(kernel: InPlaceKernel, storages: Record<string, Storage>): void;
   read(storage: Storage): Promise<Float32Array>;
   free(storage: Storage): void;
   /**

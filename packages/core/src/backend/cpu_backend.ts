@@ -1,4 +1,6 @@
-import type { Backend, DeferredWrite, MemoryReport, Storage } from './backend.ts';
+import type { Backend, DeferredWrite, MemoryReport } from './backend.ts';
+import type { InPlaceKernel, OpKernel } from './op_kernel.ts';
+import type { HostArray, KernelArg, Storage } from './storage.ts';
 import { AllocationError, describeSite, formatBytes, type AllocationSite } from './errors.ts';
 
 /** Host storage for the CPU backend. */
@@ -36,6 +38,16 @@ export class CpuBackend implements Backend {
     (storage as CpuStorage).data.set(data);
   }
 
+  execute<A>(kernel: OpKernel<A>, inputs: readonly KernelArg[], output: KernelArg, attrs: A): void {
+    kernel.cpu(inputs.map(host), host(output), attrs);
+  }
+
+  update(kernel: InPlaceKernel, storages: Record<string, Storage>): void {
+    const data: Record<string, Float32Array> = {};
+    for (const [name, s] of Object.entries(storages)) data[name] = (s as CpuStorage).data;
+    kernel.cpu(data);
+  }
+
   async read(storage: Storage): Promise<Float32Array> {
     return (storage as CpuStorage).data.slice();
   }
@@ -60,4 +72,8 @@ export class CpuBackend implements Backend {
     for (const b of this.live.values()) liveBytes += b;
     return { liveBuffers: this.live.size, liveBytes, pooledBuffers: 0, pooledBytes: 0, createdBuffers: this.created, readbackBuffers: 0 };
   }
+}
+
+function host(arg: KernelArg): HostArray {
+  return { shape: arg.shape, data: (arg.storage as CpuStorage).data };
 }

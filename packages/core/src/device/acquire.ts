@@ -1,19 +1,10 @@
+import type { AcquireOptions } from './acquire_options.ts';
 import { openDevice, type AcquiredDevice } from './open_device.ts';
 import { chooseDeviceSource, noAdapterHint, runtimeFacts, runtimeLabel, type RuntimeFacts } from './runtime.ts';
 
 export type { AcquiredDevice } from './open_device.ts';
+export type { AcquireOptions } from './acquire_options.ts';
 export { openDevice } from './open_device.ts';
-
-export interface AcquireOptions {
-  powerPreference?: GPUPowerPreference;
-  /** Node only: skip hardware adapters and go straight to SwiftShader. */
-  forceSoftware?: boolean;
-  /**
-   * Node only: where to look for `vk_swiftshader_icd.json`, instead of the usual places
-   * (`SWIFTSHADER_ICD_CANDIDATES`). `WELFORD_SWIFTSHADER_ICD` in the environment is tried first.
-   */
-  swiftShaderIcdPaths?: string[];
-}
 
 export { SWIFTSHADER_ICD_CANDIDATES, DAWN_FLAGS, swiftShaderIcdCandidates } from './dawn_settings.ts';
 

@@ -2,7 +2,7 @@
 // driver is installed, else on the SwiftShader Vulkan driver that ships beside Chromium. Only Node
 // loads this module (package.json "imports", condition "node").
 import { existsSync } from 'node:fs';
-import type { AcquireOptions } from './acquire.ts';
+import type { AcquireOptions } from './acquire_options.ts';
 import { openDevice, type AcquiredDevice } from './open_device.ts';
 import { DAWN_FLAGS, swiftShaderIcdCandidates } from './dawn_settings.ts';
 import { installedVulkanDrivers } from './vulkan_drivers.ts';

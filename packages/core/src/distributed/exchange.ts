@@ -1,4 +1,4 @@
-import { isGradEnabled } from '../autograd/grad_mode.ts';
+import { isGradEnabled } from '../tensor/grad_mode.ts';
 import type { Backend, DeferredWrite } from '../backend/backend.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { shapeToString, sizeOf, type Shape } from '../util/shape.ts';

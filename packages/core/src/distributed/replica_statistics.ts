@@ -58,7 +58,7 @@ export function mergeReplicaStatistics(contributions: readonly Float32Array[], c
 }
 
 /**
- * [mean, biased variance] (for normalising) and [mean, unbiased variance] (for the running
+ * [mean, biased variance] (for normalizing) and [mean, unbiased variance] (for the running
  * statistics) over every replica. Throws, as batch norm does, when the replicas together have
  * one value per channel.
  */
@@ -68,12 +68,12 @@ export function syncedStatistics(contributions: readonly Float32Array[], channel
     const counts = contributions.map((p) => p[0]).join(', ');
     throw new Error(`syncBatchNorm: Expected more than 1 value per channel when training, got ${count} across the replicas (per replica: ${counts})`);
   }
-  const normalising = new Float32Array(2 * channels);
+  const normalizing = new Float32Array(2 * channels);
   const running = new Float32Array(2 * channels);
   for (let c = 0; c < channels; c++) {
-    normalising[c] = running[c] = mean[c];
-    normalising[channels + c] = m2[c] / count;
+    normalizing[c] = running[c] = mean[c];
+    normalizing[channels + c] = m2[c] / count;
     running[channels + c] = m2[c] / (count - 1);
   }
-  return [normalising, running];
+  return [normalizing, running];
 }

@@ -1,7 +1,10 @@
-import type { KernelArg, Storage } from '../backend/backend.ts';
+import type { GpuContext } from '../backend/op_kernel.ts';
+import type { KernelArg, Storage } from '../backend/storage.ts';
+import type { GpuStorage } from '../backend/webgpu/gpu_storage.ts';
 import type { GpuTraits } from '../backend/webgpu/traits.ts';
-import type { GpuStorage } from '../backend/webgpu/webgpu_backend.ts';
-import { dispatch1d, MAX_WORKGROUPS_PER_DIM, type Program } from './program.ts';
+import { reducePrograms } from './reduce.ts';
+import { reductionGeometry } from './reduction_plan.ts';
+import { dispatch1d, MAX_WORKGROUPS_PER_DIM, type Program } from '../backend/webgpu/program.ts';
 
 /**
  * One convolution, described from the forward's side: an input [batch, inChannels, inH, inW]
@@ -233,8 +236,23 @@ export function weightGradSplits(g: Conv2dGeometry, traits: GpuTraits): number {
   return Math.ceil(g.batch / imagesPerSplit(g.batch, wanted));
 }
 
+/**
+ * The weight gradient into `dw`: in one pass, or (`splits` > 1, by default as
+ * `weightGradSplits` chooses) as partial sums [splits, ...weight shape] over blocks of images
+ * into scratch storage, summed by a reduction.
+ */
+export function conv2dWeightGradPrograms(g: Conv2dGeometry, x: KernelArg<GpuStorage>, dy: KernelArg<GpuStorage>, dw: KernelArg<GpuStorage>, ctx: GpuContext, splits = weightGradSplits(g, ctx.traits)): Program[] {
+  if (splits === 1) return [weightGradProgram(g, x, dy, dw, 1, ctx.traits)];
+  const size = dw.storage.size;
+  const partials = ctx.scratch(splits * size, 'partial sums over blocks of images');
+  return [
+    weightGradProgram(g, x, dy, partials, splits, ctx.traits),
+    ...reducePrograms('sum', partials, dw, reductionGeometry([splits, size], [0]), 0, ctx),
+  ];
+}
+
 /** dw partial sums [splits, outChannels, inChannels / groups, kernelH, kernelW], one per block of images. */
-export function conv2dWeightGradProgram(g: Conv2dGeometry, x: KernelArg<GpuStorage>, dy: KernelArg<GpuStorage>, dw: KernelArg<GpuStorage>, splits: number, traits: GpuTraits): Program {
+function weightGradProgram(g: Conv2dGeometry, x: KernelArg<GpuStorage>, dy: KernelArg<GpuStorage>, dw: KernelArg<GpuStorage>, splits: number, traits: GpuTraits): Program {
   const perSplit = imagesPerSplit(g.batch, splits);
   const rows = g.outChannels / g.groups;
   const cols = (g.inChannels / g.groups) * taps(g);

@@ -1,7 +1,7 @@
 import type { KernelArg } from '../backend/backend.ts';
 import type { GpuStorage } from '../backend/webgpu/webgpu_backend.ts';
 import { sizeOf } from '../util/shape.ts';
-import { dispatch1d, type Program } from './program.ts';
+import { dispatch1d, type Program } from '../backend/webgpu/program.ts';
 
 const WG = 256;
 

@@ -1,7 +1,8 @@
-import type { KernelArg } from '../backend/backend.ts';
-import type { GpuStorage } from '../backend/webgpu/webgpu_backend.ts';
+import type { KernelArg } from '../backend/storage.ts';
+import type { GpuStorage } from '../backend/webgpu/gpu_storage.ts';
+import { opCode, type OpName } from './op_codes.ts';
 import { broadcastStrides, sameShape, sizeOf, type Shape } from '../util/shape.ts';
-import { dispatch1d, type Program } from './program.ts';
+import { dispatch1d, type Program } from '../backend/webgpu/program.ts';
 
 const WG = 256;
 
@@ -12,8 +13,9 @@ export function dims8(values: readonly number[], pad = 0): number[] {
   return out;
 }
 
-export function unaryProgram(op: number, x: KernelArg<GpuStorage>, out: KernelArg<GpuStorage>, alpha = 0, beta = 0): Program {
+export function unaryProgram(name: OpName<'unary'>, x: KernelArg<GpuStorage>, out: KernelArg<GpuStorage>, alpha = 0, beta = 0): Program {
   const n = sizeOf(out.shape);
+  const op = opCode('unary', name);
   const uniforms = { n, alpha, beta };
   if (n % 4 === 0) {
     return { kernel: 'unary', entryPoint: 'main_vec4', overrides: { OP: op }, uniforms, bindings: { x4: x.storage, out4: out.storage }, dispatch: dispatch1d(n / 4, WG) };
@@ -21,8 +23,9 @@ export function unaryProgram(op: number, x: KernelArg<GpuStorage>, out: KernelAr
   return { kernel: 'unary', entryPoint: 'main', overrides: { OP: op }, uniforms, bindings: { x: x.storage, out: out.storage }, dispatch: dispatch1d(n, WG) };
 }
 
-export function binaryProgram(op: number, a: KernelArg<GpuStorage>, b: KernelArg<GpuStorage>, out: KernelArg<GpuStorage>): Program {
+export function binaryProgram(name: OpName<'binary'>, a: KernelArg<GpuStorage>, b: KernelArg<GpuStorage>, out: KernelArg<GpuStorage>): Program {
   const n = sizeOf(out.shape);
+  const op = opCode('binary', name);
   const shape: Shape = out.shape;
   const plain = sameShape(a.shape, shape) && sameShape(b.shape, shape);
   if (plain && n % 4 === 0) {

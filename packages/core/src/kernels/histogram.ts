@@ -3,7 +3,7 @@ import type { GpuStorage } from '../backend/webgpu/webgpu_backend.ts';
 import type { GpuTraits } from '../backend/webgpu/traits.ts';
 import { sizeOf } from '../util/shape.ts';
 import { fillProgram } from './elementwise.ts';
-import { dispatch1d, type Program } from './program.ts';
+import { dispatch1d, type Program } from '../backend/webgpu/program.ts';
 
 /** Bins a workgroup counts in its own workgroup memory (4 KiB); more go straight to global atomics. */
 export const PRIVATE_BINS = 1024;

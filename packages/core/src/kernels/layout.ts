@@ -2,7 +2,7 @@ import type { KernelArg, Storage } from '../backend/backend.ts';
 import type { GpuStorage } from '../backend/webgpu/webgpu_backend.ts';
 import { broadcastStrides, sizeOf, stridesOf, type Shape } from '../util/shape.ts';
 import { dims8 } from './elementwise.ts';
-import { dispatch1d, type Program } from './program.ts';
+import { dispatch1d, type Program } from '../backend/webgpu/program.ts';
 
 const WG = 256;
 

@@ -2,7 +2,7 @@ import type { KernelArg } from '../backend/backend.ts';
 import type { GpuStorage } from '../backend/webgpu/webgpu_backend.ts';
 import { sizeOf, stridesOf, type Shape } from '../util/shape.ts';
 import { dims8 } from './elementwise.ts';
-import { MAX_WORKGROUPS_PER_DIM, type Program } from './program.ts';
+import { MAX_WORKGROUPS_PER_DIM, type Program } from '../backend/webgpu/program.ts';
 
 /** Rows and columns of C one workgroup of shaders/matmul.wgsl computes. */
 const TILE = 64;

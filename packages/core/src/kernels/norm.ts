@@ -1,18 +1,18 @@
-import type { GpuTraits } from '../backend/webgpu/traits.ts';
-import type { KernelArg } from '../backend/backend.ts';
-import type { GpuStorage } from '../backend/webgpu/webgpu_backend.ts';
+import type { GpuContext } from '../backend/op_kernel.ts';
+import type { KernelArg } from '../backend/storage.ts';
+import type { GpuStorage } from '../backend/webgpu/gpu_storage.ts';
+import { dispatch1d, type Program } from '../backend/webgpu/program.ts';
 import { sizeOf, type Shape } from '../util/shape.ts';
 import { dims8 } from './elementwise.ts';
-import { dispatch1d, type Program } from './program.ts';
-import { chunkLength, powerOfTwoAtLeast, reductionGeometry, runsSerially, type ReductionGeometry } from './reduce.ts';
+import { chunkLength, reductionGeometry, reductionPrograms, type ReductionGeometry } from './reduction_plan.ts';
 
 /**
- * Which numbers a normalisation averages together, for an input (N, C, ...):
+ * Which numbers a normalization averages together, for an input (N, C, ...):
  * - `batch`: per channel, over the batch and every spatial position;
  * - `group`: per (sample, group of C / numGroups channels), over the group's channels and
  *   positions (instance norm is numGroups = C);
  * - `layer`: per sample, over the trailing `normalizedRank` dims.
- * Weight and bias have one entry per channel, or for `layer` the normalised dims' shape.
+ * Weight and bias have one entry per channel, or for `layer` the normalized dims' shape.
  */
 export type Grouping = { kind: 'batch' } | { kind: 'group'; numGroups: number } | { kind: 'layer'; normalizedRank: number };
 
@@ -82,7 +82,7 @@ export interface NormFlags {
   readonly batchStats: boolean;
   readonly hasWeight: boolean;
   readonly hasBias: boolean;
-  /** `stats` also has batch renormalisation's r and d rows. */
+  /** `stats` also has batch renormalization's r and d rows. */
   readonly renorm: boolean;
   readonly relu: boolean;
 }
@@ -124,43 +124,23 @@ function bind(x: Arg, given: Record<string, Arg | undefined>, names: readonly st
 }
 
 /**
- * Mean and biased variance per group into `out` ([2, groups]), one level: one thread per
- * group for short groups, else one workgroup per group.
+ * Mean and biased variance per group into `out` ([2, groups]): shaders/norm_stats.wgsl over
+ * the reduction core, in one or two levels as the reduction plan decides.
  */
-export function statsProgram(x: Arg, out: Arg, l: NormLayout, traits: GpuTraits): Program {
+export function statsPrograms(x: Arg, out: Arg, l: NormLayout, ctx: GpuContext): Program[] {
   const g = reductionGeometry(l.statsView, l.statsAxes);
-  const uniforms = normUniforms(l, sizeOf(x.shape), 0, g, 1);
-  const bindings = { x: x.storage, out: out.storage };
-  if (runsSerially(g, traits)) {
-    return { kernel: 'norm', entryPoint: 'stats_serial', overrides: { WG: 64 }, uniforms, bindings, dispatch: dispatch1d(g.outputs, 64) };
-  }
-  return { kernel: 'norm', entryPoint: 'stats_main', overrides: { WG: powerOfTwoAtLeast(g.reduced, traits.reductionWorkgroup) }, uniforms, bindings, dispatch: dispatch1d(g.outputs, 1) };
-}
-
-/** First level of split statistics: (count, shifted mean, M2, shift) per chunk into `partials` ([groups, chunks, 4]). */
-export function statsPartialsProgram(x: Arg, partials: Arg, l: NormLayout, chunks: number, traits: GpuTraits): Program {
-  const g = reductionGeometry(l.statsView, l.statsAxes);
-  return {
-    kernel: 'norm',
-    entryPoint: 'stats_main',
-    overrides: { WG: powerOfTwoAtLeast(chunkLength(g.reduced, chunks), traits.reductionWorkgroup), PARTIAL: true },
-    uniforms: normUniforms(l, sizeOf(x.shape), 0, g, chunks),
-    bindings: { x: x.storage, out: partials.storage },
-    dispatch: dispatch1d(g.outputs * chunks, 1),
-  };
-}
-
-/** Second level: merges each group's chunk states into mean and biased variance ([2, groups]). */
-export function statsMergeProgram(partials: Arg, out: Arg, l: NormLayout, traits: GpuTraits): Program {
-  const chunks = partials.shape[1];
-  return {
-    kernel: 'norm',
-    entryPoint: 'stats_merge',
-    overrides: { WG: powerOfTwoAtLeast(chunks, traits.reductionWorkgroup) },
-    uniforms: { n_out: l.groups, chunks, reduced: l.groupSize },
-    bindings: { partials: partials.storage, out: out.storage },
-    dispatch: dispatch1d(l.groups, 1),
-  };
+  return reductionPrograms(
+    {
+      family: 'norm_stats',
+      entryPoints: { main: 'stats_main', merge: 'stats_merge', serial: 'stats_serial' },
+      op: 'variance',
+      geometry: g,
+      params: (chunks) => normUniforms(l, sizeOf(x.shape), 0, g, chunks),
+      bindings: { x: x.storage },
+      out: out.storage,
+    },
+    ctx,
+  );
 }
 
 /**
@@ -196,19 +176,24 @@ export interface NormGradArgs {
 }
 
 /**
- * Σ dy·w and Σ dy·w·x̂ per group or per weight entry into `out`: [2, outputs] in one level,
- * or [2, outputs, chunks] (chunks > 1) for a sum over the last axis. w = γ·r when `weighted`.
+ * Σ dy·w and Σ dy·w·x̂ per group or per weight entry into `out` ([2, outputs]), w = γ·r when
+ * `weighted`: shaders/norm_grad_sums.wgsl over the reduction core.
  */
-export function gradSumsProgram(t: NormGradArgs, out: Arg, l: NormLayout, flags: NormFlags, eps: number, over: SumOver, weighted: boolean, chunks: number, traits: GpuTraits): Program {
+export function gradSumsPrograms(t: NormGradArgs, out: Arg, l: NormLayout, flags: NormFlags, eps: number, over: SumOver, weighted: boolean, ctx: GpuContext): Program[] {
   const g = sumGeometry(l, over);
-  const uniforms = normUniforms(l, sizeOf(t.x.shape), eps, g, chunks);
-  const bindings = { ...bind(t.x, { ...t }, ['x', 'stats', 'weight', 'dy', 'y']), out: out.storage };
-  const overrides = { ...flagOverrides(flags), WEIGHTED: weighted, PARTIAL: chunks > 1 };
-  if (chunks === 1 && runsSerially(g, traits)) {
-    return { kernel: 'norm', entryPoint: 'grad_sums_serial', overrides: { ...overrides, WG: 64 }, uniforms, bindings, dispatch: dispatch1d(g.outputs, 64) };
-  }
-  const wg = powerOfTwoAtLeast(chunkLength(g.reduced, chunks), traits.reductionWorkgroup);
-  return { kernel: 'norm', entryPoint: 'grad_sums', overrides: { ...overrides, WG: wg }, uniforms, bindings, dispatch: dispatch1d(g.outputs * chunks, 1) };
+  return reductionPrograms(
+    {
+      family: 'norm_grad_sums',
+      entryPoints: { main: 'grad_sums', merge: 'grad_sums_merge', serial: 'grad_sums_serial' },
+      op: 'sumPair',
+      geometry: g,
+      params: (chunks) => normUniforms(l, sizeOf(t.x.shape), eps, g, chunks),
+      overrides: { ...flagOverrides(flags), WEIGHTED: weighted },
+      bindings: bind(t.x, { ...t }, ['x', 'stats', 'weight', 'dy', 'y']),
+      out: out.storage,
+    },
+    ctx,
+  );
 }
 
 /** dx from dy and (training) the group sums; `weightedSums`: the sums already include γ·r. */
@@ -240,7 +225,7 @@ export function updateRunningProgram(channels: number, momentum: number, unbias:
   };
 }
 
-/** Batch renormalisation's [4, C]: the batch mean and variance, r and d. */
+/** Batch renormalization's [4, C]: the batch mean and variance, r and d. */
 export function renormFactorsProgram(
   t: { stats: Arg; runningMean: Arg; runningVar: Arg },
   out: Arg,

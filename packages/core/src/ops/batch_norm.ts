@@ -2,10 +2,13 @@ import type { Tensor } from '../tensor/tensor.ts';
 import { renormFactorsProgram } from '../kernels/norm.ts';
 import { renormFactorsReference } from '../reference/norm.ts';
 import { sameShape, shapeToString } from '../util/shape.ts';
-import { checkBatchNorm, evaluate, perChannel, PER_CHANNEL, unbiasFactor, updateRunning } from './batch_norm_parts.ts';
+import { checkBatchNorm, evaluate, perChannel, PER_CHANNEL, unbiasFactor, updateRunning, type BatchNormOptions } from './batch_norm_parts.ts';
 import { runOp } from './dispatch.ts';
 import { emptyNorm, normalize, normStatistics, registerNorm } from './norm.ts';
 import { registerOp } from './registry.ts';
+
+// Declared beside the checks that read it (batch_norm_parts.ts imports nothing of this file).
+export type { BatchNormOptions } from './batch_norm_parts.ts';
 
 registerNorm('batchNorm');
 registerNorm('batchRenorm');
@@ -31,27 +34,6 @@ registerOp<FactorAttrs>({
   backward: null,
 });
 
-export interface BatchNormOptions {
-  /** Running mean [C]: used in evaluation, updated in place when training. */
-  runningMean?: Tensor;
-  /** Running (unbiased) variance [C]: used in evaluation, updated in place when training. */
-  runningVar?: Tensor;
-  /** γ [C] (default 1). */
-  weight?: Tensor;
-  /** β [C] (default 0). */
-  bias?: Tensor;
-  /** Batch statistics (and running-statistics updates) when true; running statistics when false (default). */
-  training?: boolean;
-  /** Weight of the new batch in the running averages (default 0.1); null: cumulative average, 1 / numBatchesTracked. */
-  momentum?: number | null;
-  /** Batches seen, this one included: needed with momentum null. */
-  numBatchesTracked?: number;
-  /** Added to the variance inside the square root (default 1e-5). */
-  eps?: number;
-  /** Applies ReLU to the result in the same pass (default false). */
-  relu?: boolean;
-}
-
 export interface BatchRenormOptions {
   runningMean: Tensor;
   runningVar: Tensor;
@@ -69,7 +51,7 @@ export interface BatchRenormOptions {
 }
 
 /**
- * Batch normalisation, as torch.nn.functional.batch_norm: per channel of an input (N, C),
+ * Batch normalization, as torch.nn.functional.batch_norm: per channel of an input (N, C),
  * (N, C, L) or (N, C, H, W) (any spatial rank), y = γ·(x − mean)/sqrt(var + eps) + β. Training
  * uses the batch's mean and biased variance and, given running statistics, updates them in
  * place: running = (1 − momentum)·running + momentum·batch, with the unbiased variance
@@ -88,7 +70,7 @@ export function batchNorm(input: Tensor, options: BatchNormOptions = {}): Tensor
 }
 
 /**
- * Batch renormalisation (Ioffe 2017): when training, y = γ·((x − μ_B)/σ_B·r + d) + β with
+ * Batch renormalization (Ioffe 2017): when training, y = γ·((x − μ_B)/σ_B·r + d) + β with
  * σ_B = sqrt(var_B + eps), r = clip(σ_B/σ, 1/rmax, rmax) and d = clip((μ_B − μ)/σ, −dmax, dmax)
  * from the running statistics (σ = sqrt(running var + eps)) before this call updates them as
  * batchNorm does. r and d are constants for the gradient. With training false it is batchNorm

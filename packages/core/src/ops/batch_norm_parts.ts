@@ -1,9 +1,8 @@
-import { noGrad } from '../autograd/grad_mode.ts';
+import { noGrad } from '../tensor/grad_mode.ts';
 import { updateRunningProgram, type Grouping } from '../kernels/norm.ts';
 import { updateRunningReference } from '../reference/norm.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { shapeToString, sizeOf, type Shape } from '../util/shape.ts';
-import type { BatchNormOptions } from './batch_norm.ts';
 import { commonBackend } from './dispatch.ts';
 import { runInPlace } from './in_place.ts';
 import { concat } from './layout.ts';
@@ -12,6 +11,27 @@ import { checkAffine, checkGroupingInput, checkNormOptions, normalize } from './
 // What batchNorm, batchRenorm and syncBatchNorm share: checks, the running-statistics update, evaluation.
 
 export const PER_CHANNEL: Grouping = { kind: 'batch' };
+
+export interface BatchNormOptions {
+  /** Running mean [C]: used in evaluation, updated in place when training. */
+  runningMean?: Tensor;
+  /** Running (unbiased) variance [C]: used in evaluation, updated in place when training. */
+  runningVar?: Tensor;
+  /** γ [C] (default 1). */
+  weight?: Tensor;
+  /** β [C] (default 0). */
+  bias?: Tensor;
+  /** Batch statistics (and running-statistics updates) when true; running statistics when false (default). */
+  training?: boolean;
+  /** Weight of the new batch in the running averages (default 0.1); null: cumulative average, 1 / numBatchesTracked. */
+  momentum?: number | null;
+  /** Batches seen, this one included: needed with momentum null. */
+  numBatchesTracked?: number;
+  /** Added to the variance inside the square root (default 1e-5). */
+  eps?: number;
+  /** Applies ReLU to the result in the same pass (default false). */
+  relu?: boolean;
+}
 
 export interface Checked {
   readonly training: boolean;
@@ -43,7 +63,7 @@ export function checkBatchNorm(op: string, x: Tensor, o: BatchNormOptions, local
   commonBackend(op, tensors);
   if (runningMean && runningMean.storageFor(op) === runningVar!.storageFor(op)) throw new Error(`${op}: runningMean and runningVar must not share storage`);
   if (!training) {
-    if (!runningMean) throw new Error(`${op}: runningMean and runningVar are required when training is false (evaluation normalises with them)`);
+    if (!runningMean) throw new Error(`${op}: runningMean and runningVar are required when training is false (evaluation normalizes with them)`);
     return { training, factor: null };
   }
   if (localBatch && perChannel(x.shape) === 1) throw new Error(`${op}: Expected more than 1 value per channel when training, got input size ${shapeToString(x.shape)}`);
@@ -78,7 +98,7 @@ export function unbiasFactor(count: number): number {
   return count / (count - 1);
 }
 
-/** Evaluation: normalise with the running statistics (the Jacobian is diagonal). */
+/** Evaluation: normalize with the running statistics (the Jacobian is diagonal). */
 export function evaluate(op: string, x: Tensor, runningMean: Tensor, runningVar: Tensor, weight: Tensor | undefined, bias: Tensor | undefined, eps: number, relu: boolean): Tensor {
   const stats = noGrad(() => {
     const both = concat([runningMean, runningVar]);

@@ -1,6 +1,5 @@
-import { WebGpuBackend } from '../backend/webgpu/webgpu_backend.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import { conv2dInputGradProgram, conv2dProgram, conv2dWeightGradProgram, imagesPerSplit, weightGradSplits, type Conv2dGeometry } from '../kernels/conv2d.ts';
+import { conv2dInputGradProgram, conv2dProgram, conv2dWeightGradPrograms, type Conv2dGeometry } from '../kernels/conv2d.ts';
 import { conv2dInputGradReference, conv2dReference, conv2dWeightGradReference } from '../reference/conv2d.ts';
 import { shapeToString, type Shape } from '../util/shape.ts';
 import { runOp } from './dispatch.ts';
@@ -42,8 +41,6 @@ interface ConvTransposeAttrs extends ConvAttrs {
 
 interface WeightGradAttrs extends ConvAttrs {
   kernel: Pair;
-  /** Partial sums over blocks of images; more than one adds a leading dimension to the output. */
-  splits: number;
 }
 
 const pairText = (p: Pair): string => `[${p[0]}, ${p[1]}]`;
@@ -135,11 +132,6 @@ function weightGradGeometry(op: string, x: Shape, dy: Shape, a: WeightGradAttrs)
   if (x.length !== 4 || dy.length !== 4 || x[0] !== dy[0] || x[1] % a.groups !== 0 || dy[1] % a.groups !== 0) {
     throw new Error(`${op}: input ${shapeToString(x)} and output gradient ${shapeToString(dy)} must be 4-D with one batch size and channels divisible by groups ${a.groups}`);
   }
-  // Every block of images must hold at least one image.
-  const blocks = x[0] === 0 ? 1 : Math.ceil(x[0] / imagesPerSplit(x[0], a.splits));
-  if (!Number.isInteger(a.splits) || a.splits < 1 || a.splits !== blocks) {
-    throw new Error(`${op}: splits ${a.splits} must cut a batch of ${x[0]} into blocks of equal size but the last, none empty (${blocks} would)`);
-  }
   // The gradient may cover fewer positions than the convolution has (a transposed
   // convolution whose outputPadding reaches past the stride), never more.
   const full = [0, 1].map((d) => convOut(x[2 + d], a.kernel[d], a.stride[d], a.padding[d], a.dilation[d]));
@@ -172,20 +164,9 @@ function geometry(batch: number, [inChannels, inH, inW]: number[], [outChannels,
 
 const weightShape = (g: Conv2dGeometry): number[] => [g.outChannels, g.inChannels / g.groups, g.kernelH, g.kernelW];
 
-/**
- * The weight gradient of the convolution of x giving dy. On the GPU a long batch is split into
- * blocks whose partial gradients are summed, so that the work spreads over many workgroups.
- */
+/** The weight gradient of the convolution of x giving dy. */
 function weightGradient(x: Tensor, dy: Tensor, a: ConvAttrs, kernel: Pair): Tensor {
-  const attrs: WeightGradAttrs = { stride: a.stride, padding: a.padding, dilation: a.dilation, groups: a.groups, kernel, splits: 1 };
-  const backend = x.backendFor('conv2d');
-  if (backend instanceof WebGpuBackend) attrs.splits = weightGradSplits(weightGradGeometry('conv2dWeightGrad', x.shape, dy.shape, attrs), backend.traits);
-  const partials = runOp<WeightGradAttrs>('conv2dWeightGrad', [x, dy], attrs);
-  if (attrs.splits === 1) return partials;
-  const dw = sum(partials, [0]);
-  // Only the sum, already recorded, reads the partials.
-  partials.dispose();
-  return dw;
+  return runOp<WeightGradAttrs>('conv2dWeightGrad', [x, dy], { stride: a.stride, padding: a.padding, dilation: a.dilation, groups: a.groups, kernel });
 }
 
 /** The bias gradient: the output gradient summed over the batch and every position. */
@@ -200,7 +181,7 @@ registerOp<ConvAttrs>({
     return [g.batch, g.outChannels, g.outH, g.outW];
   },
   cpu: ([x, w, b], out, a) => conv2dReference(x.data, w.data, b?.data ?? null, out.data, convGeometry('conv2d', x.shape, w.shape, b?.shape, a)),
-  gpu: ([x, w, b], out, a, traits) => [conv2dProgram(convGeometry('conv2d', x.shape, w.shape, b?.shape, a), x, w, b ?? null, out, traits)],
+  gpu: ([x, w, b], out, a, { traits }) => [conv2dProgram(convGeometry('conv2d', x.shape, w.shape, b?.shape, a), x, w, b ?? null, out, traits)],
   backward: ({ grad, inputs: [x, w, b], attrs: a }) => {
     const g = convGeometry('conv2d', x.shape, w.shape, b?.shape, a);
     // The transposed convolution of dy gives back x's size when outputPadding restores the
@@ -219,7 +200,7 @@ registerOp<ConvTransposeAttrs>({
     return [g.batch, g.inChannels, g.inH, g.inW];
   },
   cpu: ([x, w, b], out, a) => conv2dInputGradReference(x.data, w.data, b?.data ?? null, out.data, transposeGeometry('convTranspose2d', x.shape, w.shape, b?.shape, a)),
-  gpu: ([x, w, b], out, a, traits) => [conv2dInputGradProgram('convTranspose2d', transposeGeometry('convTranspose2d', x.shape, w.shape, b?.shape, a), x, w, b ?? null, out, traits)],
+  gpu: ([x, w, b], out, a, { traits }) => [conv2dInputGradProgram('convTranspose2d', transposeGeometry('convTranspose2d', x.shape, w.shape, b?.shape, a), x, w, b ?? null, out, traits)],
   backward: ({ grad, inputs: [x, w, b], attrs: a }) => {
     const g = transposeGeometry('convTranspose2d', x.shape, w.shape, b?.shape, a);
     const conv: ConvAttrs = { stride: a.stride, padding: a.padding, dilation: a.dilation, groups: a.groups };
@@ -239,15 +220,14 @@ registerOp<ConvTransposeAttrs>({
 });
 
 // Inputs: the convolution's input x and the gradient of its output dy; output: the weight's
-// gradient, or its partial sums [splits, ...weight shape] when split.
+// gradient (on a GPU a long batch may be summed in blocks: see conv2dWeightGradPrograms).
 registerOp<WeightGradAttrs>({
   name: 'conv2dWeightGrad',
   shape: ([x, dy], a) => {
-    const shape = weightShape(weightGradGeometry('conv2dWeightGrad', x, dy, a));
-    return a.splits === 1 ? shape : [a.splits, ...shape];
+    return weightShape(weightGradGeometry('conv2dWeightGrad', x, dy, a));
   },
-  cpu: ([x, dy], dw, a) => conv2dWeightGradReference(x.data, dy.data, dw.data, weightGradGeometry('conv2dWeightGrad', x.shape, dy.shape, a), a.splits),
-  gpu: ([x, dy], dw, a, traits) => [conv2dWeightGradProgram(weightGradGeometry('conv2dWeightGrad', x.shape, dy.shape, a), x, dy, dw, a.splits, traits)],
+  cpu: ([x, dy], dw, a) => conv2dWeightGradReference(x.data, dy.data, dw.data, weightGradGeometry('conv2dWeightGrad', x.shape, dy.shape, a)),
+  gpu: ([x, dy], dw, a, ctx) => conv2dWeightGradPrograms(weightGradGeometry('conv2dWeightGrad', x.shape, dy.shape, a), x, dy, dw, ctx),
 });
 
 /**

@@ -1,31 +1,9 @@
-import type { CpuStorage } from '../backend/cpu_backend.ts';
-import { WebGpuBackend, type GpuStorage } from '../backend/webgpu/webgpu_backend.ts';
-import { isGradEnabled } from '../autograd/grad_mode.ts';
+import { isGradEnabled } from '../tensor/grad_mode.ts';
 import { getBackend } from '../tensor/engine.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { sizeOf } from '../util/shape.ts';
 import { getOp } from './registry.ts';
-import type { OpDef } from './op_def.ts';
-import type { Backend, Storage } from '../backend/backend.ts';
-
-/** Records the op's GPU programs, or runs its CPU reference, writing into `out`. */
-function execute<A>(def: OpDef<A>, target: Backend, inputs: readonly Tensor[], storages: Storage[], out: Tensor, attrs: A): void {
-  if (target instanceof WebGpuBackend) {
-    const args = inputs.map((t, i) => ({ shape: t.shape, storage: storages[i] as GpuStorage }));
-    for (const check of def.indexChecks?.(inputs.map((t) => t.shape), attrs) ?? []) {
-      const n = sizeOf(inputs[check.input].shape);
-      if (n === 0) continue;
-      target.checkIndices(args[check.input].storage, n, check.limit, `${def.name}:${check.input}:${check.limit}`, (value, count) =>
-        `${check.message(value)}\n(found on the GPU after the call: ${count} bad value${count === 1 ? '' : 's'} since the previous read)`,
-      );
-    }
-    const programs = def.gpu(args, { shape: out.shape, storage: out.storageFor(def.name) as GpuStorage }, attrs, target.traits);
-    for (const program of programs) target.run(program);
-  } else {
-    const args = inputs.map((t, i) => ({ shape: t.shape, data: (storages[i] as CpuStorage).data }));
-    def.cpu(args, { shape: out.shape, data: (out.storageFor(def.name) as CpuStorage).data }, attrs);
-  }
-}
+import type { Backend } from '../backend/backend.ts';
 
 /** The one backend all inputs live on; throws naming the op when they disagree. */
 export function commonBackend(op: string, inputs: readonly Tensor[], fallback?: Backend): Backend {
@@ -50,7 +28,10 @@ export function runOp<A>(name: string, inputs: readonly Tensor[], attrs: A, back
   const shape = def.shape(inputs.map((t) => t.shape), attrs);
   const out = Tensor.fromStorage(shape, target, target.alloc(sizeOf(shape), { op: name, shape }));
   try {
-    if (out.size > 0) execute(def, target, inputs, storages, out, attrs);
+    if (out.size > 0) {
+      const args = inputs.map((t, i) => ({ shape: t.shape, storage: storages[i] }));
+      target.execute(def, args, { shape: out.shape, storage: out.storageFor(name) }, attrs);
+    }
   } catch (e) {
     // A kernel that rejects its input leaves no half-made output behind.
     out.dispose();

@@ -1,6 +1,7 @@
 import { Tensor } from '../tensor/tensor.ts';
 import { getBackend } from '../tensor/engine.ts';
 import { binaryProgram, fillProgram, unaryProgram } from '../kernels/elementwise.ts';
+import type { OpName } from '../kernels/op_codes.ts';
 import { binaryReference, unaryReference } from '../reference/elementwise.ts';
 import { assertRankAtMost, assertValidShape, broadcastShapes, type Shape } from '../util/shape.ts';
 import type { Backend } from '../backend/backend.ts';
@@ -17,35 +18,33 @@ interface ScalarAttrs {
 type Grad = (ctx: BackwardContext<ScalarAttrs>) => Tensor;
 
 interface UnarySpec {
-  name: string;
-  id: number;
+  name: OpName<'unary'>;
   cpu: (v: number, attrs: ScalarAttrs) => number;
   /** Gradient of the input; null marks the op as not differentiable. */
   grad: Grad | null;
 }
 
 const unaries: UnarySpec[] = [
-  { name: 'neg', id: 0, cpu: (v) => -v, grad: ({ grad }) => neg(grad) },
-  { name: 'exp', id: 1, cpu: Math.exp, grad: ({ grad, output }) => mul(grad, output) },
-  { name: 'log', id: 2, cpu: Math.log, grad: ({ grad, inputs }) => div(grad, inputs[0]) },
-  { name: 'sqrt', id: 3, cpu: Math.sqrt, grad: ({ grad, output }) => div(mul(grad, 0.5), output) },
+  { name: 'neg', cpu: (v) => -v, grad: ({ grad }) => neg(grad) },
+  { name: 'exp', cpu: Math.exp, grad: ({ grad, output }) => mul(grad, output) },
+  { name: 'log', cpu: Math.log, grad: ({ grad, inputs }) => div(grad, inputs[0]) },
+  { name: 'sqrt', cpu: Math.sqrt, grad: ({ grad, output }) => div(mul(grad, 0.5), output) },
   // d/dx x^(-1/2) = -1/2 x^(-3/2) = -1/2 y^3
-  { name: 'rsqrt', id: 4, cpu: (v) => 1 / Math.sqrt(v), grad: ({ grad, output }) => mul(grad, mul(powScalar(output, 3), -0.5)) },
+  { name: 'rsqrt', cpu: (v) => 1 / Math.sqrt(v), grad: ({ grad, output }) => mul(grad, mul(powScalar(output, 3), -0.5)) },
   // A NaN stays NaN, as in PyTorch.
-  { name: 'relu', id: 5, cpu: (v) => (v < 0 ? 0 : v === 0 ? 0 : v), grad: ({ grad, inputs }) => mul(grad, step(inputs[0])) },
-  { name: 'sigmoid', id: 6, cpu: (v) => 1 / (1 + Math.exp(-v)), grad: ({ grad, output }) => mul(grad, mul(output, affine(output, -1, 1))) },
-  { name: 'tanh', id: 7, cpu: Math.tanh, grad: ({ grad, output }) => mul(grad, affine(square(output), -1, 1)) },
-  { name: 'abs', id: 8, cpu: Math.abs, grad: ({ grad, inputs }) => mul(grad, sign(inputs[0])) },
-  { name: 'square', id: 9, cpu: (v) => v * v, grad: ({ grad, inputs }) => mul(grad, mul(inputs[0], 2)) },
-  { name: 'affine', id: 10, cpu: (v, a) => a.alpha * v + a.beta, grad: ({ grad, attrs }) => mul(grad, attrs.alpha) },
+  { name: 'relu', cpu: (v) => (v < 0 ? 0 : v === 0 ? 0 : v), grad: ({ grad, inputs }) => mul(grad, step(inputs[0])) },
+  { name: 'sigmoid', cpu: (v) => 1 / (1 + Math.exp(-v)), grad: ({ grad, output }) => mul(grad, mul(output, affine(output, -1, 1))) },
+  { name: 'tanh', cpu: Math.tanh, grad: ({ grad, output }) => mul(grad, affine(square(output), -1, 1)) },
+  { name: 'abs', cpu: Math.abs, grad: ({ grad, inputs }) => mul(grad, sign(inputs[0])) },
+  { name: 'square', cpu: (v) => v * v, grad: ({ grad, inputs }) => mul(grad, mul(inputs[0], 2)) },
+  { name: 'affine', cpu: (v, a) => a.alpha * v + a.beta, grad: ({ grad, attrs }) => mul(grad, attrs.alpha) },
   {
     name: 'powScalar',
-    id: 11,
-    cpu: (v, a) => Math.pow(v, a.alpha),
+        cpu: (v, a) => Math.pow(v, a.alpha),
     grad: ({ grad, inputs, attrs }) => (attrs.alpha === 0 ? mul(grad, 0) : mul(grad, mul(powScalar(inputs[0], attrs.alpha - 1), attrs.alpha))),
   },
-  { name: 'step', id: 12, cpu: (v) => (v > 0 ? 1 : 0), grad: null },
-  { name: 'sign', id: 13, cpu: (v) => Math.sign(v), grad: null },
+  { name: 'step', cpu: (v) => (v > 0 ? 1 : 0), grad: null },
+  { name: 'sign', cpu: (v) => Math.sign(v), grad: null },
 ];
 
 for (const spec of unaries) {
@@ -53,7 +52,7 @@ for (const spec of unaries) {
     name: spec.name,
     shape: ([x]) => x,
     cpu: ([x], out, attrs) => unaryReference((v) => spec.cpu(v, attrs), x, out),
-    gpu: ([x], out, attrs) => [unaryProgram(spec.id, x, out, attrs.alpha, attrs.beta)],
+    gpu: ([x], out, attrs) => [unaryProgram(spec.name, x, out, attrs.alpha, attrs.beta)],
     backward: spec.grad ? (ctx) => [spec.grad!(ctx)] : null,
   });
 }
@@ -93,22 +92,20 @@ export function powScalar(x: Tensor, p: number): Tensor {
 }
 
 interface BinarySpec {
-  name: string;
-  id: number;
+  name: OpName<'binary'>;
   cpu: (u: number, v: number) => number;
   /** Gradients of a and b before reduction to their shapes; null: not differentiable. */
   grad: ((g: Tensor, a: Tensor, b: Tensor, out: Tensor) => [Tensor | null, Tensor | null]) | null;
 }
 
 const binaries: BinarySpec[] = [
-  { name: 'add', id: 0, cpu: (u, v) => u + v, grad: (g) => [g, g] },
-  { name: 'sub', id: 1, cpu: (u, v) => u - v, grad: (g) => [g, neg(g)] },
-  { name: 'mul', id: 2, cpu: (u, v) => u * v, grad: (g, a, b) => [mul(g, b), mul(g, a)] },
-  { name: 'div', id: 3, cpu: (u, v) => u / v, grad: (g, a, b, out) => [div(g, b), neg(div(mul(g, out), b))] },
+  { name: 'add', cpu: (u, v) => u + v, grad: (g) => [g, g] },
+  { name: 'sub', cpu: (u, v) => u - v, grad: (g) => [g, neg(g)] },
+  { name: 'mul', cpu: (u, v) => u * v, grad: (g, a, b) => [mul(g, b), mul(g, a)] },
+  { name: 'div', cpu: (u, v) => u / v, grad: (g, a, b, out) => [div(g, b), neg(div(mul(g, out), b))] },
   {
     name: 'pow',
-    id: 4,
-    cpu: Math.pow,
+        cpu: Math.pow,
     // d/da = b·a^(b-1); d/db = a^b·ln a, taken as 0 where a = 0 and b >= 0 (PyTorch's convention).
     grad: (g, a, b, out) => [
       mul(g, mul(b, pow(a, sub(b, 1)))),
@@ -116,13 +113,13 @@ const binaries: BinarySpec[] = [
     ],
   },
   // Ties split the gradient equally between the inputs, as PyTorch's maximum/minimum do.
-  { name: 'maximum', id: 5, cpu: Math.max, grad: (g, a, b) => tieSplit(g, gt(a, b), eq(a, b)) },
-  { name: 'minimum', id: 6, cpu: Math.min, grad: (g, a, b) => tieSplit(g, lt(a, b), eq(a, b)) },
-  { name: 'eq', id: 7, cpu: (u, v) => (u === v ? 1 : 0), grad: null },
-  { name: 'gt', id: 8, cpu: (u, v) => (u > v ? 1 : 0), grad: null },
-  { name: 'ge', id: 9, cpu: (u, v) => (u >= v ? 1 : 0), grad: null },
-  { name: 'lt', id: 10, cpu: (u, v) => (u < v ? 1 : 0), grad: null },
-  { name: 'le', id: 11, cpu: (u, v) => (u <= v ? 1 : 0), grad: null },
+  { name: 'maximum', cpu: Math.max, grad: (g, a, b) => tieSplit(g, gt(a, b), eq(a, b)) },
+  { name: 'minimum', cpu: Math.min, grad: (g, a, b) => tieSplit(g, lt(a, b), eq(a, b)) },
+  { name: 'eq', cpu: (u, v) => (u === v ? 1 : 0), grad: null },
+  { name: 'gt', cpu: (u, v) => (u > v ? 1 : 0), grad: null },
+  { name: 'ge', cpu: (u, v) => (u >= v ? 1 : 0), grad: null },
+  { name: 'lt', cpu: (u, v) => (u < v ? 1 : 0), grad: null },
+  { name: 'le', cpu: (u, v) => (u <= v ? 1 : 0), grad: null },
 ];
 
 function tieSplit(g: Tensor, wins: Tensor, ties: Tensor): [Tensor, Tensor] {
@@ -139,7 +136,7 @@ for (const spec of binaries) {
       return out;
     },
     cpu: ([a, b], out) => binaryReference(spec.cpu, a, b, out),
-    gpu: ([a, b], out) => [binaryProgram(spec.id, a, b, out)],
+    gpu: ([a, b], out) => [binaryProgram(spec.name, a, b, out)],
     backward: spec.grad
       ? ({ grad, inputs: [a, b], output }) => {
           const [ga, gb] = spec.grad!(grad, a, b, output);

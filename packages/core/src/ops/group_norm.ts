@@ -20,7 +20,7 @@ export interface GroupNormOptions {
 
 export type InstanceNormOptions = GroupNormOptions;
 
-/** Checks, then normalises per group with the input's own statistics. */
+/** Checks, then normalizes per group with the input's own statistics. */
 function normalizeGroups(op: string, input: Tensor, grouping: Grouping, options: GroupNormOptions): Tensor {
   const { weight, bias, eps = 1e-5, relu = false } = options;
   checkNormOptions(op, eps, relu);
@@ -33,8 +33,8 @@ function normalizeGroups(op: string, input: Tensor, grouping: Grouping, options:
 }
 
 /**
- * Group normalisation, as torch.nn.functional.group_norm: the C channels of an input (N, C, ...)
- * are split into numGroups groups, and each (sample, group) is normalised with its own mean and
+ * Group normalization, as torch.nn.functional.group_norm: the C channels of an input (N, C, ...)
+ * are split into numGroups groups, and each (sample, group) is normalized with its own mean and
  * biased variance over the group's channels and positions; then y = γ·x̂ + β per channel.
  * Independent of the batch size. `relu` fuses a ReLU into the same pass.
  */
@@ -46,8 +46,8 @@ export function groupNorm(input: Tensor, numGroups: number, options: GroupNormOp
 }
 
 /**
- * Instance normalisation, as torch.nn.functional.instance_norm without running statistics: each
- * (sample, channel) of an input (N, C, L) or (N, C, H, W) is normalised over its positions (group
+ * Instance normalization, as torch.nn.functional.instance_norm without running statistics: each
+ * (sample, channel) of an input (N, C, L) or (N, C, H, W) is normalized over its positions (group
  * norm with one channel per group); then y = γ·x̂ + β per channel.
  */
 export function instanceNorm(input: Tensor, options: InstanceNormOptions = {}): Tensor {

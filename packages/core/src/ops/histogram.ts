@@ -37,7 +37,7 @@ registerOp<HistogramAttrs>({
     return [attrs.bins];
   },
   cpu: ([x], out, { bins, min, max }) => histogramReference(x, out, bins, min, max),
-  gpu: ([x], out, { min, max }, traits) => histogramPrograms(x, out, min, max, traits),
+  gpu: ([x], out, { min, max }, { traits }) => histogramPrograms(x, out, min, max, traits),
   // Counts are piecewise constant in x; torch.histc is not differentiable either.
   backward: null,
 });

@@ -1,12 +1,11 @@
 import type { Backend } from '../backend/backend.ts';
-import type { CpuStorage } from '../backend/cpu_backend.ts';
-import { WebGpuBackend } from '../backend/webgpu/webgpu_backend.ts';
-import type { Program } from '../kernels/program.ts';
+import type { Storage } from '../backend/storage.ts';
+import type { Program } from '../backend/webgpu/program.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 
 /**
- * Runs an update that writes its tensors' storage in place: on WebGPU, `program` with the
- * tensors bound by WGSL variable name; on the CPU, `cpu` on their host arrays.
+ * Runs an update that writes its tensors' storage in place: `program` with the tensors bound
+ * by WGSL variable name on a GPU, `cpu` on their host arrays on the CPU (the backend picks).
  */
 export function runInPlace(
   op: string,
@@ -15,13 +14,7 @@ export function runInPlace(
   program: Omit<Program, 'bindings'>,
   cpu: (data: Record<string, Float32Array>) => void,
 ): void {
-  if (backend instanceof WebGpuBackend) {
-    const bindings: Program['bindings'] = {};
-    for (const [name, t] of Object.entries(tensors)) bindings[name] = t.storageFor(op);
-    backend.run({ ...program, bindings });
-  } else {
-    const data: Record<string, Float32Array> = {};
-    for (const [name, t] of Object.entries(tensors)) data[name] = (t.storageFor(op) as CpuStorage).data;
-    cpu(data);
-  }
+  const storages: Record<string, Storage> = {};
+  for (const [name, t] of Object.entries(tensors)) storages[name] = t.storageFor(op);
+  backend.update({ name: op, cpu, gpu: (bindings) => [{ ...program, bindings }] }, storages);
 }

@@ -18,8 +18,8 @@ export interface LayerNormOptions {
 }
 
 /**
- * Layer normalisation, as torch.nn.functional.layer_norm: the trailing dims of the input that
- * match `normalizedShape` are normalised together, per index of the leading dims, with their
+ * Layer normalization, as torch.nn.functional.layer_norm: the trailing dims of the input that
+ * match `normalizedShape` are normalized together, per index of the leading dims, with their
  * mean and biased variance; then y = γ·x̂ + β elementwise over the normalized shape.
  * `relu` fuses a ReLU into the same pass.
  */

@@ -1,4 +1,4 @@
-import { isGradEnabled } from '../autograd/grad_mode.ts';
+import { isGradEnabled } from '../tensor/grad_mode.ts';
 import { fillProgram } from '../kernels/elementwise.ts';
 import { gatherProgram, scatterProgram } from '../kernels/layout.ts';
 import {

@@ -37,7 +37,7 @@ registerOp<Record<string, never>>({
 });
 
 /**
- * Mean cross-entropy between logits [N, K] (unnormalised scores) and target [N] (class
+ * Mean cross-entropy between logits [N, K] (unnormalized scores) and target [N] (class
  * indices stored as floats): mean over rows of logsumexp(logits[n]) − logits[n, target[n]],
  * as torch.nn.functional.cross_entropy with reduction 'mean'. The result is 0-d. Targets must
  * be integers in [0, K) (no ignore_index): another value is an error on every backend, raised

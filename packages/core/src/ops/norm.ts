@@ -1,46 +1,24 @@
 import type { Tensor } from '../tensor/tensor.ts';
-import {
-  applyProgram,
-  gradInputProgram,
-  gradSumsProgram,
-  groupsAreEntries,
-  normLayout,
-  statsMergeProgram,
-  statsPartialsProgram,
-  statsProgram,
-  sumGeometry,
-  type Grouping,
-  type NormFlags,
-  type SumOver,
-} from '../kernels/norm.ts';
-import { chunkCount, reductionGeometry } from '../kernels/reduce.ts';
-import {
-  elementGroups,
-  normApplyReference,
-  normGradInputReference,
-  normGradSumsReference,
-  normStatisticsPartialsReference,
-  normStatisticsReference,
-} from '../reference/norm.ts';
+import { applyProgram, gradInputProgram, gradSumsPrograms, groupsAreEntries, normLayout, statsPrograms, type Grouping, type NormFlags, type SumOver } from '../kernels/norm.ts';
+import { elementGroups, normApplyReference, normGradInputReference, normGradSumsReference, normStatisticsReference } from '../reference/norm.ts';
 import { assertRankAtMost, sameShape, shapeToString, type Shape } from '../util/shape.ts';
 import { add, affine, mul } from './elementwise.ts';
 import { narrow } from './layout.ts';
 import type { BackwardContext } from './op_def.ts';
 import { runOp } from './dispatch.ts';
-import { sum } from './reduce.ts';
 import { registerOp } from './registry.ts';
 
 /**
- * Attributes of a normalise op (batchNorm, groupNorm, layerNorm, instanceNorm, batchRenorm).
+ * Attributes of a normalize op (batchNorm, groupNorm, layerNorm, instanceNorm, batchRenorm).
  * Its inputs are x, stats ([2, groups]: mean and biased variance, or the running mean and
- * variance; [4, groups] with batch renormalisation's r and d), then weight and bias when given.
+ * variance; [4, groups] with batch renormalization's r and d), then weight and bias when given.
  */
 export interface NormAttrs extends NormFlags {
   readonly grouping: Grouping;
   readonly eps: number;
 }
 
-/** The shape weight and bias have for this grouping: [C], or the normalised dims for layer norm. */
+/** The shape weight and bias have for this grouping: [C], or the normalized dims for layer norm. */
 export function affineShape(grouping: Grouping, x: Shape): number[] {
   return grouping.kind === 'layer' ? x.slice(x.length - grouping.normalizedRank) : [x[1]];
 }
@@ -50,7 +28,7 @@ export function checkGroupingInput(op: string, x: Shape, grouping: Grouping): vo
   assertRankAtMost(op, x);
   if (grouping.kind === 'layer') {
     if (grouping.normalizedRank < 1 || grouping.normalizedRank > x.length) {
-      throw new Error(`${op}: cannot normalise the last ${grouping.normalizedRank} dims of an input of shape ${shapeToString(x)}`);
+      throw new Error(`${op}: cannot normalize the last ${grouping.normalizedRank} dims of an input of shape ${shapeToString(x)}`);
     }
     return;
   }
@@ -80,20 +58,20 @@ function statsRows(attrs: NormFlags): number {
   return attrs.renorm ? 4 : 2;
 }
 
-/** Names the inputs of a normalise op (tensors, host arrays or kernel arguments). */
+/** Names the inputs of a normalize op (tensors, host arrays or kernel arguments). */
 function named<T>(inputs: readonly T[], attrs: NormFlags): { x: T; stats: T; weight?: T; bias?: T } {
   const [x, stats, ...rest] = inputs;
   return { x, stats, weight: attrs.hasWeight ? rest[0] : undefined, bias: attrs.hasBias ? rest[attrs.hasWeight ? 1 : 0] : undefined };
 }
 
 /**
- * Turns a normalise op's per-group backward sums [Σ dy, Σ dy·x̂] over its own input into the
+ * Turns a normalize op's per-group backward sums [Σ dy, Σ dy·x̂] over its own input into the
  * ones its dx uses (synchronised batch norm: the sums over every replica, scaled to this one's count).
  */
 export type GroupSumsReducer = (sums: Tensor, attrs: NormAttrs) => Tensor;
 
 /**
- * Registers the normalise op `name`: y = relu?(γ·(x̂·r + d) + β), with the exact backward;
+ * Registers the normalize op `name`: y = relu?(γ·(x̂·r + d) + β), with the exact backward;
  * `reduceGroupSums` changes the sums dx is computed from (see GroupSumsReducer).
  */
 export function registerNorm(name: string, reduceGroupSums?: GroupSumsReducer): void {
@@ -126,54 +104,26 @@ interface StatisticsAttrs {
   grouping: Grouping;
 }
 
-interface PartialsAttrs extends StatisticsAttrs {
-  chunks: number;
-}
-
-function statisticsShape(x: Shape, grouping: Grouping): number[] {
-  checkGroupingInput('normStatistics', x, grouping);
-  return [2, normLayout(grouping, x).groups];
-}
-
-// Mean and biased variance per group; with chunk states as a second input (GPU), their merge.
+// Mean and biased variance per group ([2, groups]).
 registerOp<StatisticsAttrs>({
   name: 'normStatistics',
-  shape: ([x], { grouping }) => statisticsShape(x, grouping),
-  cpu: ([x], out, { grouping }) => normStatisticsReference(x, elementGroups(grouping, x.shape), out),
-  gpu: ([x, partials], out, { grouping }, traits) => {
-    const l = normLayout(grouping, x.shape);
-    return [partials ? statsMergeProgram(partials, out, l, traits) : statsProgram(x, out, l, traits)];
+  shape: ([x], { grouping }) => {
+    checkGroupingInput('normStatistics', x, grouping);
+    return [2, normLayout(grouping, x).groups];
   },
-  // The normalise ops differentiate through their statistics themselves.
+  cpu: ([x], out, { grouping }) => normStatisticsReference(x, elementGroups(grouping, x.shape), out),
+  gpu: ([x], out, { grouping }, ctx) => statsPrograms(x, out, normLayout(grouping, x.shape), ctx),
+  // The normalize ops differentiate through their statistics themselves.
   backward: null,
 });
 
-registerOp<PartialsAttrs>({
-  name: 'normStatisticsPartials',
-  shape: ([x], { grouping, chunks }) => [statisticsShape(x, grouping)[1], chunks, 4],
-  cpu: ([x], out, { grouping, chunks }) => normStatisticsPartialsReference(x, elementGroups(grouping, x.shape), chunks, out),
-  gpu: ([x], out, { grouping, chunks }, traits) => [statsPartialsProgram(x, out, normLayout(grouping, x.shape), chunks, traits)],
-  backward: null,
-});
-
-/**
- * Mean and biased variance per group of `x` ([2, groups]); on the GPU, groups too long for
- * one workgroup are split into chunks whose (count, mean, M2) states a second pass merges.
- */
+/** Mean and biased variance per group of `x` ([2, groups]). */
 export function normStatistics(x: Tensor, grouping: Grouping): Tensor {
-  checkGroupingInput('normStatistics', x.shape, grouping);
-  const l = normLayout(grouping, x.shape);
-  const chunks = x.backendFor('normStatistics').kind === 'webgpu' ? chunkCount(reductionGeometry(l.statsView, l.statsAxes)) : 1;
-  if (chunks === 1) return runOp<StatisticsAttrs>('normStatistics', [x], { grouping });
-  const partials = runOp<PartialsAttrs>('normStatisticsPartials', [x], { grouping, chunks });
-  const out = runOp<StatisticsAttrs>('normStatistics', [x, partials], { grouping });
-  // Only the merge, already recorded, reads the states.
-  partials.dispose();
-  return out;
+  return runOp<StatisticsAttrs>('normStatistics', [x], { grouping });
 }
 
 /**
- * Runs the normalise op `name` on x with `stats`, and frees the statistics when nothing will
+ * Runs the normalize op `name` on x with `stats`, and frees the statistics when nothing will
  * differentiate the result (otherwise its backward reads them; the scope frees them).
  */
 export function normalize(name: string, x: Tensor, stats: Tensor, weight: Tensor | undefined, bias: Tensor | undefined, attrs: NormAttrs): Tensor {
@@ -182,7 +132,7 @@ export function normalize(name: string, x: Tensor, stats: Tensor, weight: Tensor
   return out;
 }
 
-/** An input without elements normalises to an empty result (PyTorch leaves running statistics alone then). */
+/** An input without elements normalizes to an empty result (PyTorch leaves running statistics alone then). */
 export function emptyNorm(x: Tensor): Tensor {
   return affine(x, 1, 0);
 }
@@ -192,10 +142,6 @@ export function emptyNorm(x: Tensor): Tensor {
 interface GradSumsAttrs extends NormAttrs {
   over: SumOver;
   weighted: boolean;
-}
-
-interface GradSumsPartialsAttrs extends GradSumsAttrs {
-  chunks: number;
 }
 
 interface GradInputAttrs extends NormAttrs {
@@ -241,24 +187,9 @@ registerOp<GradSumsAttrs>({
     const t = gradNamed(inputs, attrs, false);
     normGradSumsReference(t, elementGroups(attrs.grouping, t.x.shape), out, attrs);
   },
-  gpu: (inputs, out, attrs, traits) => {
+  gpu: (inputs, out, attrs, ctx) => {
     const t = gradNamed(inputs, attrs, false);
-    return [gradSumsProgram(t, out, normLayout(attrs.grouping, t.x.shape), attrs, attrs.eps, attrs.over, attrs.weighted, 1, traits)];
-  },
-  backward: null,
-});
-
-// The same sums per chunk, [2, outputs, chunks], for a sum over the last axis.
-registerOp<GradSumsPartialsAttrs>({
-  name: 'normGradSumsPartials',
-  shape: ([x], attrs) => [...sumsShape(x, attrs), attrs.chunks],
-  cpu: (inputs, out, attrs) => {
-    const t = gradNamed(inputs, attrs, false);
-    normGradSumsReference(t, elementGroups(attrs.grouping, t.x.shape), out, attrs, attrs.chunks);
-  },
-  gpu: (inputs, out, attrs, traits) => {
-    const t = gradNamed(inputs, attrs, false);
-    return [gradSumsProgram(t, out, normLayout(attrs.grouping, t.x.shape), attrs, attrs.eps, attrs.over, attrs.weighted, attrs.chunks, traits)];
+    return gradSumsPrograms(t, out, normLayout(attrs.grouping, t.x.shape), attrs, attrs.eps, attrs.over, attrs.weighted, ctx);
   },
   backward: null,
 });
@@ -277,15 +208,11 @@ registerOp<GradInputAttrs>({
   backward: null,
 });
 
-/** The two backward sums ([2, K]); long reductions on the GPU are split and their chunks summed. */
+/** The two backward sums ([2, K]). */
 function gradSums(t: GradTensors<Tensor>, attrs: NormAttrs, over: SumOver, weighted: boolean): Tensor {
   // Sums over weight entries ignore γ; leaving it out spares a binding.
   const sumsAttrs: GradSumsAttrs = { ...attrs, hasWeight: weighted && attrs.hasWeight, over, weighted };
-  const inputs = gradList({ ...t, weight: sumsAttrs.hasWeight ? t.weight : undefined });
-  const g = sumGeometry(normLayout(attrs.grouping, t.x.shape), over);
-  const chunks = t.x.backendFor('normGradSums').kind === 'webgpu' ? chunkCount(g) : 1;
-  if (chunks === 1) return runOp<GradSumsAttrs>('normGradSums', inputs, sumsAttrs);
-  return sum(runOp<GradSumsPartialsAttrs>('normGradSumsPartials', inputs, { ...sumsAttrs, chunks }), 2);
+  return runOp<GradSumsAttrs>('normGradSums', gradList({ ...t, weight: sumsAttrs.hasWeight ? t.weight : undefined }), sumsAttrs);
 }
 
 /** Row `i` of a [rows, K] tensor, shaped like `shape`. */
@@ -317,7 +244,7 @@ function normBackward({ grad, inputs, output, attrs }: BackwardContext<NormAttrs
   let dWeight: Tensor | null = null;
   if (weight && wantWeight) {
     const dyXhat = row(entrySums!, 1, weight.shape);
-    // Batch renormalisation: y = γ·(x̂·r + d) + β, with r and d constants.
+    // Batch renormalization: y = γ·(x̂·r + d) + β, with r and d constants.
     dWeight = attrs.renorm ? add(mul(dyXhat, row(stats, 2, weight.shape)), mul(row(entrySums!, 0, weight.shape), row(stats, 3, weight.shape))) : dyXhat;
   }
   const dBias = bias && wantBias ? row(entrySums!, 0, bias.shape) : null;

@@ -1,6 +1,6 @@
 import { fillProgram } from '../kernels/elementwise.ts';
 import { copyProgram } from '../kernels/layout.ts';
-import type { Program } from '../kernels/program.ts';
+import type { Program } from '../backend/webgpu/program.ts';
 import { padReference } from '../reference/pad.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { assertRankAtMost, shapeToString, stridesOf, type Shape } from '../util/shape.ts';

@@ -1,15 +1,16 @@
 import type { Tensor } from '../tensor/tensor.ts';
 import { div, eq, mul, sqrt, sub } from './elementwise.ts';
 import { broadcastTo } from './layout.ts';
-import { chunkCount, mergeProgram, partialWidth, reduceProgram, reducePartialsProgram, reductionGeometry, type Reduction } from '../kernels/reduce.ts';
-import { reducePartialsReference, reduceReference } from '../reference/reduce.ts';
-import { assertRankAtMost, MAX_RANK, normalizeAxes, shapeToString, sizeOf, type Shape } from '../util/shape.ts';
+import { reducePrograms, type Reduction } from '../kernels/reduce.ts';
+import { reductionGeometry } from '../kernels/reduction_plan.ts';
+import { reduceReference } from '../reference/reduce.ts';
+import { assertRankAtMost, normalizeAxes, shapeToString, sizeOf, type Shape } from '../util/shape.ts';
 import type { BackwardContext } from './op_def.ts';
 import { runOp } from './dispatch.ts';
 import { registerOp } from './registry.ts';
 
 /**
- * Attributes of the reduction ops: normalised, ascending, non-negative axes. `sum` is also
+ * Attributes of the reduction ops: normalized, ascending, non-negative axes. `sum` is also
  * run by the broadcasting backward (`sumToShape`) with exactly these attributes.
  */
 export interface ReduceAttrs {
@@ -40,17 +41,12 @@ function outputShape(name: string, shape: Shape, attrs: ReduceAttrs): number[] {
   assertRankAtMost(name, shape);
   const axes = normalizeAxes(name, attrs.axes, shape.length);
   if (axes.some((a, i) => a !== attrs.axes[i])) {
-    throw new Error(`${name}: axes must be given to the op normalised (non-negative, ascending), got [${attrs.axes.join(', ')}]; the public function normalises them`);
+    throw new Error(`${name}: axes must be given to the op normalized (non-negative, ascending), got [${attrs.axes.join(', ')}]; the public function normalizes them`);
   }
   if ((name === 'max' || name === 'min') && reducedCount(shape, axes) === 0) {
     throw new Error(`${name}: cannot reduce over no elements (input shape ${shapeToString(shape)}, axes [${axes.join(', ')}]); the ${name === 'max' ? 'maximum' : 'minimum'} of nothing is undefined`);
   }
   return attrs.keepDims ? keptShape(shape, axes) : shape.filter((_, i) => !axes.includes(i));
-}
-
-/** Shape of the chunk states of a split reduction: [outputs, chunks, 1 or 3]. */
-function partialsShape(reduction: Reduction, shape: Shape, axes: readonly number[], chunks: number): number[] {
-  return [reductionGeometry(shape, presentAxes(shape, axes)).outputs, chunks, partialWidth(reduction)];
 }
 
 /** The gradient of the output, viewed with keepDims so it broadcasts against the input. */
@@ -88,36 +84,13 @@ function tiedShare(grad: Tensor, output: Tensor, x: Tensor, axes: readonly numbe
   return mul(mask, div(keptGrad(grad, x, axes), ties));
 }
 
-/*
- * Each reduction op takes the input and, on the GPU, optionally the chunk states of a split
- * reduction (from 'reducePartials') as a second input: then the op is the merge, and the
- * tape still records it as this op of the input. The states get no gradient.
- */
 function registerReduction<A extends ReduceAttrs>(name: Reduction, correctionOf: (attrs: A) => number): void {
   registerOp<A>({
     name,
-    shape: ([x, partials], attrs) => {
-      const out = outputShape(name, x, attrs);
-      if (partials) {
-        const chunks = partials[1] ?? 0;
-        const want = partialsShape(name, x, attrs.axes, chunks);
-        if (partials.length !== 3 || want.some((d, i) => d !== partials[i])) {
-          throw new Error(`${name}: chunk states for input ${shapeToString(x)} must have shape ${shapeToString(want)}, got ${shapeToString(partials)}`);
-        }
-      }
-      return out;
-    },
+    shape: ([x], attrs) => outputShape(name, x, attrs),
     cpu: ([x], out, attrs) => reduceReference(name, x, presentAxes(x.shape, attrs.axes), out, correctionOf(attrs)),
-    gpu: ([x, partials], out, attrs, traits) => {
-      const g = reductionGeometry(x.shape, presentAxes(x.shape, attrs.axes));
-      if (partials) return [mergeProgram(name, partials, out, g, partials.shape[1], correctionOf(attrs), traits)];
-      return [reduceProgram(name, x, out, g, correctionOf(attrs), traits)];
-    },
-    backward: (ctx) => {
-      const x = ctx.inputs[0];
-      const gx = (gradients[name] as Grad<A>)(ctx, x);
-      return ctx.inputs.length > 1 ? [gx, null] : [gx];
-    },
+    gpu: ([x], out, attrs, ctx) => reducePrograms(name, x, out, reductionGeometry(x.shape, presentAxes(x.shape, attrs.axes)), correctionOf(attrs), ctx),
+    backward: (ctx) => [(gradients[name] as Grad<A>)(ctx, ctx.inputs[0])],
   });
 }
 
@@ -127,38 +100,8 @@ registerReduction<ReduceAttrs>('max', () => 0);
 registerReduction<ReduceAttrs>('min', () => 0);
 registerReduction<VarianceAttrs>('variance', (attrs) => attrs.correction);
 
-interface PartialsAttrs {
-  reduction: Reduction;
-  axes: number[];
-  chunks: number;
-}
-
-registerOp<PartialsAttrs>({
-  name: 'reducePartials',
-  shape: ([x], { reduction, axes, chunks }) => {
-    assertRankAtMost('reducePartials', x);
-    if (!Number.isInteger(chunks) || chunks < 1) throw new Error(`reducePartials: chunks must be a positive integer, got ${chunks}`);
-    return partialsShape(reduction, x, normalizeAxes('reducePartials', axes, x.length), chunks);
-  },
-  cpu: ([x], out, { reduction, axes, chunks }) => reducePartialsReference(reduction, x, presentAxes(x.shape, axes), chunks, out),
-  gpu: ([x], out, { reduction, axes, chunks }, traits) => [reducePartialsProgram(reduction, x, out, reductionGeometry(x.shape, presentAxes(x.shape, axes)), chunks, traits)],
-  // Only ever an input of the merge, whose backward goes to the original input.
-  backward: null,
-});
-
 function reduce<A extends ReduceAttrs>(name: Reduction, x: Tensor, attrs: A): Tensor {
-  const backend = x.backendFor(name);
-  const axes = presentAxes(x.shape, attrs.axes);
-  // On the GPU a long reduction into few outputs is split across workgroups, then merged.
-  // (Ranks past MAX_RANK are left to runOp, whose shape rule rejects them.)
-  const chunks = backend.kind === 'webgpu' && x.rank <= MAX_RANK ? chunkCount(reductionGeometry(x.shape, axes)) : 1;
-  if (chunks === 1) return runOp(name, [x], attrs);
-  const partials = runOp<PartialsAttrs>('reducePartials', [x], { reduction: name, axes: attrs.axes, chunks });
-  const out = runOp(name, [x, partials], attrs);
-  // Only the merge, already recorded, reads the states: their buffer can go back to the pool
-  // (work that reuses it is recorded, and runs, after the merge).
-  partials.dispose();
-  return out;
+  return runOp(name, [x], attrs);
 }
 
 function reduceAttrs(name: string, x: Tensor, axes: number | readonly number[] | undefined, keepDims: boolean): ReduceAttrs {

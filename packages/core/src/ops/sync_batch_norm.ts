@@ -35,8 +35,8 @@ export interface SyncBatchNormOptions extends BatchNormOptions {
 }
 
 /**
- * Synchronised batch normalisation (torch.nn.SyncBatchNorm's computation): in training every
- * replica of `group` calls it with its shard of the batch, and each normalises with the mean
+ * Synchronised batch normalization (torch.nn.SyncBatchNorm's computation): in training every
+ * replica of `group` calls it with its shard of the batch, and each normalizes with the mean
  * and variance of the whole batch, gathered as (count, mean, variance) per channel from every
  * replica and merged in float64 (Chan's formula); the running statistics get the whole batch's
  * mean and unbiased variance, the same on every replica. The backward adds the replicas'

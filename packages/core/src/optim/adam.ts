@@ -1,5 +1,5 @@
 import type { Backend } from '../backend/backend.ts';
-import { dispatch1d } from '../kernels/program.ts';
+import { dispatch1d } from '../backend/webgpu/program.ts';
 import { adamReference, advanceStepReference } from '../reference/optim.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { zeros } from '../tensor/creation.ts';

@@ -1,4 +1,4 @@
-import { noGrad } from '../autograd/grad_mode.ts';
+import { noGrad } from '../tensor/grad_mode.ts';
 import { assign } from '../ops/assign.ts';
 import { abs, add, div, full, maximum, minimum, mul, powScalar, sqrt, square } from '../ops/elementwise.ts';
 import { max, sum } from '../ops/reduce.ts';

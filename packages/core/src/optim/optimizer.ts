@@ -1,5 +1,5 @@
 import type { Backend, Storage } from '../backend/backend.ts';
-import { noGrad } from '../autograd/grad_mode.ts';
+import { noGrad } from '../tensor/grad_mode.ts';
 import { zeros } from '../tensor/creation.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { sameShape, shapeToString } from '../util/shape.ts';

@@ -1,5 +1,5 @@
 import type { Backend } from '../backend/backend.ts';
-import { dispatch1d } from '../kernels/program.ts';
+import { dispatch1d } from '../backend/webgpu/program.ts';
 import { sgdReference } from '../reference/optim.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { checkAtLeast, Optimizer } from './optimizer.ts';

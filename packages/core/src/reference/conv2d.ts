@@ -69,19 +69,11 @@ export function conv2dInputGradReference(dy: Float32Array, w: Float32Array, bias
   withBias(sums, dx, bias, g.inChannels, g.inH * g.inW);
 }
 
-/**
- * The gradient of conv2d's weight, in `splits` partial sums over consecutive blocks of
- * ⌈N / splits⌉ images: dw[s] = Σ over the images of block s of dy · x. The blocks add up to
- * the gradient; `dw` holds [splits, Cout, Cin/G, kH, kW].
- */
-export function conv2dWeightGradReference(x: Float32Array, dy: Float32Array, dw: Float32Array, g: Conv2dGeometry, splits: number): void {
-  const weightSize = dw.length / splits;
-  const perSplit = Math.ceil(g.batch / splits);
-  for (let s = 0; s < splits; s++) {
-    const sums = new Float64Array(weightSize);
-    forEachTap(g, [Math.min(s * perSplit, g.batch), Math.min((s + 1) * perSplit, g.batch)], (xAt, wAt, yAt) => {
-      sums[wAt] += x[xAt] * dy[yAt];
-    });
-    dw.set(sums, s * weightSize);
-  }
+/** The gradient of conv2d's weight [Cout, Cin/G, kH, kW]: dw = Σ over the batch and positions of dy · x. */
+export function conv2dWeightGradReference(x: Float32Array, dy: Float32Array, dw: Float32Array, g: Conv2dGeometry): void {
+  const sums = new Float64Array(dw.length);
+  forEachTap(g, [0, g.batch], (xAt, wAt, yAt) => {
+    sums[wAt] += x[xAt] * dy[yAt];
+  });
+  dw.set(sums);
 }

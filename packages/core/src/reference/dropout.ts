@@ -1,5 +1,5 @@
 import type { DropoutMask } from '../kernels/dropout.ts';
-import type { HostArray } from '../ops/op_def.ts';
+import type { HostArray } from '../backend/storage.ts';
 
 // The dropout mask as a specification: a counter-based hash of (seed, element index) in u32
 // arithmetic (Math.imul and >>> 0 wrap exactly like WGSL's u32), so the GPU draws the same

@@ -1,4 +1,4 @@
-import type { HostArray } from '../ops/op_def.ts';
+import type { HostArray } from '../backend/storage.ts';
 import { broadcastStrides, sizeOf } from '../util/shape.ts';
 
 /** pow as PyTorch defines it for negative bases (real results for integral exponents only). */

@@ -1,4 +1,4 @@
-import type { HostArray } from '../ops/op_def.ts';
+import type { HostArray } from '../backend/storage.ts';
 import { stridesOf } from '../util/shape.ts';
 import { float32Text } from '../util/float32_text.ts';
 

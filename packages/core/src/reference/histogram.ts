@@ -1,4 +1,4 @@
-import type { HostArray } from '../ops/op_def.ts';
+import type { HostArray } from '../backend/storage.ts';
 
 /**
  * torch.histc's counts, from its definition: `bins` equal bins over [lo, hi]; value v falls in

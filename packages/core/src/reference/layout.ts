@@ -1,4 +1,4 @@
-import type { HostArray } from '../ops/op_def.ts';
+import type { HostArray } from '../backend/storage.ts';
 import { sizeOf, stridesOf, type Shape } from '../util/shape.ts';
 
 /** Calls `fn` with every multi-index of `shape` in row-major order, and its flat position. */

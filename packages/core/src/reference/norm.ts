@@ -1,5 +1,5 @@
 import type { Grouping } from '../kernels/norm.ts';
-import type { HostArray } from '../ops/op_def.ts';
+import type { HostArray } from '../backend/storage.ts';
 import { sizeOf, type Shape } from '../util/shape.ts';
 
 /** For every element of an input: its statistics group and its weight/bias entry. */
@@ -13,7 +13,7 @@ export interface ElementGroups {
 /**
  * Assigns each element (row-major) of an input of `shape` to its group from its coordinates:
  * batch norm by channel; group norm by (sample, channel / channels per group); layer norm by
- * the leading coordinates, with the position in the normalised dims as its weight entry.
+ * the leading coordinates, with the position in the normalized dims as its weight entry.
  */
 export function elementGroups(grouping: Grouping, shape: Shape): ElementGroups {
   const size = sizeOf(shape);
@@ -58,29 +58,6 @@ export function normStatisticsReference(x: HostArray, e: ElementGroups, out: Hos
     out.data[g] = mean[g];
     out.data[e.groups + g] = squares[g] / count[g];
   }
-}
-
-/**
- * The chunk states of split statistics, [groups, chunks, 4]: each group's elements, in order,
- * cut into pieces of ceil(n / chunks), each giving (count, mean − shift, M2, shift) where the
- * shift is the group's first element (0 when it is not finite).
- */
-export function normStatisticsPartialsReference(x: HostArray, e: ElementGroups, chunks: number, out: HostArray): void {
-  const members: number[][] = Array.from({ length: e.groups }, () => []);
-  for (let i = 0; i < x.data.length; i++) members[e.groupOf[i]].push(x.data[i]);
-  members.forEach((values, g) => {
-    const shift = values.length > 0 && Number.isFinite(values[0]) ? values[0] : 0;
-    const len = Math.max(1, Math.ceil(values.length / chunks));
-    for (let c = 0; c < chunks; c++) {
-      const piece = values.slice(c * len, (c + 1) * len);
-      const mean = piece.reduce((s, v) => s + v, 0) / Math.max(piece.length, 1);
-      const at = (g * chunks + c) * 4;
-      out.data[at] = piece.length;
-      out.data[at + 1] = mean - shift;
-      out.data[at + 2] = piece.reduce((s, v) => s + (v - mean) ** 2, 0);
-      out.data[at + 3] = shift;
-    }
-  });
 }
 
 /** Per-group statistics as kept in a `stats` array ([2 or 4, groups]): mean, variance and r, d. */
@@ -143,28 +120,24 @@ function scaleOf(t: NormGradTensors, e: ElementGroups, s: GroupStats, i: number)
 
 /**
  * out = [Σ dy·w, Σ dy·w·x̂] per group (`over` 'groups') or per weight entry, with w = γ·r when
- * `weighted`, else 1; x̂ = (x − mean)·invstd without r and d. out is [2, K], or with `chunks`
- * [2, K, chunks]: each output's elements, in order, cut into pieces of ceil(n / chunks).
+ * `weighted`, else 1; x̂ = (x − mean)·invstd without r and d. out is [2, K].
  */
 export function normGradSumsReference(
   t: NormGradTensors,
   e: ElementGroups,
   out: HostArray,
   o: NormReferenceOptions & { over: 'groups' | 'entries'; weighted: boolean },
-  chunks = 1,
 ): void {
   const k = o.over === 'groups' ? e.groups : e.entries;
   const members: number[][] = Array.from({ length: k }, () => []);
   for (let i = 0; i < t.x.data.length; i++) members[o.over === 'groups' ? e.groupOf[i] : e.entryOf[i]].push(i);
-  const sums = new Float64Array(2 * k * chunks);
+  const sums = new Float64Array(2 * k);
   members.forEach((list, a) => {
-    const len = Math.max(1, Math.ceil(list.length / chunks));
-    list.forEach((i, j) => {
+    list.forEach((i) => {
       const s = groupStats(t.stats, e.groups, e.groupOf[i], o.eps, o.renorm);
       const d = upstream(t, o, i) * (o.weighted ? scaleOf(t, e, s, i) : 1);
-      const at = a * chunks + Math.floor(j / len);
-      sums[at] += d;
-      sums[k * chunks + at] += d * (t.x.data[i] - s.mean) * s.invstd;
+      sums[a] += d;
+      sums[k + a] += d * (t.x.data[i] - s.mean) * s.invstd;
     });
   });
   out.data.set(sums);
@@ -208,7 +181,7 @@ export function updateRunningReference(runningMean: Float32Array, runningVar: Fl
 }
 
 /**
- * Batch renormalisation (Ioffe 2017): out = [mean_B, var_B, r, d] ([4, C]) with
+ * Batch renormalization (Ioffe 2017): out = [mean_B, var_B, r, d] ([4, C]) with
  * r = clip(σ_B/σ, 1/rmax, rmax), d = clip((mean_B − μ)/σ, −dmax, dmax), σ_B = sqrt(var_B + eps),
  * σ = sqrt(running var + eps), from the running statistics before this step's update.
  */

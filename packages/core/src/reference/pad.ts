@@ -1,4 +1,4 @@
-import type { HostArray } from '../ops/op_def.ts';
+import type { HostArray } from '../backend/storage.ts';
 
 /**
  * Constant padding, written directly from the definition: output element `o` (a multi-index)

@@ -1,5 +1,5 @@
 import type { PoolWindow } from '../kernels/pool2d.ts';
-import type { HostArray } from '../ops/op_def.ts';
+import type { HostArray } from '../backend/storage.ts';
 
 /** Calls fn(plane, oh, ow, i) for every output element i of an NCHW output. */
 function forEachOutput(out: HostArray, fn: (plane: number, oh: number, ow: number, i: number) => void): void {

@@ -1,4 +1,4 @@
-import type { HostArray } from '../ops/op_def.ts';
+import type { HostArray } from '../backend/storage.ts';
 import { stridesOf } from '../util/shape.ts';
 
 /** What a reduction computes. */
@@ -73,33 +73,10 @@ export function reduceValues(kind: ReductionKind, values: ArrayLike<number>, cor
   }
 }
 
-/** Reduces `x` over `axes` (normalised) into `out`, one value per index of the other dims. */
+/** Reduces `x` over `axes` (normalized) into `out`, one value per index of the other dims. */
 export function reduceReference(kind: ReductionKind, x: HostArray, axes: readonly number[], out: HostArray, correction = 0): void {
   forEachOutput(x, axes, (o, values) => {
     out.data[o] = reduceValues(kind, values, correction);
   });
 }
 
-/**
- * The chunk states of a split reduction: each output's values, in order, are cut into
- * `chunks` pieces of ceil(n / chunks); each piece gives its sum, max or min, or for
- * variance its (count, mean, M2). `out` is [outputs, chunks, 1 or 3].
- */
-export function reducePartialsReference(kind: ReductionKind, x: HostArray, axes: readonly number[], chunks: number, out: HostArray): void {
-  const width = kind === 'variance' ? 3 : 1;
-  forEachOutput(x, axes, (o, values) => {
-    const len = Math.max(1, Math.ceil(values.length / chunks));
-    for (let c = 0; c < chunks; c++) {
-      const piece = values.subarray(Math.min(values.length, c * len), Math.min(values.length, (c + 1) * len));
-      const at = (o * chunks + c) * width;
-      if (kind === 'variance') {
-        const { mean, m2 } = moments(piece);
-        out.data[at] = piece.length;
-        out.data[at + 1] = mean;
-        out.data[at + 2] = m2;
-      } else {
-        out.data[at] = reduceValues(kind === 'mean' ? 'sum' : kind, piece);
-      }
-    }
-  });
-}

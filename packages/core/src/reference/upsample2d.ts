@@ -1,4 +1,4 @@
-import type { HostArray } from '../ops/op_def.ts';
+import type { HostArray } from '../backend/storage.ts';
 
 /** Nearest upsampling by integer factors: out[oh, ow] = x[⌊oh / scaleH⌋, ⌊ow / scaleW⌋]. */
 export function upsampleNearest2dReference(x: HostArray, out: HostArray, scale: readonly [number, number]): void {

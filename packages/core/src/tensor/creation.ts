@@ -3,7 +3,6 @@ import { defaultRandom, Random } from '../util/random.ts';
 import { assertValidShape, shapeToString, sizeOf, type Shape } from '../util/shape.ts';
 import { getBackend } from './engine.ts';
 import { Tensor } from './tensor.ts';
-import { full } from '../ops/elementwise.ts';
 
 export interface CreationOptions {
   backend?: Backend;
@@ -48,19 +47,38 @@ function checkedNumbers(data: ArrayLike<number>): ArrayLike<number> {
 }
 
 export function zeros(shape: Shape, options: CreationOptions = {}): Tensor {
-  return withGrad(full(shape, 0, options.backend), options);
+  return withGrad(filled(shape, 0, options.backend ?? getBackend()), options);
 }
 
 export function ones(shape: Shape, options: CreationOptions = {}): Tensor {
-  return withGrad(full(shape, 1, options.backend), options);
+  return withGrad(filled(shape, 1, options.backend ?? getBackend()), options);
 }
 
 export function zerosLike(t: Tensor): Tensor {
-  return full(t.shape, 0, t.backend);
+  return filled(t.shape, 0, t.backend);
 }
 
 export function onesLike(t: Tensor): Tensor {
-  return full(t.shape, 1, t.backend);
+  return filled(t.shape, 1, t.backend);
+}
+
+/**
+ * A tensor of `shape` holding `value`, written from the host: tensors sit below ops, so creation
+ * cannot run the `fill` op. Errors name `fill`, as that op's would.
+ */
+function filled(shape: Shape, value: number, backend: Backend): Tensor {
+  assertValidShape('fill', shape);
+  const size = sizeOf(shape);
+  // Allocation comes first: it refuses a size past the device's limits before any host array is made.
+  const t = Tensor.fromStorage(shape, backend, backend.alloc(size, { op: 'fill', shape }));
+  if (size === 0) return t;
+  try {
+    backend.write(t.storageFor('fill'), value === 0 ? new Float32Array(size) : new Float32Array(size).fill(value));
+  } catch (e) {
+    t.dispose();
+    throw e;
+  }
+  return t;
 }
 
 /** Uniform values in [low, high) from the seeded generator. */

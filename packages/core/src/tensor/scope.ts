@@ -1,21 +1,5 @@
 import type { Tensor } from './tensor.ts';
-
-/**
- * Scopes for automatic disposal. Every tensor created inside `tidy(fn)` is disposed when fn
- * returns, except what fn returns (any tensors inside arrays or plain objects) and tensors
- * marked with `keep`. Gradients assigned to leaf tensors and optimizer state are owned by
- * their tensor or optimizer and are never collected by a scope.
- */
-const scopes: Set<Tensor>[] = [];
-
-export function trackTensor(t: Tensor): void {
-  scopes[scopes.length - 1]?.add(t);
-}
-
-/** Removes a tensor from every open scope: it outlives them and its owner disposes it. */
-export function untrackTensor(t: Tensor): void {
-  for (const s of scopes) s.delete(t);
-}
+import { popScope, pushScope, trackTensor, untrackTensor, type Scoped } from './scope_stack.ts';
 
 /** Marks a tensor to survive the scopes that are open now. */
 export function keep<T extends Tensor>(t: T): T {
@@ -23,23 +7,28 @@ export function keep<T extends Tensor>(t: T): T {
   return t;
 }
 
+/**
+ * Scopes for automatic disposal. Every tensor created inside `tidy(fn)` is disposed when fn
+ * returns, except what fn returns (any tensors inside arrays or plain objects) and tensors
+ * marked with `keep`. Gradients assigned to leaf tensors and optimizer state are owned by
+ * their tensor or optimizer and are never collected by a scope.
+ */
 export function tidy<T>(fn: () => T): T {
-  const scope = new Set<Tensor>();
-  scopes.push(scope);
+  const scope = pushScope();
   let result: T;
   try {
     result = fn();
   } catch (e) {
-    scopes.pop();
+    popScope();
     for (const t of scope) t.dispose();
     throw e;
   }
-  scopes.pop();
+  popScope();
   if (result instanceof Promise) {
     for (const t of scope) t.dispose();
     throw new Error('tidy: the function returned a Promise; tidy scopes are synchronous (await outside tidy, or use keep())');
   }
-  const survivors = new Set<Tensor>();
+  const survivors = new Set<Scoped>();
   collectTensors(result, survivors);
   for (const t of scope) {
     if (survivors.has(t)) trackTensor(t);
@@ -48,7 +37,7 @@ export function tidy<T>(fn: () => T): T {
   return result;
 }
 
-function collectTensors(value: unknown, into: Set<Tensor>): void {
+function collectTensors(value: unknown, into: Set<Scoped>): void {
   if (value === null || typeof value !== 'object') return;
   if ((value as { isTensor?: boolean }).isTensor === true) {
     into.add(value as Tensor);

@@ -1,7 +1,7 @@
 import type { Backend, Storage } from '../backend/backend.ts';
 import { shapeToString, sizeOf, type Shape } from '../util/shape.ts';
 import { StorageHandle } from './storage_handle.ts';
-import { trackTensor, untrackTensor } from './scope.ts';
+import { trackTensor, untrackTensor } from './scope_stack.ts';
 
 /** How a tensor was made, for reverse-mode differentiation. */
 export interface GradNode {

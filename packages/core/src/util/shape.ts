@@ -66,7 +66,7 @@ export function broadcastStrides(from: Shape, to: Shape): number[] {
   });
 }
 
-/** Normalises (possibly negative) axes against a rank; throws naming the op on a bad axis. */
+/** Normalizes (possibly negative) axes against a rank; throws naming the op on a bad axis. */
 export function normalizeAxes(op: string, axes: number | readonly number[] | undefined, rank: number): number[] {
   if (axes === undefined) return Array.from({ length: rank }, (_, i) => i);
   const list = typeof axes === 'number' ? [axes] : [...axes];

@@ -3,13 +3,13 @@ import { Module } from '../module/module.ts';
 
 /**
  * A layer with a `weight` parameter that a wrapper may recompute each forward (spectral
- * normalisation divides it by its largest singular value). Forward passes use
+ * normalization divides it by its largest singular value). Forward passes use
  * `effectiveWeight()`, never the parameter directly.
  */
 export abstract class WeightedLayer extends Module {
   private weightTransform: ((layer: WeightedLayer) => Tensor) | null = null;
 
-  /** The weight tensor the layer was built with (under spectral norm: the unnormalised `weightOrig`). */
+  /** The weight tensor the layer was built with (under spectral norm: the unnormalized `weightOrig`). */
   abstract readonly weight: Tensor;
 
   /** Where dimension "output" of the weight is: 0 for Linear and Conv2d, 1 for ConvTranspose2d. */

@@ -77,7 +77,7 @@ function registerStages(model: Module, layers: Sequential[]): [Sequential, Seque
 /**
  * The pre-activation ResNet for small images (He et al., 2016): conv1 (3×3, inChannels → width),
  * layer1..layer3 of pre-activation blocks, the final `bn` and ReLU (pre-activation blocks leave
- * their sum un-normalised), global average pooling and `fc`. Works on any input size
+ * their sum un-normalized), global average pooling and `fc`. Works on any input size
  * (28×28, 32×32, ...). Build it with `preActResNet`.
  */
 export class PreActResNet extends Module {

@@ -1,19 +1,23 @@
-import type { AnyModule } from './module.ts';
+/** What a call path needs of a module: its type's name and its named descendants. */
+interface PathModule {
+  readonly typeName: string;
+  namedModules(): [string, PathModule][];
+}
 
 // The modules whose `call` is running, outermost first. When a layer throws, the innermost
 // frame records this chain on the error; the outermost frame turns it into a dotted path,
 // so "expected 3 channels" says which of a model's convolutions was wrong.
-const active: AnyModule[] = [];
+const active: PathModule[] = [];
 
 interface TaggedError extends Error {
-  welfordModules?: AnyModule[];
+  welfordModules?: PathModule[];
 }
 
-export function enterModule(m: AnyModule): void {
+export function enterModule(m: PathModule): void {
   active.push(m);
 }
 
-export function leaveModule(m: AnyModule): void {
+export function leaveModule(m: PathModule): void {
   if (active[active.length - 1] === m) active.pop();
 }
 
@@ -31,7 +35,7 @@ export function annotateModuleError(e: unknown): unknown {
 }
 
 /** The dotted path from the outermost module to the innermost, through registered children. */
-function pathOf(chain: AnyModule[]): string {
+function pathOf(chain: PathModule[]): string {
   const parts: string[] = [];
   for (let i = 1; i < chain.length; i++) {
     const parent = chain[i - 1];

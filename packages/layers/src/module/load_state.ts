@@ -1,5 +1,4 @@
 import { assign, sameShape, shapeToString, type Tensor } from '@welford/core';
-import type { StateEntry } from './module.ts';
 
 /** Values on the host in row-major order, e.g. read from a checkpoint file. */
 export interface HostTensor {
@@ -22,6 +21,14 @@ export interface LoadResult {
   unexpectedKeys: string[];
 }
 
+/** What loading needs of a module's parameter or buffer (a StateEntry of module.ts). */
+export interface LoadableEntry {
+  readonly name: string;
+  readonly tensor: Tensor;
+  readonly kind: 'parameter' | 'buffer';
+  readonly dtype: 'float32' | 'int64';
+}
+
 function isTensor(v: Tensor | HostTensor): v is Tensor {
   return (v as { isTensor?: boolean }).isTensor === true;
 }
@@ -30,12 +37,12 @@ function isTensor(v: Tensor | HostTensor): v is Tensor {
  * Checks `state` against `entries`, reads back what must be read (counters, tensors on another
  * backend), then writes everything. Nothing is written unless every check passed.
  */
-export async function loadStateInto(
+export async function loadStateInto<E extends LoadableEntry>(
   typeName: string,
-  entries: readonly StateEntry[],
+  entries: readonly E[],
   state: StateDict,
   { strict = true }: LoadStateDictOptions,
-  setCounter: (entry: StateEntry, value: number) => void,
+  setCounter: (entry: E, value: number) => void,
 ): Promise<LoadResult> {
   if (state === null || typeof state !== 'object') throw new Error(`Error(s) in loading state dict for ${typeName}: expected an object of tensors, got ${String(state)}`);
   const known = new Set(entries.map((e) => e.name));
@@ -66,7 +73,7 @@ export async function loadStateInto(
   if (problems.length > 0) throw new Error(`Error(s) in loading state dict for ${typeName}:\n\t${problems.join('\n\t')}`);
 
   // Read back what cannot be copied on the device before writing anything.
-  const sources = new Map<StateEntry, Tensor | Float32Array>();
+  const sources = new Map<E, Tensor | Float32Array>();
   for (const e of present) {
     const value = state[e.name];
     const sameDevice = isTensor(value) && !e.tensor.isDisposed && value.backend === e.tensor.backend;

@@ -32,10 +32,10 @@ export interface RunningStats {
  * `bias` [C] when affine; buffers `runningMean` [C], `runningVar` [C] and the counter
  * `numBatchesTracked` when tracking running statistics (declared null otherwise).
  *
- * Training normalises with the batch's mean and biased variance and, when tracking, updates
+ * Training normalizes with the batch's mean and biased variance and, when tracking, updates
  * the running statistics in place: running = (1 − momentum)·running + momentum·batch with the
  * unbiased batch variance (momentum null: factor 1/numBatchesTracked, a cumulative average),
- * and counts the batch. Evaluation normalises with the running statistics, or with the batch's
+ * and counts the batch. Evaluation normalizes with the running statistics, or with the batch's
  * own when `trackRunningStats` is false. A call that throws changes no state.
  *
  * With a `processGroup` (data-parallel replicas, see SyncBatchNorm), training uses the
@@ -55,7 +55,7 @@ export abstract class BatchNormBase extends Module {
   readonly runningMean: Tensor | null;
   readonly runningVar: Tensor | null;
   /**
-   * The replicas whose batches this layer normalises together in training (core's
+   * The replicas whose batches this layer normalizes together in training (core's
    * `syncBatchNorm`); null (the default): this device's batch alone. DataParallel sets it.
    */
   processGroup: ProcessGroup | null = null;
@@ -133,7 +133,7 @@ export abstract class BatchNormBase extends Module {
     return y;
   }
 
-  /** Normalises with the batch's statistics: this device's, or the replicas' together. */
+  /** Normalizes with the batch's statistics: this device's, or the replicas' together. */
   private batchStatistics(x: Tensor, options: BatchNormOptions): Tensor {
     return this.processGroup ? syncBatchNorm(x, { ...options, group: this.processGroup }) : batchNorm(x, options);
   }
@@ -180,7 +180,7 @@ export abstract class BatchNormBase extends Module {
   }
 }
 
-/** Batch normalisation of (N, C) or (N, C, L) inputs per channel (`torch.nn.BatchNorm1d`); see BatchNormBase. */
+/** Batch normalization of (N, C) or (N, C, L) inputs per channel (`torch.nn.BatchNorm1d`); see BatchNormBase. */
 export class BatchNorm1d extends BatchNormBase {
   static override readonly typeName = 'BatchNorm1d';
   protected checkInput(x: Tensor): void {
@@ -188,7 +188,7 @@ export class BatchNorm1d extends BatchNormBase {
   }
 }
 
-/** Batch normalisation of (N, C, H, W) inputs per channel (`torch.nn.BatchNorm2d`); see BatchNormBase. */
+/** Batch normalization of (N, C, H, W) inputs per channel (`torch.nn.BatchNorm2d`); see BatchNormBase. */
 export class BatchNorm2d extends BatchNormBase {
   static override readonly typeName = 'BatchNorm2d';
   protected checkInput(x: Tensor): void {
@@ -197,7 +197,7 @@ export class BatchNorm2d extends BatchNormBase {
 }
 
 /**
- * Batch normalisation of (N, C, ...) inputs whose statistics are those of the whole batch across
+ * Batch normalization of (N, C, ...) inputs whose statistics are those of the whole batch across
  * data-parallel replicas (`torch.nn.SyncBatchNorm`): the same layer as BatchNorm1d/2d, for inputs
  * (N, C), (N, C, L), (N, C, H, W) or (N, C, D, H, W), with the replicas given by `processGroup` (set by DataParallel, or by
  * `convertSyncBatchNorm`). Without a process group it is plain batch norm.

@@ -25,8 +25,8 @@ export interface RenormLimits {
 }
 
 /**
- * Batch renormalisation of (N, C, H, W) inputs (Ioffe 2017; not in PyTorch). Training
- * normalises with the batch statistics corrected toward the running ones:
+ * Batch renormalization of (N, C, H, W) inputs (Ioffe 2017; not in PyTorch). Training
+ * normalizes with the batch statistics corrected toward the running ones:
  * y = γ·((x − μ_B)/σ_B·r + d) + β with r = clip(σ_B/σ, 1/rmax, rmax) and
  * d = clip((μ_B − μ)/σ, −dmax, dmax), constants for the gradient, so that training computes
  * what evaluation will; then it updates the running statistics as batch norm does and counts

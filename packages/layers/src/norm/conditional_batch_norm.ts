@@ -12,7 +12,7 @@ export interface ConditionalBatchNormOptions {
 }
 
 /**
- * Class-conditional batch normalisation of (N, C, H, W) inputs, as in BigGAN/SNGAN generators:
+ * Class-conditional batch normalization of (N, C, H, W) inputs, as in BigGAN/SNGAN generators:
  * y = γ[label]·BN(x) + β[label], where BN is a BatchNorm2d without affine (child `bn`, with the
  * usual batch and running statistics) and γ, β are the two halves of a row of the Embedding
  * child `embed` [numClasses, 2·C], initialised to γ = 1 and β = 0 so that training starts as

@@ -11,8 +11,8 @@ export interface GroupNormLayerOptions extends FusedReluOption {
 }
 
 /**
- * Group normalisation (`torch.nn.GroupNorm`): the C channels of an input (N, C, *) are split
- * into numGroups groups of consecutive channels, and each (sample, group) is normalised with its
+ * Group normalization (`torch.nn.GroupNorm`): the C channels of an input (N, C, *) are split
+ * into numGroups groups of consecutive channels, and each (sample, group) is normalized with its
  * own mean and biased variance, then scaled and shifted per channel. Independent of the batch
  * size, and the same in training and evaluation. numGroups 1 is a layer norm over (C, H, W)
  * with per-channel affine; numGroups C is an instance norm.

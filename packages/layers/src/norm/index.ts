@@ -1,4 +1,4 @@
-// Normalization layers: torch.nn's, batch renormalisation, conditional batch norm, spectral norm;
+// Normalization layers: torch.nn's, batch renormalization, conditional batch norm, spectral norm;
 // re-estimation of batch-norm statistics (precise batch norm, few-shot adaptation).
 export { BatchNormBase, BatchNorm1d, BatchNorm2d, SyncBatchNorm, type BatchNormLayerOptions, type RunningStats } from './batch_norm.ts';
 export { GroupNorm, type GroupNormLayerOptions } from './group_norm.ts';

@@ -10,18 +10,18 @@ export interface InstanceNormLayerOptions extends FusedReluOption {
   momentum?: number;
   /** Learn a per-channel `weight` (initially 1) and `bias` (initially 0) (default false, as PyTorch). */
   affine?: boolean;
-  /** Keep running statistics and normalise with them in evaluation (default false, as PyTorch). */
+  /** Keep running statistics and normalize with them in evaluation (default false, as PyTorch). */
   trackRunningStats?: boolean;
 }
 
 /**
  * What InstanceNorm1d and InstanceNorm2d share (PyTorch's `_InstanceNorm`): each (sample,
- * channel) is normalised over its positions with its own mean and biased variance, then scaled
+ * channel) is normalized over its positions with its own mean and biased variance, then scaled
  * and shifted per channel when affine.
  *
  * With `trackRunningStats`, training also updates `runningMean` and `runningVar` [C] in place
  * with the batch mean of the per-instance means and unbiased variances, and evaluation
- * normalises every instance with them, as PyTorch does. `numBatchesTracked` is registered so
+ * normalizes every instance with them, as PyTorch does. `numBatchesTracked` is registered so
  * that checkpoints match PyTorch's, but, as there, instance norm never advances it.
  */
 export abstract class InstanceNormBase extends Module {
@@ -108,13 +108,13 @@ export abstract class InstanceNormBase extends Module {
   }
 }
 
-/** Instance normalisation of (N, C, L) inputs (`torch.nn.InstanceNorm1d`); see InstanceNormBase. */
+/** Instance normalization of (N, C, L) inputs (`torch.nn.InstanceNorm1d`); see InstanceNormBase. */
 export class InstanceNorm1d extends InstanceNormBase {
   static override readonly typeName = 'InstanceNorm1d';
   protected readonly inputRank = 3;
 }
 
-/** Instance normalisation of (N, C, H, W) inputs (`torch.nn.InstanceNorm2d`); see InstanceNormBase. */
+/** Instance normalization of (N, C, H, W) inputs (`torch.nn.InstanceNorm2d`); see InstanceNormBase. */
 export class InstanceNorm2d extends InstanceNormBase {
   static override readonly typeName = 'InstanceNorm2d';
   protected readonly inputRank = 4;

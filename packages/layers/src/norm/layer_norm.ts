@@ -13,8 +13,8 @@ export interface LayerNormLayerOptions extends FusedReluOption {
 }
 
 /**
- * Layer normalisation (`torch.nn.LayerNorm`): the trailing dimensions of the input that equal
- * `normalizedShape` are normalised together, per index of the leading dimensions, with their
+ * Layer normalization (`torch.nn.LayerNorm`): the trailing dimensions of the input that equal
+ * `normalizedShape` are normalized together, per index of the leading dimensions, with their
  * mean and biased variance; then y = γ·x̂ + β elementwise. Independent of the batch and the same
  * in training and evaluation.
  */

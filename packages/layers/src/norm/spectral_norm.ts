@@ -31,7 +31,7 @@ function normalize(x: Tensor, eps: number): Tensor {
 }
 
 /**
- * The normalised weight W / σ with σ = uᵀ W_mat v. In training the power iteration first
+ * The normalized weight W / σ with σ = uᵀ W_mat v. In training the power iteration first
  * refines u and v in place (no gradient); σ then uses copies of them, so a later forward
  * that moves the buffers does not change this one's backward. The gradient reaches
  * `weightOrig` through W and through σ, u and v held constant, as in PyTorch.
@@ -61,14 +61,14 @@ function normalizedWeight(layer: WeightedLayer, { nPowerIterations, eps }: Setti
 }
 
 /**
- * Spectral normalisation of a layer's weight, like the classic `torch.nn.utils.spectral_norm`:
+ * Spectral normalization of a layer's weight, like the classic `torch.nn.utils.spectral_norm`:
  * every forward uses W = weightOrig / σ, where σ, the largest singular value of the weight as a
  * matrix [out, in·kh·kw] (output dimension first), is estimated by power iteration.
  *
  * The layer's parameter `weight` becomes the parameter `weightOrig` (the same tensor: after
- * this, `layer.weight` is the unnormalised weight, not what forward uses), and buffers `weightU`
+ * this, `layer.weight` is the unnormalized weight, not what forward uses), and buffers `weightU`
  * [out] and `weightV` [in·kh·kw] hold the singular-vector estimates, initialised from
- * normalised N(0, 1) draws of the global generator. In training each forward first runs
+ * normalized N(0, 1) draws of the global generator. In training each forward first runs
  * `nPowerIterations` steps v ← normalize(W_matᵀ u), u ← normalize(W_mat v) and stores u, v in
  * place; in evaluation the stored u, v are used as they are. Returns the layer.
  */
@@ -92,7 +92,7 @@ export function spectralNorm<L extends WeightedLayer>(layer: L, { nPowerIteratio
 }
 
 /**
- * Undoes `spectralNorm`, like `torch.nn.utils.remove_spectral_norm`: the current normalised
+ * Undoes `spectralNorm`, like `torch.nn.utils.remove_spectral_norm`: the current normalized
  * weight (with the stored u, v, no power iteration) is written into the original tensor, which
  * becomes the parameter `weight` again; `weightU` and `weightV` are freed. Returns the layer.
  */

@@ -28,7 +28,7 @@ export interface DataParallelOptions {
   /** How many replicas (devices) train the model (a positive integer). */
   replicas: number;
   /**
-   * Batch-norm layers normalise with the statistics of the whole batch across the replicas
+   * Batch-norm layers normalize with the statistics of the whole batch across the replicas
    * (synchronised batch norm; default false: each replica with its own shard's, as
    * data-parallel training without SyncBatchNorm does).
    */
@@ -55,9 +55,9 @@ export interface DataParallelStep {
  * DistributedDataParallel, in one process): every replica holds the same weights, takes a
  * contiguous shard of each batch, and computes its share of the batch's mean loss; the
  * gradients are summed across replicas (one all-reduce per step over all of them), so every
- * replica applies the same update. With `syncBatchNorm` the batch-norm layers normalise with
+ * replica applies the same update. With `syncBatchNorm` the batch-norm layers normalize with
  * the whole batch's statistics, and R replicas compute what one device computes with the whole
- * batch; without it each replica normalises with its own shard's statistics and keeps its own
+ * batch; without it each replica normalizes with its own shard's statistics and keeps its own
  * running statistics (inspect them with `replicaStatistics`; evaluation and checkpoints use
  * replica 0's).
  *
@@ -222,9 +222,9 @@ export class DataParallel<M extends Module<[Tensor], Tensor> = Module<[Tensor], 
 }
 
 /**
- * Makes every batch-norm layer of `model` normalise with the statistics of all the replicas of
+ * Makes every batch-norm layer of `model` normalize with the statistics of all the replicas of
  * `group` (PyTorch's `convert_sync_batchnorm`, in place: the layers keep their names and state).
- * Returns how many layers it changed. Batch renormalisation and conditional batch norm have no
+ * Returns how many layers it changed. Batch renormalization and conditional batch norm have no
  * synchronised form and are an error.
  */
 export function convertSyncBatchNorm(model: AnyModule, group: ProcessGroup | null): number {

@@ -2,9 +2,9 @@
 // dispatch that counts bad values into a shared buffer of counters; the counters travel back
 // with the next read, so a step never waits for them. One counter per kind of check (op and
 // limit), so that the error says what was wrong with the values of which op.
-import type { Program } from '../../kernels/program.ts';
-import { dispatch1d } from '../../kernels/program.ts';
-import type { GpuStorage } from './webgpu_backend.ts';
+import type { Program } from './program.ts';
+import { dispatch1d } from './program.ts';
+import type { GpuStorage } from './gpu_storage.ts';
 
 /** The error message for a bad value; `count` says how many values were bad. */
 export type DescribeBad = (value: number, count: number) => string;

@@ -1,8 +1,11 @@
 import { gpuTraits, type GpuTraits } from './traits.ts';
-import type { Backend, DeferredWrite, MemoryReport, Storage } from '../backend.ts';
+import type { Backend, DeferredWrite, MemoryReport } from '../backend.ts';
+import type { GpuContext, InPlaceKernel, OpKernel } from '../op_kernel.ts';
+import type { KernelArg, Storage } from '../storage.ts';
+import type { GpuStorage } from './gpu_storage.ts';
 import type { AcquiredDevice } from '../../device/acquire.ts';
-import type { Program } from '../../kernels/program.ts';
-import { packUniforms, reflectKernel, type KernelReflection } from '../../kernels/reflect.ts';
+import type { Program } from './program.ts';
+import { packUniforms, reflectKernel, type KernelReflection } from './reflect.ts';
 import { BufferPool } from './buffer_pool.ts';
 import { DeviceHealth } from './device_health.ts';
 import { CHECK_BYTES, ValueChecks, type DescribeBad } from './value_checks.ts';
@@ -10,10 +13,7 @@ import { AllocationError, describeSite, formatBytes, type AllocationSite, type D
 import { GpuTimer, MAX_TIMED_DISPATCHES, type DispatchTime, type TimingGranularity } from './gpu_timer.ts';
 import { SubmissionQueue } from './submission_queue.ts';
 
-/** A tensor's storage on the GPU: a pooled buffer, of which the first `size` floats are used. */
-export interface GpuStorage extends Storage {
-  readonly buffer: GPUBuffer;
-}
+export type { GpuStorage } from './gpu_storage.ts';
 
 interface PipelineEntry {
   readonly pipeline: GPUComputePipeline;
@@ -296,6 +296,45 @@ export class WebGpuBackend implements Backend {
     this.health.assertUsable();
     this.checkFlags ??= this.makeCheckFlags();
     this.run(this.checks.program(this.checkFlags, values as GpuStorage, n, limit, key, describe));
+  }
+
+  /** Records an op's programs, after the index checks it asks for (see OpKernel). */
+  execute<A>(kernel: OpKernel<A>, inputs: readonly KernelArg[], output: KernelArg, attrs: A): void {
+    const args = inputs as readonly KernelArg<GpuStorage>[];
+    for (const check of kernel.indexChecks?.(inputs.map((t) => t.shape), attrs) ?? []) {
+      const n = args[check.input].shape.reduce((p, d) => p * d, 1);
+      if (n === 0) continue;
+      this.checkIndices(args[check.input].storage, n, check.limit, `${kernel.name}:${check.input}:${check.limit}`, (value, count) =>
+        `${check.message(value)}\n(found on the GPU after the call: ${count} bad value${count === 1 ? '' : 's'} since the previous read)`,
+      );
+    }
+    this.withContext(kernel.name, (ctx) => kernel.gpu(args, output as KernelArg<GpuStorage>, attrs, ctx));
+  }
+
+  /** Records an in-place update's programs. */
+  update(kernel: InPlaceKernel, storages: Record<string, Storage>): void {
+    this.withContext(kernel.name, (ctx) => kernel.gpu(storages as Record<string, GpuStorage>, ctx));
+  }
+
+  /**
+   * Runs the programs `build` returns for `op`, with a context whose scratch storage goes back
+   * to the pool once they are recorded (work recorded later that reuses it runs after them).
+   */
+  private withContext(op: string, build: (ctx: GpuContext) => Program[]): void {
+    const scratch: GpuStorage[] = [];
+    const ctx: GpuContext = {
+      traits: this.traits,
+      scratch: (size, what) => {
+        const storage = this.alloc(size, { op: `${op} (${what})`, shape: [size] });
+        scratch.push(storage);
+        return { shape: [size], storage };
+      },
+    };
+    try {
+      for (const program of build(ctx)) this.run(program);
+    } finally {
+      for (const s of scratch) this.free(s);
+    }
   }
 
   /** Frees storage; on a lost device there is nothing left to give back, and that is no error. */

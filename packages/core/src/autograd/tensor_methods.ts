@@ -1,7 +1,7 @@
-import { backward } from '../autograd/backward.ts';
-import { Tensor } from './tensor.ts';
+import { backward } from './backward.ts';
+import { Tensor } from '../tensor/tensor.ts';
 
-declare module './tensor.ts' {
+declare module '../tensor/tensor.ts' {
   interface Tensor {
     /**
      * Accumulates d(this)/d(leaf) into `.grad` of every leaf with `requiresGrad`.

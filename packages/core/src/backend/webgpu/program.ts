@@ -1,4 +1,4 @@
-import type { Storage } from '../backend/backend.ts';
+import type { Storage } from '../storage.ts';
 
 /**
  * One GPU dispatch as plain data. `kernel` names a file in `shaders/` (without `.wgsl`);
