@@ -2,7 +2,7 @@ import type { Backend } from '../backend/backend.ts';
 import { dispatch1d } from '../backend/webgpu/program.ts';
 import { adamReference, advanceStepReference } from '../reference/optim.ts';
 import { Tensor } from '../tensor/tensor.ts';
-import { zeros } from '../tensor/creation.ts';
+import { zeros } from '../ops/creation.ts';
 import { checkAtLeast, Optimizer } from './optimizer.ts';
 import { runInPlace } from '../ops/in_place.ts';
 

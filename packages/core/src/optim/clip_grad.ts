@@ -2,7 +2,7 @@ import { noGrad } from '../tensor/grad_mode.ts';
 import { assign } from '../ops/assign.ts';
 import { abs, add, div, full, maximum, minimum, mul, powScalar, sqrt, square } from '../ops/elementwise.ts';
 import { max, sum } from '../ops/reduce.ts';
-import { zeros } from '../tensor/creation.ts';
+import { zeros } from '../ops/creation.ts';
 import { tidy } from '../tensor/scope.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 

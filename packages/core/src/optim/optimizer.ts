@@ -1,6 +1,6 @@
 import type { Backend, Storage } from '../backend/backend.ts';
 import { noGrad } from '../tensor/grad_mode.ts';
-import { zeros } from '../tensor/creation.ts';
+import { zeros } from '../ops/creation.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { sameShape, shapeToString } from '../util/shape.ts';
 

@@ -46,41 +46,6 @@ function checkedNumbers(data: ArrayLike<number>): ArrayLike<number> {
   return data;
 }
 
-export function zeros(shape: Shape, options: CreationOptions = {}): Tensor {
-  return withGrad(filled(shape, 0, options.backend ?? getBackend()), options);
-}
-
-export function ones(shape: Shape, options: CreationOptions = {}): Tensor {
-  return withGrad(filled(shape, 1, options.backend ?? getBackend()), options);
-}
-
-export function zerosLike(t: Tensor): Tensor {
-  return filled(t.shape, 0, t.backend);
-}
-
-export function onesLike(t: Tensor): Tensor {
-  return filled(t.shape, 1, t.backend);
-}
-
-/**
- * A tensor of `shape` holding `value`, written from the host: tensors sit below ops, so creation
- * cannot run the `fill` op. Errors name `fill`, as that op's would.
- */
-function filled(shape: Shape, value: number, backend: Backend): Tensor {
-  assertValidShape('fill', shape);
-  const size = sizeOf(shape);
-  // Allocation comes first: it refuses a size past the device's limits before any host array is made.
-  const t = Tensor.fromStorage(shape, backend, backend.alloc(size, { op: 'fill', shape }));
-  if (size === 0) return t;
-  try {
-    backend.write(t.storageFor('fill'), value === 0 ? new Float32Array(size) : new Float32Array(size).fill(value));
-  } catch (e) {
-    t.dispose();
-    throw e;
-  }
-  return t;
-}
-
 /** Uniform values in [low, high) from the seeded generator. */
 export function rand(shape: Shape, options: RandomOptions & { low?: number; high?: number } = {}): Tensor {
   const rng = options.seed === undefined ? defaultRandom() : new Random(options.seed);
@@ -103,7 +68,8 @@ export function randn(shape: Shape, options: RandomOptions & { mean?: number; st
   return fromArray(data, shape, options);
 }
 
-function withGrad(t: Tensor, options: CreationOptions): Tensor {
+/** `t`, marked as requiring grad when the options ask for it. */
+export function withGrad(t: Tensor, options: CreationOptions): Tensor {
   t.requiresGrad = options.requiresGrad ?? false;
   return t;
 }
