@@ -1,12 +1,11 @@
 import type { Backend } from '../backend/backend.ts';
-import { dispatch1d } from '../backend/webgpu/program.ts';
+import { adamProgram, advanceStepProgram } from '../kernels/optim.ts';
 import { adamReference, advanceStepReference } from '../reference/optim.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { zeros } from '../ops/creation.ts';
 import { checkAtLeast, Optimizer } from './optimizer.ts';
 import { runInPlace } from '../ops/in_place.ts';
 
-const WG = 256;
 /** Slots one `advance_step` dispatch covers: the bits of its `array<vec4<u32>, 2>` mask. */
 const SLOTS_PER_ADVANCE = 256;
 
@@ -77,21 +76,7 @@ export class Adam extends Optimizer {
         op,
         backend,
         { param, grad, exp_avg: moments.expAvg, exp_avg_sq: moments.expAvgSq, step_counts: steps },
-        {
-          kernel: 'optim',
-          entryPoint: 'adam',
-          uniforms: {
-            n,
-            lr: this.lr,
-            beta1,
-            beta2,
-            eps: this.eps,
-            weight_decay: this.decoupled ? 0 : this.weightDecay,
-            decay: this.decoupled ? 1 - this.lr * this.weightDecay : 1,
-            slot: i,
-          },
-          dispatch: dispatch1d(n, WG),
-        },
+        adamProgram(n, { lr: this.lr, beta1, beta2, eps: this.eps, weightDecay: this.weightDecay, decoupled: this.decoupled }, i),
         (d) => adamReference(d.param, d.grad, d.exp_avg, d.exp_avg_sq, d.step_counts[i], hyper),
       );
     }
@@ -111,12 +96,7 @@ export class Adam extends Optimizer {
         op,
         backend,
         { steps },
-        {
-          kernel: 'optim',
-          entryPoint: 'advance_step',
-          uniforms: { first_slot: first, count: Math.min(SLOTS_PER_ADVANCE, this.params.length - first), mask: words.map((w) => w >>> 0) },
-          dispatch: [1],
-        },
+        advanceStepProgram(first, Math.min(SLOTS_PER_ADVANCE, this.params.length - first), words),
         (d) => advanceStepReference(d.steps, slots),
       );
     }

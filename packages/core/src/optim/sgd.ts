@@ -1,11 +1,9 @@
 import type { Backend } from '../backend/backend.ts';
-import { dispatch1d } from '../backend/webgpu/program.ts';
+import { sgdMomentumProgram, sgdProgram } from '../kernels/optim.ts';
 import { sgdReference } from '../reference/optim.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { checkAtLeast, Optimizer } from './optimizer.ts';
 import { runInPlace } from '../ops/in_place.ts';
-
-const WG = 256;
 
 export interface SgdOptions {
   lr: number;
@@ -63,7 +61,7 @@ export class SGD extends Optimizer {
           op,
           backend,
           { param, grad },
-          { kernel: 'optim', entryPoint: 'sgd', uniforms: { n, lr: this.lr, weight_decay: this.weightDecay }, dispatch: dispatch1d(n, WG) },
+          sgdProgram(n, this.lr, this.weightDecay),
           (d) => sgdReference(d.param, d.grad, null, hyper, false),
         );
         continue;
@@ -75,13 +73,7 @@ export class SGD extends Optimizer {
         op,
         backend,
         { param, grad, momentum_buffer: buffer },
-        {
-          kernel: 'optim',
-          entryPoint: 'sgd_momentum',
-          overrides: { NESTEROV: this.nesterov },
-          uniforms: { n, lr: this.lr, weight_decay: this.weightDecay, momentum: this.momentum, dampening: this.dampening, first: first ? 1 : 0 },
-          dispatch: dispatch1d(n, WG),
-        },
+        sgdMomentumProgram(n, hyper, first),
         (d) => sgdReference(d.param, d.grad, d.momentum_buffer, hyper, first),
       );
     }

@@ -1,0 +1,57 @@
+import { dispatch1d, type Program } from '../backend/webgpu/program.ts';
+
+// The optimizer updates of shaders/optim.wgsl, in place: the caller binds the tensors
+// (param, grad and the state each entry point names).
+
+const WG = 256;
+
+/** Plain SGD: param −= lr·(grad + weight_decay·param). */
+export function sgdProgram(n: number, lr: number, weightDecay: number): Omit<Program, 'bindings'> {
+  return { kernel: 'optim', entryPoint: 'sgd', uniforms: { n, lr, weight_decay: weightDecay }, dispatch: dispatch1d(n, WG) };
+}
+
+/** SGD with a momentum buffer (PyTorch's dampening and Nesterov); `first` starts the buffer at the gradient. */
+export function sgdMomentumProgram(
+  n: number,
+  h: { lr: number; weightDecay: number; momentum: number; dampening: number; nesterov: boolean },
+  first: boolean,
+): Omit<Program, 'bindings'> {
+  return {
+    kernel: 'optim',
+    entryPoint: 'sgd_momentum',
+    overrides: { NESTEROV: h.nesterov },
+    uniforms: { n, lr: h.lr, weight_decay: h.weightDecay, momentum: h.momentum, dampening: h.dampening, first: first ? 1 : 0 },
+    dispatch: dispatch1d(n, WG),
+  };
+}
+
+/**
+ * Adam (L2 in the gradient) or AdamW (`decoupled`: decay applied to the parameter), with the
+ * step count of slot `slot` read from the `step_counts` tensor on the device.
+ */
+export function adamProgram(
+  n: number,
+  h: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; decoupled: boolean },
+  slot: number,
+): Omit<Program, 'bindings'> {
+  return {
+    kernel: 'optim',
+    entryPoint: 'adam',
+    uniforms: {
+      n,
+      lr: h.lr,
+      beta1: h.beta1,
+      beta2: h.beta2,
+      eps: h.eps,
+      weight_decay: h.decoupled ? 0 : h.weightDecay,
+      decay: h.decoupled ? 1 - h.lr * h.weightDecay : 1,
+      slot,
+    },
+    dispatch: dispatch1d(n, WG),
+  };
+}
+
+/** Adds one to the step counts of the slots set in `mask` (8 words) among `count` from `firstSlot`. */
+export function advanceStepProgram(firstSlot: number, count: number, mask: readonly number[]): Omit<Program, 'bindings'> {
+  return { kernel: 'optim', entryPoint: 'advance_step', uniforms: { first_slot: firstSlot, count, mask: mask.map((w) => w >>> 0) }, dispatch: [1] };
+}
