@@ -5,17 +5,7 @@
 //
 // Entry points: grad_sums (one workgroup per output, or with PARTIAL per chunk of an output),
 // grad_sums_merge (the chunk states of each output), grad_sums_serial (one thread per output).
-struct MergeParams {
-  n_out: u32,
-  chunks: u32,
-  reduced: u32,
-}
-
-// #include "lib/norm_layout.wgsl"
-@group(0) @binding(0) var<uniform> merge_params: MergeParams;
-@group(0) @binding(1) var<storage, read> partials: array<f32>;
-// #include "lib/reduction.wgsl"
-// #include "lib/workgroup_merge.wgsl"
+// #include "lib/norm_reduction.wgsl"
 
 fn reduce_input(i: u32) -> vec2<f32> {
   return grad_terms(i);

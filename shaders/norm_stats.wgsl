@@ -5,17 +5,7 @@
 //
 // Entry points: stats_main (one workgroup per group, or with PARTIAL per chunk of a group),
 // stats_merge (the chunk states of each group), stats_serial (one thread per group).
-struct MergeParams {
-  n_out: u32,
-  chunks: u32,
-  reduced: u32,
-}
-
-// #include "lib/norm_layout.wgsl"
-@group(0) @binding(0) var<uniform> merge_params: MergeParams;
-@group(0) @binding(1) var<storage, read> partials: array<f32>;
-// #include "lib/reduction.wgsl"
-// #include "lib/workgroup_merge.wgsl"
+// #include "lib/norm_reduction.wgsl"
 
 fn reduce_input(i: u32) -> vec2<f32> {
   return vec2<f32>(x[i], 0.0);
