@@ -42,45 +42,40 @@ fn reduce_input(i: u32) -> vec2<f32> {
   return vec2<f32>(x[i], 0.0);
 }
 
-// The result for an output of `reduced` elements (counted exactly in u32, not in the state).
-fn finish(s: State, reduced: u32, correction: f32) -> f32 {
+// The correction of this pass's uniform (the merge pass binds only merge_params).
+var<private> correction: f32;
+
+// The finished value of an output of `reduced` elements (counted exactly in u32, not in the state).
+fn write_result(r: Result) {
   let nan = bitcast<f32>(nan_bits);
+  var v = r.s.a;
   switch OP {
-    case REDUCE_MEAN: { return select(s.a / f32(reduced), nan, reduced == 0u); }
+    case REDUCE_MEAN: { v = select(r.s.a / f32(r.reduced), nan, r.reduced == 0u); }
     case REDUCE_VARIANCE: {
       // PyTorch divides by max(n − correction, 0): M2 / 0 is inf, or NaN when M2 is 0.
-      let divisor = max(f32(reduced) - correction, 0.0);
-      if (divisor == 0.0) { return select(bitcast<f32>(inf_bits), nan, s.b == 0.0 || is_nan(s.b)); }
-      return s.b / divisor;
+      let divisor = max(f32(r.reduced) - correction, 0.0);
+      v = r.s.b / divisor;
+      if (divisor == 0.0) { v = select(bitcast<f32>(inf_bits), nan, r.s.b == 0.0 || is_nan(r.s.b)); }
     }
-    default: { return s.a; }
+    default: {}
   }
+  out[r.o] = v;
 }
 
 @compute @workgroup_size(WG)
 fn main(inv: Invocation, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let g = workgroup_index(wid, groups);
-  if (g >= params.n_out * params.chunks) { return; }
-  let c = chunk_total(inv, g);
-  if (inv.t != 0u) { return; }
-  if (PARTIAL) {
-    write_partial(g, c);
-  } else {
-    out[c.o] = finish(c.total, params.reduced, params.correction);
-  }
+  correction = params.correction;
+  reduce_workgroup(inv, wid, groups);
 }
 
 @compute @workgroup_size(WG)
 fn merge(inv: Invocation, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let o = workgroup_index(wid, groups);
-  if (o >= merge_params.n_out) { return; }
-  let total = merged_partials(inv, o);
-  if (inv.t == 0u) { out[o] = finish(total, merge_params.reduced, merge_params.correction); }
+  correction = merge_params.correction;
+  merge_workgroup(inv, wid, groups);
 }
 
 @compute @workgroup_size(WG)
 fn serial(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let o = gid.x + gid.y * groups.x * WG;
-  if (o >= params.n_out) { return; }
-  out[o] = finish(serial_state(o), params.reduced, params.correction);
+  correction = params.correction;
+  reduce_serial(gid, groups);
 }

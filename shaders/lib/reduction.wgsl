@@ -12,8 +12,10 @@
 //   - `out` (read_write) and `partials` (read), storage arrays of f32;
 //   - `fn reduce_input(i: u32) -> vec2<f32>`: the value(s) element i contributes (the second
 //     only for REDUCE_SUM_PAIR);
+//   - `fn write_result(r: Result)`: what it writes for one finished output;
 // and includes "lib/workgroup_merge.wgsl" for `Invocation` and `workgroup_merge`: the build
-// embeds the kernel once with a shared-memory tree and once with subgroup operations.
+// embeds the kernel once with a shared-memory tree and once with subgroup operations. Its entry
+// points call `reduce_workgroup`, `merge_workgroup` and `reduce_serial`.
 //
 // Variance is one pass and stable in float32: values are shifted by the output's first value,
 // so they stay near zero whatever the mean (an ulp of 1e4 is 1e-3); each thread sums the
@@ -116,12 +118,6 @@ fn thread_state(base: u32, first: u32, end: u32, step: u32, k: f32) -> State {
   return settle(s);
 }
 
-// The settled state of a whole output, for one thread per output.
-fn serial_state(o: u32) -> State {
-  let base = kept_offset(o);
-  return thread_state(base, 0u, params.reduced, 1u, shift(base));
-}
-
 // Floats per chunk state: (count, mean, M2), two sums, or one value.
 fn partial_width() -> u32 {
   switch OP {
@@ -190,4 +186,46 @@ fn merged_partials(inv: Invocation, o: u32) -> State {
 fn merged_shift(o: u32) -> f32 {
   if (OP != REDUCE_VARIANCE) { return 0.0; }
   return partials[3u * o * merge_params.chunks + 1u];
+}
+
+// One finished output for the kernel's `write_result`: its index, the number of outputs and of
+// elements reduced into each (exact, from the uniforms), its state and the shift it is
+// relative to (variance: mean = s.a + k).
+struct Result {
+  o: u32,
+  n_out: u32,
+  reduced: u32,
+  s: State,
+  k: f32,
+}
+
+// The first pass, for workgroup (wid, groups): its chunk's merged state, written as a chunk
+// state (PARTIAL) or finished by `write_result`.
+fn reduce_workgroup(inv: Invocation, wid: vec3u, groups: vec3u) {
+  let g = workgroup_index(wid, groups);
+  if (g >= params.n_out * params.chunks) { return; }
+  let c = chunk_total(inv, g);
+  if (inv.t != 0u) { return; }
+  if (PARTIAL) {
+    write_partial(g, c);
+  } else {
+    write_result(Result(c.o, params.n_out, params.reduced, c.total, c.k));
+  }
+}
+
+// The merge pass, for workgroup (wid, groups): one output's chunk states, finished.
+fn merge_workgroup(inv: Invocation, wid: vec3u, groups: vec3u) {
+  let o = workgroup_index(wid, groups);
+  if (o >= merge_params.n_out) { return; }
+  let total = merged_partials(inv, o);
+  if (inv.t == 0u) { write_result(Result(o, merge_params.n_out, merge_params.reduced, total, merged_shift(o))); }
+}
+
+// One thread per output (global invocation gid), for short reductions.
+fn reduce_serial(gid: vec3u, groups: vec3u) {
+  let o = gid.x + gid.y * groups.x * WG;
+  if (o >= params.n_out) { return; }
+  let base = kept_offset(o);
+  let k = shift(base);
+  write_result(Result(o, params.n_out, params.reduced, thread_state(base, 0u, params.reduced, 1u, k), k));
 }
