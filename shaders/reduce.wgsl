@@ -54,8 +54,11 @@ fn write_result(r: Result) {
     case REDUCE_VARIANCE: {
       // PyTorch divides by max(n − correction, 0): M2 / 0 is inf, or NaN when M2 is 0.
       let divisor = max(f32(r.reduced) - correction, 0.0);
-      v = r.s.b / divisor;
-      if (divisor == 0.0) { v = select(bitcast<f32>(inf_bits), nan, r.s.b == 0.0 || is_nan(r.s.b)); }
+      if (divisor == 0.0) {
+        v = select(bitcast<f32>(inf_bits), nan, r.s.b == 0.0 || is_nan(r.s.b));
+      } else {
+        v = r.s.b / divisor;
+      }
     }
     default: {}
   }

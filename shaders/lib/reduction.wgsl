@@ -127,8 +127,8 @@ fn partial_width() -> u32 {
   }
 }
 
-// The merged state of workgroup g's chunk of its output (complete in invocation 0), and the
-// shift its values were taken relative to.
+// A merged state of output o (complete in invocation 0), and the shift its values were taken
+// relative to.
 struct Chunk {
   o: u32,
   total: State,
@@ -146,16 +146,21 @@ fn chunk_total(inv: Invocation, g: u32) -> Chunk {
   return Chunk(o, total, k);
 }
 
-// Chunk g's state for the merge. Variance stores the true mean, so that states shifted by
-// different values can merge.
+// Chunk g's state for the merge (`merged_partials` reads it back). Variance stores the true
+// mean, so that states shifted by different values can merge.
 fn write_partial(g: u32, c: Chunk) {
-  let w = partial_width();
-  out[w * g] = select(c.total.a, c.total.n, OP == REDUCE_VARIANCE);
-  if (OP == REDUCE_VARIANCE) {
-    out[w * g + 1u] = c.total.a + c.k;
-    out[w * g + 2u] = c.total.b;
-  } else if (OP == REDUCE_SUM_PAIR) {
-    out[w * g + 1u] = c.total.b;
+  let at = partial_width() * g;
+  switch OP {
+    case REDUCE_VARIANCE: {
+      out[at] = c.total.n;
+      out[at + 1u] = c.total.a + c.k;
+      out[at + 2u] = c.total.b;
+    }
+    case REDUCE_SUM_PAIR: {
+      out[at] = c.total.a;
+      out[at + 1u] = c.total.b;
+    }
+    default: { out[at] = c.total.a; }
   }
 }
 
@@ -165,11 +170,11 @@ fn workgroup_index(wid: vec3u, groups: vec3u) -> u32 {
 }
 
 // Output o's chunk states merged (complete in invocation 0). Variance means are merged
-// relative to the first chunk's (`merged_shift`), so their differences are exact.
-fn merged_partials(inv: Invocation, o: u32) -> State {
+// relative to the first chunk's, which becomes the shift: their differences are then exact.
+fn merged_partials(inv: Invocation, o: u32) -> Chunk {
   let w = partial_width();
   let first = o * merge_params.chunks;
-  let k = merged_shift(o);
+  let k = select(0.0, partials[w * first + 1u], OP == REDUCE_VARIANCE);
   var s = identity();
   for (var c = inv.t; c < merge_params.chunks; c += WG) {
     let at = w * (first + c);
@@ -179,13 +184,7 @@ fn merged_partials(inv: Invocation, o: u32) -> State {
       default: { s = combine(s, State(1.0, partials[at], 0.0)); }
     }
   }
-  return workgroup_merge(inv, s);
-}
-
-// The shift of `merged_partials`' means: the first chunk's mean (0 for the other reductions).
-fn merged_shift(o: u32) -> f32 {
-  if (OP != REDUCE_VARIANCE) { return 0.0; }
-  return partials[3u * o * merge_params.chunks + 1u];
+  return Chunk(o, workgroup_merge(inv, s), k);
 }
 
 // One finished output for the kernel's `write_result`: its index, the number of outputs and of
@@ -217,8 +216,8 @@ fn reduce_workgroup(inv: Invocation, wid: vec3u, groups: vec3u) {
 fn merge_workgroup(inv: Invocation, wid: vec3u, groups: vec3u) {
   let o = workgroup_index(wid, groups);
   if (o >= merge_params.n_out) { return; }
-  let total = merged_partials(inv, o);
-  if (inv.t == 0u) { write_result(Result(o, merge_params.n_out, merge_params.reduced, total, merged_shift(o))); }
+  let c = merged_partials(inv, o);
+  if (inv.t == 0u) { write_result(Result(o, merge_params.n_out, merge_params.reduced, c.total, c.k)); }
 }
 
 // One thread per output (global invocation gid), for short reductions.

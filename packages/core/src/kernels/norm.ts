@@ -3,8 +3,7 @@ import type { KernelArg } from '../backend/storage.ts';
 import type { GpuStorage } from '../backend/webgpu/gpu_storage.ts';
 import { dispatch1d, type Program } from '../backend/webgpu/program.ts';
 import { sizeOf, type Shape } from '../util/shape.ts';
-import { dims8 } from './elementwise.ts';
-import { chunkLength, reductionGeometry, reductionPrograms, type ReductionGeometry } from './reduction_plan.ts';
+import { reductionGeometry, reductionPrograms, reductionUniforms, type ReductionGeometry } from './reduction_plan.ts';
 
 /**
  * Which numbers a normalization averages together, for an input (N, C, ...):
@@ -87,26 +86,16 @@ export interface NormFlags {
   readonly relu: boolean;
 }
 
-/** Every field of the WGSL `Params`, for the layout and (for reductions) one geometry. */
-function normUniforms(l: NormLayout, n: number, eps: number, g: ReductionGeometry | null, chunks: number): Record<string, number | number[]> {
+/** The fields of shaders/lib/norm_layout.wgsl's `Params` that describe the layout (the reduction plan fills the rest). */
+function normUniforms(l: NormLayout, n: number, eps: number): Record<string, number> {
   return {
     n,
-    n_out: g?.outputs ?? 0,
-    chunks,
-    chunk_len: g ? chunkLength(g.reduced, chunks) : 0,
-    reduced: g?.reduced ?? 0,
-    kept_rank: g?.keptShape.length ?? 0,
-    reduced_rank: g?.reducedShape.length ?? 0,
     groups: l.groups,
     group_div: Math.max(l.groupDiv, 1),
     affine_count: Math.max(l.affineCount, 1),
     affine_div: Math.max(l.affineDiv, 1),
     eps,
     inv_m: 1 / l.groupSize,
-    kept_shape: dims8(g?.keptShape ?? [], 1),
-    kept_strides: dims8(g?.keptStrides ?? []),
-    reduced_shape: dims8(g?.reducedShape ?? [], 1),
-    reduced_strides: dims8(g?.reducedStrides ?? []),
   };
 }
 
@@ -135,7 +124,7 @@ export function statsPrograms(x: Arg, out: Arg, l: NormLayout, ctx: GpuContext):
       entryPoints: { main: 'stats_main', merge: 'stats_merge', serial: 'stats_serial' },
       op: 'variance',
       geometry: g,
-      params: (chunks) => normUniforms(l, sizeOf(x.shape), 0, g, chunks),
+      params: normUniforms(l, sizeOf(x.shape), 0),
       bindings: { x: x.storage },
       out: out.storage,
     },
@@ -159,7 +148,7 @@ export function applyProgram(t: { x: Arg; stats: Arg; weight?: Arg; bias?: Arg }
     kernel: 'norm',
     entryPoint: 'apply',
     overrides: { ...flagOverrides(flags), WG: 256, VEC: vec },
-    uniforms: normUniforms(l, n, eps, null, 1),
+    uniforms: { ...normUniforms(l, n, eps), ...reductionUniforms(null) },
     bindings: { ...bind(t.x, t, ['x', 'stats', 'weight', 'bias']), out: out.storage },
     dispatch: dispatch1d(n / vec, 256),
   };
@@ -187,7 +176,7 @@ export function gradSumsPrograms(t: NormGradArgs, out: Arg, l: NormLayout, flags
       entryPoints: { main: 'grad_sums', merge: 'grad_sums_merge', serial: 'grad_sums_serial' },
       op: 'sumPair',
       geometry: g,
-      params: (chunks) => normUniforms(l, sizeOf(t.x.shape), eps, g, chunks),
+      params: normUniforms(l, sizeOf(t.x.shape), eps),
       overrides: { ...flagOverrides(flags), WEIGHTED: weighted },
       bindings: bind(t.x, { ...t }, ['x', 'stats', 'weight', 'dy', 'y']),
       out: out.storage,
@@ -204,7 +193,7 @@ export function gradInputProgram(t: NormGradArgs, dx: Arg, l: NormLayout, flags:
     kernel: 'norm',
     entryPoint: 'grad_input',
     overrides: { ...flagOverrides(flags), WEIGHTED: weightedSums, WG: 256, VEC: vec },
-    uniforms: normUniforms(l, n, eps, null, 1),
+    uniforms: { ...normUniforms(l, n, eps), ...reductionUniforms(null) },
     bindings: { ...bind(t.x, { ...t }, ['x', 'stats', 'weight', 'dy', 'y', 'sums']), out: dx.storage },
     dispatch: dispatch1d(n / vec, 256),
   };

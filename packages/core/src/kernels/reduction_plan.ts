@@ -3,6 +3,7 @@ import type { GpuStorage } from '../backend/webgpu/gpu_storage.ts';
 import { dispatch1d, type Program } from '../backend/webgpu/program.ts';
 import { LONG_SERIAL_MAX, LONG_SERIAL_OUTPUTS, type GpuTraits } from '../backend/webgpu/traits.ts';
 import { stridesOf, type Shape } from '../util/shape.ts';
+import { dims8 } from './elementwise.ts';
 import { opCode, type OpName } from './op_codes.ts';
 
 /**
@@ -95,6 +96,26 @@ export function chunkLength(reduced: number, chunks: number): number {
   return Math.max(1, Math.ceil(reduced / chunks));
 }
 
+/**
+ * The fields of a reduction kernel's `params` that the plan fills: the outputs, how each is
+ * split, and the strided geometry of shaders/lib/strided_offsets.wgsl. Without a geometry
+ * (passes of a family that reduce nothing but share its uniform struct) they are empty.
+ */
+export function reductionUniforms(g: ReductionGeometry | null, chunks = 1): Record<string, number | number[]> {
+  return {
+    n_out: g?.outputs ?? 0,
+    chunks,
+    chunk_len: g ? chunkLength(g.reduced, chunks) : 0,
+    reduced: g?.reduced ?? 0,
+    kept_rank: g?.keptShape.length ?? 0,
+    reduced_rank: g?.reducedShape.length ?? 0,
+    kept_shape: dims8(g?.keptShape ?? [], 1),
+    kept_strides: dims8(g?.keptStrides ?? []),
+    reduced_shape: dims8(g?.reducedShape ?? [], 1),
+    reduced_strides: dims8(g?.reducedStrides ?? []),
+  };
+}
+
 /** Floats per chunk state: (count, mean, M2) for variance, two sums for sumPair, one value otherwise. */
 export function partialWidth(op: ReduceOp): number {
   return op === 'variance' ? 3 : op === 'sumPair' ? 2 : 1;
@@ -123,8 +144,8 @@ export interface ReductionSpec {
   readonly entryPoints: { readonly main: string; readonly merge: string; readonly serial: string };
   readonly op: ReduceOp;
   readonly geometry: ReductionGeometry;
-  /** The family's `params` uniform when each output is split into `chunks`. */
-  params(chunks: number): Record<string, number | readonly number[]>;
+  /** The family's own fields of its `params` uniform (the plan adds `reductionUniforms`). */
+  readonly params: Record<string, number | readonly number[]>;
   /** Fields of the family's `merge_params` besides n_out, chunks and reduced. */
   readonly mergeParams?: Record<string, number>;
   /** Overrides of the first pass besides OP, WG and PARTIAL. */
@@ -149,13 +170,14 @@ export function reductionProgramsInChunks(spec: ReductionSpec, chunks: number, c
   const kernel = reductionKernel(spec.family, traits);
   const OP = opCode('reduce', spec.op);
   const bindings = (out: GpuStorage): Record<string, GpuStorage> => ({ ...spec.bindings, out });
+  const uniforms = { ...spec.params, ...reductionUniforms(g, chunks) };
   if (chunks === 1) {
     if (runsSerially(g, traits)) {
       const overrides = { ...spec.overrides, OP, WG: 64 };
-      return [{ kernel, entryPoint: entryPoints.serial, overrides, uniforms: spec.params(1), bindings: bindings(spec.out), dispatch: dispatch1d(g.outputs, 64) }];
+      return [{ kernel, entryPoint: entryPoints.serial, overrides, uniforms, bindings: bindings(spec.out), dispatch: dispatch1d(g.outputs, 64) }];
     }
     const overrides = { ...spec.overrides, OP, WG: powerOfTwoAtLeast(g.reduced, traits.reductionWorkgroup) };
-    return [{ kernel, entryPoint: entryPoints.main, overrides, uniforms: spec.params(1), bindings: bindings(spec.out), dispatch: dispatch1d(g.outputs, 1) }];
+    return [{ kernel, entryPoint: entryPoints.main, overrides, uniforms, bindings: bindings(spec.out), dispatch: dispatch1d(g.outputs, 1) }];
   }
   const partials = ctx.scratch(g.outputs * chunks * partialWidth(spec.op), 'chunk states').storage;
   return [
@@ -163,7 +185,7 @@ export function reductionProgramsInChunks(spec: ReductionSpec, chunks: number, c
       kernel,
       entryPoint: entryPoints.main,
       overrides: { ...spec.overrides, OP, WG: powerOfTwoAtLeast(chunkLength(g.reduced, chunks), traits.reductionWorkgroup), PARTIAL: true },
-      uniforms: spec.params(chunks),
+      uniforms,
       bindings: bindings(partials),
       dispatch: dispatch1d(g.outputs * chunks, 1),
     },

@@ -100,10 +100,6 @@ registerReduction<ReduceAttrs>('max', () => 0);
 registerReduction<ReduceAttrs>('min', () => 0);
 registerReduction<VarianceAttrs>('variance', (attrs) => attrs.correction);
 
-function reduce<A extends ReduceAttrs>(name: Reduction, x: Tensor, attrs: A): Tensor {
-  return runOp(name, [x], attrs);
-}
-
 function reduceAttrs(name: string, x: Tensor, axes: number | readonly number[] | undefined, keepDims: boolean): ReduceAttrs {
   if (typeof keepDims !== 'boolean') throw new Error(`${name}: keepDims must be a boolean, got ${String(keepDims)}`);
   return { axes: normalizeAxes(name, axes, x.rank), keepDims };
@@ -115,12 +111,12 @@ function reduceAttrs(name: string, x: Tensor, axes: number | readonly number[] |
  * with it they stay with size 1. An empty list of axes copies the input.
  */
 export function sum(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
-  return reduce('sum', x, reduceAttrs('sum', x, axes, keepDims));
+  return runOp('sum', [x], reduceAttrs('sum', x, axes, keepDims));
 }
 
 /** Mean over `axes` (all by default), as torch.mean; the mean of no elements is NaN. */
 export function mean(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
-  return reduce('mean', x, reduceAttrs('mean', x, axes, keepDims));
+  return runOp('mean', [x], reduceAttrs('mean', x, axes, keepDims));
 }
 
 /**
@@ -128,12 +124,12 @@ export function mean(x: Tensor, axes?: number | readonly number[], keepDims = fa
  * NaN, and the gradient is shared evenly between tied maxima.
  */
 export function max(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
-  return reduce('max', x, reduceAttrs('max', x, axes, keepDims));
+  return runOp('max', [x], reduceAttrs('max', x, axes, keepDims));
 }
 
 /** Smallest value over `axes` (all by default), as torch.amin (NaN propagates, ties share the gradient). */
 export function min(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
-  return reduce('min', x, reduceAttrs('min', x, axes, keepDims));
+  return runOp('min', [x], reduceAttrs('min', x, axes, keepDims));
 }
 
 export interface VarianceOptions {
@@ -153,7 +149,7 @@ export function variance(x: Tensor, axes?: number | readonly number[], { correct
   if (typeof correction !== 'number' || !Number.isFinite(correction)) {
     throw new Error(`variance: correction must be a finite number, got ${String(correction)}`);
   }
-  return reduce<VarianceAttrs>('variance', x, { ...reduceAttrs('variance', x, axes, keepDims), correction });
+  return runOp<VarianceAttrs>('variance', [x], { ...reduceAttrs('variance', x, axes, keepDims), correction });
 }
 
 /** Standard deviation over `axes`: the square root of `variance` with the same options (torch.std). */

@@ -12,6 +12,7 @@ import { CHECK_BYTES, ValueChecks, type DescribeBad } from './value_checks.ts';
 import { AllocationError, describeSite, formatBytes, type AllocationSite, type DeviceLostError } from '../errors.ts';
 import { GpuTimer, MAX_TIMED_DISPATCHES, type DispatchTime, type TimingGranularity } from './gpu_timer.ts';
 import { SubmissionQueue } from './submission_queue.ts';
+import { sizeOf } from '../../util/shape.ts';
 
 export type { GpuStorage } from './gpu_storage.ts';
 
@@ -302,7 +303,7 @@ export class WebGpuBackend implements Backend {
   execute<A>(kernel: OpKernel<A>, inputs: readonly KernelArg[], output: KernelArg, attrs: A): void {
     const args = inputs as readonly KernelArg<GpuStorage>[];
     for (const check of kernel.indexChecks?.(inputs.map((t) => t.shape), attrs) ?? []) {
-      const n = args[check.input].shape.reduce((p, d) => p * d, 1);
+      const n = sizeOf(args[check.input].shape);
       if (n === 0) continue;
       this.checkIndices(args[check.input].storage, n, check.limit, `${kernel.name}:${check.input}:${check.limit}`, (value, count) =>
         `${check.message(value)}\n(found on the GPU after the call: ${count} bad value${count === 1 ? '' : 's'} since the previous read)`,
