@@ -1,10 +1,11 @@
 // Host overhead: how long the CPU takes to record a training step (or a batch-norm call)
 // without waiting, against how long the work takes to finish and how long the GPU is busy with
-// it (dispatch timestamps, where the device has them), with the submits, buffer writes,
-// dispatches and bind groups each repetition makes. On a fast GPU the first number is the
+// it (dispatch timestamps, where the device has them), with what each repetition makes:
+// dispatches, submits and buffer writes, and what it creates (pipelines, bind groups, uniform
+// buffers, storage buffers), which after warm-up should be nothing. On a fast GPU the first number is the
 // floor of a step; on a software adapter the second dominates. Prints figures, asserts none.
 //   pnpm bench:host [--reps N]
-import { batchNorm, crossEntropy, fromArray, getBackend, init, manualSeed, ones, randn, SGD, tidy, WebGpuBackend, zeros, type Tensor } from '../packages/core/src/index.ts';
+import { batchNorm, crossEntropy, fromArray, getBackend, init, manualSeed, memory, ones, randn, SGD, tidy, WebGpuBackend, zeros, type Tensor } from '../packages/core/src/index.ts';
 import { preActResNet, smallCnn, type Module } from '../packages/layers/src/index.ts';
 
 const repsArg = process.argv.indexOf('--reps');
@@ -33,13 +34,13 @@ interface Figures {
 async function measure(rep: () => void, reps: number): Promise<Figures> {
   for (let i = 0; i < 3; i++) rep();
   await backend.sync();
-  const before = { ...backend.counters, writes };
+  const before = { ...backend.counters, writes, buffers: memory().createdBuffers };
   const t0 = performance.now();
   for (let i = 0; i < reps; i++) rep();
   const t1 = performance.now();
   await backend.sync();
   const t2 = performance.now();
-  const after = { ...backend.counters, writes };
+  const after = { ...backend.counters, writes, buffers: memory().createdBuffers };
   const perRep: Record<string, number> = {};
   for (const [k, v] of Object.entries(after)) perRep[k] = (v - before[k as keyof typeof before]) / reps;
   let gpuMs: number | null = null;

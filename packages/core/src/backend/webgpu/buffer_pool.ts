@@ -8,10 +8,18 @@ export type CreateBuffer = (size: number, site: AllocationSite) => GPUBuffer;
  * wasted, and never past `maxSize`), so the buffers a training step frees are the ones the next
  * step gets back and a steady loop creates no new buffers. A buffer the device failed to create
  * (out of memory) is never handed out again.
+ *
+ * Of the free buffers of a size, `acquire` hands out the oldest (the one created first). The
+ * buffers a step gets then depend only on which are free when it starts, not on the order the
+ * previous step freed them in: a repeated step binds the same buffers to the same kernels every
+ * time, so its bind groups are all found in the backend's cache.
  */
 export class BufferPool {
+  /** Free buffers by size, each list ordered newest first (the oldest is popped). */
   private free = new Map<number, GPUBuffer[]>();
   private readonly failed = new WeakSet<GPUBuffer>();
+  /** Creation order of every buffer this pool made. */
+  private readonly order = new WeakMap<GPUBuffer, number>();
   private pooledBytesTotal = 0;
   private pooledCount = 0;
   created = 0;
@@ -51,6 +59,7 @@ export class BufferPool {
       buffer = this.create(size, site);
     }
     this.created++;
+    this.order.set(buffer, this.created);
     return buffer;
   }
 
@@ -60,10 +69,22 @@ export class BufferPool {
       return;
     }
     const list = this.free.get(buffer.size) ?? [];
-    list.push(buffer);
+    list.splice(this.insertionPoint(list, this.order.get(buffer) ?? 0), 0, buffer);
     this.free.set(buffer.size, list);
     this.pooledBytesTotal += buffer.size;
     this.pooledCount++;
+  }
+
+  /** Where a buffer made `made`-th goes in a list ordered newest first (binary search). */
+  private insertionPoint(list: readonly GPUBuffer[], made: number): number {
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((this.order.get(list[mid]) ?? 0) > made) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /** Marks a buffer the device failed to create: destroyed when released (or now, if pooled). */

@@ -76,8 +76,12 @@ export class WebGpuBackend implements Backend {
   /** Resolves with the error every call throws once the device is lost (see `DeviceLostError`). */
   readonly lost: Promise<DeviceLostError>;
   private timer: GpuTimer | null = null;
-  /** Counters for benchmarks: dispatches and submits since creation. */
-  readonly counters = { dispatches: 0, submits: 0, pipelines: 0, bindGroups: 0 };
+  /**
+   * What the backend has done since creation, for benchmarks and for tests that a repeated
+   * step creates nothing: dispatches, submits, and the pipelines, bind groups and uniform
+   * buffers it had to create (each cached after).
+   */
+  readonly counters = { dispatches: 0, submits: 0, pipelines: 0, bindGroups: 0, uniformBuffers: 0 };
   /** Whether the device has the 'subgroups' feature (acquireDevice asks for it wherever the adapter offers it). */
   readonly hasSubgroups: boolean;
   private subgroupsOn: boolean;
@@ -623,6 +627,7 @@ export class WebGpuBackend implements Backend {
     new Uint32Array(buffer.getMappedRange()).set(words);
     buffer.unmap();
     this.uniformBuffers.set(key, buffer);
+    this.counters.uniformBuffers++;
     return buffer;
   }
 
