@@ -3,7 +3,7 @@
 /// <reference types="@webgpu/types" preserve="true" />
 import './autograd/tensor_methods.ts';
 
-export type { Backend, DeferredWrite, MemoryReport, Storage } from './backend/backend.ts';
+export type { Backend, DeferredWrite, MemoryReport, Storage, StorageGroup } from './backend/backend.ts';
 export { CpuBackend } from './backend/cpu_backend.ts';
 export { AllocationError, DeviceLostError, type AllocationSite } from './backend/errors.ts';
 export { WebGpuBackend } from './backend/webgpu/webgpu_backend.ts';

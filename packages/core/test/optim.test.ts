@@ -381,8 +381,8 @@ describe('constructor errors', () => {
 });
 
 describe('resources', () => {
-  it('steady steps create no buffers, pipelines or bind groups, with one dispatch per param (plus one for Adam’s step counts)', async () => {
-    for (const make of [(p: Tensor[]) => new w.SGD(p, { lr: 0.01, momentum: 0.9, nesterov: true }), (p: Tensor[]) => new w.AdamW(p)]) {
+  it('per-parameter steady steps create no buffers, pipelines or bind groups, with one dispatch per param (plus one for Adam’s step counts)', async () => {
+    for (const make of [(p: Tensor[]) => new w.SGD(p, { lr: 0.01, momentum: 0.9, nesterov: true, foreach: false }), (p: Tensor[]) => new w.AdamW(p, { foreach: false })]) {
       const params = [param(Array.from(randomData(257, 1))), param([1, 2, 3]), param(Array.from(randomData(33, 2)))];
       params.forEach((p, k) => setGrad(p, randomData(p.size, 3 + k)));
       const opt = make(params);
@@ -405,7 +405,7 @@ describe('resources', () => {
     const params = [param([1, 2, 3]), param([4, 5])];
     params.forEach((p) => setGrad(p, new Array(p.size).fill(1)));
     const live = gpu.memory().liveBuffers;
-    const opt = new w.Adam(params);
+    const opt = new w.Adam(params, { foreach: false });
     opt.step();
     // Two moments per param and the step counts.
     expect(gpu.memory().liveBuffers).toBe(live + 5);

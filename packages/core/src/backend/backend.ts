@@ -4,11 +4,24 @@ import type { KernelArg, Storage } from './storage.ts';
 
 export type { HostArray, KernelArg, Storage } from './storage.ts';
 
+/** Storage for several tensors in one allocation (see `Backend.allocGroup`). */
+export interface StorageGroup {
+  /** Spans every part (and the padding between them): one kernel binds it to reach them all. */
+  readonly whole: Storage;
+  /** Part i holds sizes[i] floats. */
+  readonly parts: readonly Storage[];
+  /** Where part i starts in `whole`, in floats (aligned as the device requires to bind a part on its own). */
+  readonly offsets: readonly number[];
+}
+
 /** What a backend reports about its memory. */
 export interface MemoryReport {
-  /** Storages handed out and not yet freed. */
+  /** Storages handed out and not yet freed (the whole and each part of a storage group count apiece). */
   liveBuffers: number;
-  /** Bytes of those storages (as requested, before size-class rounding). */
+  /**
+   * Bytes of those storages (as requested, before size-class rounding). A storage group counts
+   * once, at its whole's size (padding included), until its whole and every part are freed.
+   */
   liveBytes: number;
   /** Buffers kept for reuse by the pool. */
   pooledBuffers: number;
@@ -37,6 +50,15 @@ export interface Backend {
    * from this and every other call but `free`, `flush` and `memory`.
    */
   alloc(size: number, site?: AllocationSite): Storage;
+  /**
+   * Storage for several tensors in one allocation: part i holds sizes[i] floats and `whole`
+   * spans them all, so that one kernel bound to the whole reaches every part (an optimizer
+   * updating all its parameters in one dispatch). Each part is a storage like any other (ops
+   * bind, read, write, copy and free it); the allocation goes back to the backend once the
+   * whole and every part are freed. Throws an AllocationError naming `site` when the total is
+   * more than one buffer may hold.
+   */
+  allocGroup(sizes: readonly number[], site?: AllocationSite): StorageGroup;
   write(storage: Storage, data: Float32Array): void;
   /**
    * Computes one op's output: the CPU backend runs the reference, a GPU backend records the
@@ -46,6 +68,8 @@ export interface Backend {
   execute<A>(kernel: OpKernel<A>, inputs: readonly KernelArg[], output: KernelArg, attrs: A): void;
   /** Runs an update that writes `storages` in place (see InPlaceKernel). */
   update(kernel: InPlaceKernel, storages: Record<string, Storage>): void;
+  /** Copies the first `size` floats of `from` to the start of `to`, in order with the work around it. */
+  copy(from: Storage, to: Storage, size: number): void;
   read(storage: Storage): Promise<Float32Array>;
   free(storage: Storage): void;
   /**

@@ -1,4 +1,4 @@
-import type { Backend, DeferredWrite, MemoryReport } from './backend.ts';
+import type { Backend, DeferredWrite, MemoryReport, StorageGroup } from './backend.ts';
 import type { InPlaceKernel, OpKernel } from './op_kernel.ts';
 import type { HostArray, KernelArg, Storage } from './storage.ts';
 import { AllocationError, describeSite, formatBytes, type AllocationSite } from './errors.ts';
@@ -18,20 +18,49 @@ export class CpuBackend implements Backend {
   readonly description = 'cpu: TypeScript reference (float64 accumulation)';
   private nextId = 1;
   private live = new Map<number, number>();
+  /** The group of each live storage that is the whole or a part of one (`live` holds 0 bytes for them). */
+  private groups = new Map<number, { readonly bytes: number }>();
   private created = 0;
 
   alloc(size: number, site: AllocationSite = { op: 'alloc', shape: [size] }): CpuStorage {
-    let data: Float32Array;
+    const storage = { id: this.nextId++, size, data: this.array(size, site) };
+    this.live.set(storage.id, size * 4);
+    this.created++;
+    return storage;
+  }
+
+  /**
+   * One array for all `sizes` (see `Backend.allocGroup`), the parts packed back to back: a host
+   * array needs no alignment (1 float), so `offsets` are the running sums of `sizes` and the
+   * whole is exactly their concatenation. Parts are views of the whole's array.
+   */
+  allocGroup(sizes: readonly number[], site?: AllocationSite): StorageGroup {
+    const offsets: number[] = [];
+    let total = 0;
+    for (const size of sizes) {
+      if (!Number.isInteger(size) || size < 0) throw new Error(`allocGroup: sizes are counts of floats, got ${size}`);
+      offsets.push(total);
+      total += size;
+    }
+    const data = this.array(total, site ?? { op: 'allocGroup', shape: [total] });
+    const whole: CpuStorage = { id: this.nextId++, size: total, data };
+    const parts: CpuStorage[] = sizes.map((size, i) => ({ id: this.nextId++, size, data: data.subarray(offsets[i], offsets[i] + size) }));
+    const share = { bytes: total * 4 };
+    for (const s of [whole, ...parts]) {
+      this.live.set(s.id, 0);
+      this.groups.set(s.id, share);
+    }
+    this.created++;
+    return { whole, parts, offsets };
+  }
+
+  private array(size: number, site: AllocationSite): Float32Array {
     try {
-      data = new Float32Array(size);
+      return new Float32Array(size);
     } catch (e) {
       // V8 refuses typed arrays past its length limit, or when the process is out of memory.
       throw new AllocationError(`${describeSite(site)} needs ${formatBytes(size * 4)}, more than the CPU backend can hold in one array (${(e as Error).message}); nothing was allocated`, site, size * 4, 'out-of-memory');
     }
-    const storage = { id: this.nextId++, size, data };
-    this.live.set(storage.id, size * 4);
-    this.created++;
-    return storage;
   }
 
   write(storage: Storage, data: Float32Array): void {
@@ -48,6 +77,10 @@ export class CpuBackend implements Backend {
     kernel.cpu(data);
   }
 
+  copy(from: Storage, to: Storage, size: number): void {
+    (to as CpuStorage).data.set((from as CpuStorage).data.subarray(0, size));
+  }
+
   async read(storage: Storage): Promise<Float32Array> {
     return (storage as CpuStorage).data.slice();
   }
@@ -61,6 +94,7 @@ export class CpuBackend implements Backend {
 
   free(storage: Storage): void {
     this.live.delete(storage.id);
+    this.groups.delete(storage.id);
   }
 
   flush(): void {}
@@ -70,6 +104,8 @@ export class CpuBackend implements Backend {
   memory(): MemoryReport {
     let liveBytes = 0;
     for (const b of this.live.values()) liveBytes += b;
+    // A group counts once, while any of its storages is live (the array lives as long).
+    for (const g of new Set(this.groups.values())) liveBytes += g.bytes;
     return { liveBuffers: this.live.size, liveBytes, pooledBuffers: 0, pooledBytes: 0, createdBuffers: this.created, readbackBuffers: 0 };
   }
 }

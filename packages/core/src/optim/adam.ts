@@ -1,10 +1,11 @@
 import type { Backend } from '../backend/backend.ts';
-import { adamProgram, advanceStepProgram } from '../kernels/optim.ts';
+import { adamHyperValues, adamProgram, advanceStepProgram } from '../kernels/optim.ts';
 import { adamReference, advanceStepReference } from '../reference/optim.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { zeros } from '../ops/creation.ts';
 import { checkAtLeast, Optimizer } from './optimizer.ts';
 import { runInPlace } from '../ops/in_place.ts';
+import { FlatParameters } from './flat_parameters.ts';
 
 /** Slots one `advance_step` dispatch covers: the bits of its `array<vec4<u32>, 2>` mask. */
 const SLOTS_PER_ADVANCE = 256;
@@ -18,6 +19,8 @@ export interface AdamOptions {
   eps?: number;
   /** Adam: L2 penalty added to the gradient (default 0). AdamW: decoupled decay (default 1e-2). */
   weightDecay?: number;
+  /** Update every parameter at once (default true), or with a dispatch each (false); see `Optimizer.foreach`. */
+  foreach?: boolean;
 }
 
 interface Moments {
@@ -34,13 +37,15 @@ export class Adam extends Optimizer {
   readonly betas: readonly [number, number];
   readonly eps: number;
   readonly weightDecay: number;
-  /** First and second moments by param index, created on a param's first step. */
+  /** First and second moments by param index, created on a param's first step (per-parameter updates). */
   private moments: (Moments | null)[];
+  /** The params and both moments in flat buffers (updates of every parameter at once). */
+  private flat: FlatParameters | null = null;
   /** Steps taken by each param (slot = param index), on the params' device. */
   private steps: Tensor | null = null;
 
   constructor(params: readonly Tensor[], options: AdamOptions = {}) {
-    super(params, options.lr ?? 1e-3);
+    super(params, options.lr ?? 1e-3, options.foreach);
     const betas = options.betas ?? [0.9, 0.999];
     this.betas = [betas[0], betas[1]];
     this.eps = options.eps ?? 1e-8;
@@ -66,6 +71,17 @@ export class Adam extends Optimizer {
     this.advanceSteps(op, backend, steps, active);
     const [beta1, beta2] = this.betas;
     const hyper = { lr: this.lr, beta1, beta2, eps: this.eps, weightDecay: this.weightDecay, decoupled: this.decoupled };
+    if (this.foreach) {
+      this.flat ??= new FlatParameters(this.name, this.params, ['exp_avg', 'exp_avg_sq']);
+      this.flat.step(op, backend, {
+        update: { kind: 'adam' },
+        active: new Set(active),
+        hyper: adamHyperValues(hyper),
+        extra: { step_counts: steps.storageFor(op) },
+        cpu: (d, i, extra) => adamReference(d.param, d.grad, d.exp_avg, d.exp_avg_sq, extra.step_counts[i], hyper),
+      });
+      return;
+    }
     for (const i of active) {
       const param = this.params[i];
       const grad = param.grad!;
@@ -108,6 +124,8 @@ export class Adam extends Optimizer {
       m?.expAvgSq.dispose();
     }
     this.moments = this.moments.map(() => null);
+    this.flat?.dispose();
+    this.flat = null;
     this.steps?.dispose();
     this.steps = null;
   }

@@ -12,6 +12,14 @@ import { sameShape, shapeToString } from '../util/shape.ts';
 export abstract class Optimizer {
   /** The parameters, in the order given; "param i" in error messages indexes this list. */
   readonly params: readonly Tensor[];
+  /**
+   * Whether a step updates every parameter at once (the default), as PyTorch's foreach
+   * optimizers do: one dispatch per 128 MiB of parameters instead of one per parameter. The
+   * parameters then move, at the first step, into one buffer that the optimizer shares with
+   * them (the tensors stay the same objects, and their values do not change), and each step
+   * copies the gradients into a buffer laid out alike. Both ways run the same arithmetic.
+   */
+  readonly foreach: boolean;
   private learningRate = 0;
   private disposed = false;
 
@@ -20,7 +28,7 @@ export abstract class Optimizer {
     return 'Optimizer';
   }
 
-  constructor(params: readonly Tensor[], lr: number) {
+  constructor(params: readonly Tensor[], lr: number, foreach = true) {
     if (!Array.isArray(params) || params.length === 0) throw new Error(`${this.name}: got an empty parameter list`);
     const owners = new Map<Storage, number>();
     params.forEach((p, i) => {
@@ -31,8 +39,10 @@ export abstract class Optimizer {
       if (other !== undefined) throw new Error(`${this.name}: params ${other} and ${i} share storage; list each parameter once`);
       owners.set(storage, i);
     });
+    if (typeof foreach !== 'boolean') throw new Error(`${this.name}: foreach must be true or false, got ${String(foreach)}`);
     this.params = [...params];
     this.lr = lr;
+    this.foreach = foreach;
   }
 
   /** The learning rate used by the next `step()`. */

@@ -1,9 +1,10 @@
 import type { Backend } from '../backend/backend.ts';
-import { sgdMomentumProgram, sgdProgram } from '../kernels/optim.ts';
+import { sgdHyperValues, sgdMomentumProgram, sgdProgram } from '../kernels/optim.ts';
 import { sgdReference } from '../reference/optim.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { checkAtLeast, Optimizer } from './optimizer.ts';
 import { runInPlace } from '../ops/in_place.ts';
+import { FlatParameters } from './flat_parameters.ts';
 
 export interface SgdOptions {
   lr: number;
@@ -15,6 +16,8 @@ export interface SgdOptions {
   weightDecay?: number;
   /** Nesterov momentum (default false); needs momentum > 0 and zero dampening. */
   nesterov?: boolean;
+  /** Update every parameter at once (default true), or with a dispatch each (false); see `Optimizer.foreach`. */
+  foreach?: boolean;
 }
 
 /**
@@ -27,11 +30,15 @@ export class SGD extends Optimizer {
   readonly dampening: number;
   readonly weightDecay: number;
   readonly nesterov: boolean;
-  /** Momentum buffers by param index, created on a param's first step. */
+  /** Momentum buffers by param index, created on a param's first step (per-parameter updates). */
   private buffers: (Tensor | null)[];
+  /** The params and momentum buffers in flat buffers (updates of every parameter at once). */
+  private flat: FlatParameters | null = null;
+  /** Which params have taken a step: their momentum buffer has started. */
+  private started: boolean[];
 
   constructor(params: readonly Tensor[], options: SgdOptions) {
-    super(params, options.lr);
+    super(params, options.lr, options.foreach);
     this.momentum = options.momentum ?? 0;
     this.dampening = options.dampening ?? 0;
     this.weightDecay = options.weightDecay ?? 0;
@@ -43,6 +50,7 @@ export class SGD extends Optimizer {
       throw new Error(`SGD: Nesterov momentum requires a momentum > 0 and zero dampening, got momentum ${this.momentum} and dampening ${this.dampening}`);
     }
     this.buffers = this.params.map(() => null);
+    this.started = this.params.map(() => false);
   }
 
   override get name(): string {
@@ -51,6 +59,20 @@ export class SGD extends Optimizer {
 
   protected update(op: string, backend: Backend, active: readonly number[]): void {
     const hyper = { lr: this.lr, momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay, nesterov: this.nesterov };
+    if (this.foreach) {
+      const momentum = this.momentum !== 0;
+      const first = new Set(momentum ? active.filter((i) => !this.started[i]) : []);
+      this.flat ??= new FlatParameters(this.name, this.params, momentum ? ['momentum_buffer'] : []);
+      this.flat.step(op, backend, {
+        update: momentum ? { kind: 'sgd_momentum', nesterov: this.nesterov } : { kind: 'sgd' },
+        active: new Set(active),
+        firstStep: first,
+        hyper: sgdHyperValues(hyper),
+        cpu: (d, i) => sgdReference(d.param, d.grad, d.momentum_buffer ?? null, hyper, first.has(i)),
+      });
+      for (const i of first) this.started[i] = true;
+      return;
+    }
     for (const i of active) {
       const param = this.params[i];
       const grad = param.grad!;
@@ -82,5 +104,7 @@ export class SGD extends Optimizer {
   protected disposeState(): void {
     for (const b of this.buffers) b?.dispose();
     this.buffers = this.buffers.map(() => null);
+    this.flat?.dispose();
+    this.flat = null;
   }
 }

@@ -6,11 +6,18 @@ import type { Backend, Storage } from '../backend/backend.ts';
  */
 export class StorageHandle {
   private refs = 1;
+  private current: Storage;
 
   constructor(
     readonly backend: Backend,
-    readonly storage: Storage,
-  ) {}
+    storage: Storage,
+  ) {
+    this.current = storage;
+  }
+
+  get storage(): Storage {
+    return this.current;
+  }
 
   retain(): this {
     this.refs++;
@@ -18,6 +25,17 @@ export class StorageHandle {
   }
 
   release(): void {
-    if (--this.refs === 0) this.backend.free(this.storage);
+    if (--this.refs === 0) this.backend.free(this.current);
+  }
+
+  /**
+   * Moves the values into `storage` (as large, on the same backend) and frees the old storage:
+   * every tensor sharing this handle then reads and writes the new place.
+   */
+  moveTo(storage: Storage): void {
+    if (storage.size !== this.current.size) throw new Error(`moveTo: storage of ${storage.size} floats for values of ${this.current.size}`);
+    this.backend.copy(this.current, storage, this.current.size);
+    this.backend.free(this.current);
+    this.current = storage;
   }
 }

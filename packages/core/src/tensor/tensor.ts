@@ -62,6 +62,15 @@ export class Tensor {
     return this.liveHandle(op).storage;
   }
 
+  /**
+   * @internal Moves the values into `storage` (of this size, on this backend; the old storage
+   * is freed): this tensor and every view of it then live there. An optimizer gathers its
+   * parameters into one buffer this way.
+   */
+  moveStorage(storage: Storage, op: string): void {
+    this.liveHandle(op).moveTo(storage);
+  }
+
   /** @internal A new tensor of another shape sharing this storage (same element count). */
   view(shape: Shape): Tensor {
     return new Tensor(shape, this.liveHandle('view').retain());

@@ -27,10 +27,10 @@ export class SubmissionQueue {
     else this.submitNow(commands);
   }
 
-  /** queue.writeBuffer, after everything recorded before it. The data is copied when held. */
-  write(buffer: GPUBuffer, data: Float32Array): void {
-    if (this.holding) this.entries.push({ kind: 'write', buffer, data: data.slice() });
-    else this.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+  /** queue.writeBuffer at byte `offset`, after everything recorded before it. The data is copied when held. */
+  write(buffer: GPUBuffer, data: Float32Array, offset = 0): void {
+    if (this.holding) this.entries.push({ kind: 'write', write: { buffer, offset, data: data.slice() } });
+    else this.writeNow({ buffer, offset, data });
   }
 
   /**
@@ -44,7 +44,7 @@ export class SubmissionQueue {
   }
 
   /** Writes `writes` where `hold` stands, then submits what it held (up to the next waiting hold). */
-  release(hold: Hold, writes: { buffer: GPUBuffer; data: Float32Array }[]): void {
+  release(hold: Hold, writes: BufferWrite[]): void {
     if (hold.state !== 'waiting') return;
     hold.state = 'released';
     hold.writes = writes;
@@ -111,11 +111,15 @@ export class SubmissionQueue {
       if (e.kind === 'hold' && e.hold.state === 'waiting') return;
       this.entries.shift();
       if (e.kind === 'submit') this.submitNow(e.commands);
-      else if (e.kind === 'write') this.queue.writeBuffer(e.buffer, 0, e.data.buffer, e.data.byteOffset, e.data.byteLength);
+      else if (e.kind === 'write') this.writeNow(e.write);
       else if (e.kind === 'notify') e.resolve();
       else if (e.kind === 'fence') continue;
-      else for (const w of e.hold.writes) this.queue.writeBuffer(w.buffer, 0, w.data.buffer, w.data.byteOffset, w.data.byteLength);
+      else for (const w of e.hold.writes) this.writeNow(w);
     }
+  }
+
+  private writeNow(w: BufferWrite): void {
+    this.queue.writeBuffer(w.buffer, w.offset ?? 0, w.data.buffer, w.data.byteOffset, w.data.byteLength);
   }
 
   private submitNow(commands: GPUCommandBuffer): void {
@@ -124,17 +128,24 @@ export class SubmissionQueue {
   }
 }
 
+/** Data for `buffer` from byte `offset` (absent: 0). */
+export interface BufferWrite {
+  readonly buffer: GPUBuffer;
+  readonly offset?: number;
+  readonly data: Float32Array;
+}
+
 /** A place in the queue where work waits for data from the host. */
 export interface Hold {
   state: 'waiting' | 'released' | 'aborted';
-  writes: { buffer: GPUBuffer; data: Float32Array }[];
+  writes: BufferWrite[];
   /** Why it was aborted. */
   error: Error | null;
 }
 
 type Entry =
   | { kind: 'submit'; commands: GPUCommandBuffer }
-  | { kind: 'write'; buffer: GPUBuffer; data: Float32Array }
+  | { kind: 'write'; write: BufferWrite }
   | { kind: 'hold'; hold: Hold }
   | { kind: 'notify'; resolve: () => void; reject: (e: Error) => void }
   | { kind: 'fence' };

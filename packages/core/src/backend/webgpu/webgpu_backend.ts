@@ -1,5 +1,5 @@
 import { gpuTraits, type GpuTraits } from './traits.ts';
-import type { Backend, DeferredWrite, MemoryReport } from '../backend.ts';
+import type { Backend, DeferredWrite, MemoryReport, StorageGroup } from '../backend.ts';
 import type { GpuContext, InPlaceKernel, OpKernel } from '../op_kernel.ts';
 import type { KernelArg, Storage } from '../storage.ts';
 import type { GpuStorage } from './gpu_storage.ts';
@@ -15,6 +15,13 @@ import { SubmissionQueue } from './submission_queue.ts';
 import { sizeOf } from '../../util/shape.ts';
 
 export type { GpuStorage } from './gpu_storage.ts';
+
+/** What the storages of one group share: their buffer goes back once none of them is live. */
+interface GroupShare {
+  remaining: number;
+  /** The group's bytes, counted once in `memory().liveBytes`. */
+  readonly bytes: number;
+}
 
 interface PipelineEntry {
   readonly pipeline: GPUComputePipeline;
@@ -57,6 +64,9 @@ export class WebGpuBackend implements Backend {
   private readonly staging: BufferPool;
   private nextId = 1;
   private live = new Map<number, number>();
+  /** The group of each live storage that is the whole or a part of one (`live` holds 0 bytes for them). */
+  private groups = new Map<number, GroupShare>();
+  private liveGroups = new Set<GroupShare>();
   private pipelines = new Map<string, PipelineEntry>();
   private uniformBuffers = new Map<string, GPUBuffer>();
   private bindGroups = new Map<string, GPUBindGroup>();
@@ -211,28 +221,63 @@ export class WebGpuBackend implements Backend {
   alloc(size: number, site: AllocationSite = { op: 'alloc', shape: [size] }): GpuStorage {
     this.health.assertUsable();
     const bytes = Math.max(4, size * 4);
-    if (bytes > this.maxBufferBytes) {
-      throw new AllocationError(
-        `${describeSite(site)} needs ${formatBytes(bytes)}, more than ${this.acquired.adapterName} allows in one buffer ` +
-          `(maxStorageBufferBindingSize/maxBufferSize: ${formatBytes(this.maxBufferBytes)}). Use a smaller batch, image or layer; nothing was allocated`,
-        site,
-        bytes,
-        'limit',
-      );
-    }
+    this.checkLimit(bytes, site, 'Use a smaller batch, image or layer');
     const buffer = this.pool.acquire(bytes, site);
     const storage: GpuStorage = { id: this.nextId++, size, buffer };
     this.live.set(storage.id, size * 4);
     return storage;
   }
 
+  /**
+   * Storages for `sizes` floats in one pooled buffer (see `Backend.allocGroup`). Parts start at
+   * multiples of the device's minStorageBufferOffsetAlignment, so that each binds on its own, and
+   * take at least 4 bytes (a binding's least), so an empty part still has a slot of its own.
+   */
+  allocGroup(sizes: readonly number[], site?: AllocationSite): StorageGroup {
+    this.health.assertUsable();
+    const align = this.device.limits.minStorageBufferOffsetAlignment;
+    const starts: number[] = [];
+    let end = 0;
+    for (const size of sizes) {
+      if (!Number.isInteger(size) || size < 0) throw new Error(`allocGroup: sizes are counts of floats, got ${size}`);
+      const start = Math.ceil(end / align) * align;
+      starts.push(start);
+      end = start + Math.max(4, size * 4);
+    }
+    const where = site ?? { op: 'allocGroup', shape: [end / 4] };
+    const bytes = Math.max(4, end);
+    this.checkLimit(bytes, where, 'Split the tensors into several groups');
+    const buffer = this.pool.acquire(bytes, where);
+    const whole: GpuStorage = { id: this.nextId++, size: end / 4, buffer };
+    const parts: GpuStorage[] = sizes.map((size, i) => ({ id: this.nextId++, size, buffer, offset: starts[i] }));
+    const share: GroupShare = { remaining: parts.length + 1, bytes: end };
+    for (const s of [whole, ...parts]) {
+      this.live.set(s.id, 0);
+      this.groups.set(s.id, share);
+    }
+    this.liveGroups.add(share);
+    return { whole, parts, offsets: starts.map((b) => b / 4) };
+  }
+
+  /** Throws an AllocationError, before anything reaches the device, when `bytes` do not fit one buffer. */
+  private checkLimit(bytes: number, site: AllocationSite, advice: string): void {
+    if (bytes <= this.maxBufferBytes) return;
+    throw new AllocationError(
+      `${describeSite(site)} needs ${formatBytes(bytes)}, more than ${this.acquired.adapterName} allows in one buffer ` +
+        `(maxStorageBufferBindingSize/maxBufferSize: ${formatBytes(this.maxBufferBytes)}). ${advice}; nothing was allocated`,
+      site,
+      bytes,
+      'limit',
+    );
+  }
+
   write(storage: Storage, data: Float32Array): void {
     this.health.assertUsable();
-    const { buffer } = storage as GpuStorage;
+    const { buffer, offset } = storage as GpuStorage;
     // queue.writeBuffer lands before commands still being recorded: submit those first
     // when they touch this buffer (a pooled buffer may be reused within one step).
     if (this.pendingBuffers.has(buffer)) this.flush();
-    this.submissions.write(buffer, data);
+    this.submissions.write(buffer, data, offset);
   }
 
   fence(): void {
@@ -255,7 +300,7 @@ export class WebGpuBackend implements Backend {
         });
         this.submissions.release(
           hold,
-          storages.map((s, i) => ({ buffer: (s as GpuStorage).buffer, data: data[i] })),
+          storages.map((s, i) => ({ buffer: (s as GpuStorage).buffer, offset: (s as GpuStorage).offset, data: data[i] })),
         );
       },
       abort: (error, reported = false) => {
@@ -272,11 +317,11 @@ export class WebGpuBackend implements Backend {
    */
   async read(storage: Storage): Promise<Float32Array> {
     this.health.assertUsable();
-    const { buffer, size } = storage as GpuStorage;
+    const { buffer, size, offset = 0 } = storage as GpuStorage;
     const bytes = Math.max(4, size * 4);
     const staging = this.staging.acquire(bytes, { op: 'read', shape: [size] });
     this.endPass();
-    this.ensureEncoder().copyBufferToBuffer(buffer, 0, staging, 0, bytes);
+    this.ensureEncoder().copyBufferToBuffer(buffer, offset, staging, 0, bytes);
     const counters = this.stageChecks();
     this.flush();
     try {
@@ -342,9 +387,18 @@ export class WebGpuBackend implements Backend {
     }
   }
 
-  /** Frees storage; on a lost device there is nothing left to give back, and that is no error. */
+  /**
+   * Frees storage; on a lost device there is nothing left to give back, and that is no error.
+   * A group's buffer goes back once its whole and every part are freed.
+   */
   free(storage: Storage): void {
     if (!this.live.delete(storage.id)) return;
+    const share = this.groups.get(storage.id);
+    if (share) {
+      this.groups.delete(storage.id);
+      if (--share.remaining > 0) return;
+      this.liveGroups.delete(share);
+    }
     const { buffer } = storage as GpuStorage;
     if (this.health.lost) buffer.destroy();
     else this.pool.release(buffer);
@@ -354,6 +408,11 @@ export class WebGpuBackend implements Backend {
   run(program: Program): void {
     this.health.assertUsable();
     const entry = this.pipeline(program);
+    const copies = this.readsOfWrittenBuffers(program, entry.reflection);
+    if (copies.length > 0) {
+      this.runOnCopies(program, copies);
+      return;
+    }
     const { reflection } = entry;
     const bindGroup = this.bindGroup(entry, program);
     const perDispatch = this.timer?.granularity === 'dispatch';
@@ -370,14 +429,45 @@ export class WebGpuBackend implements Backend {
     if (++this.pendingDispatches >= MAX_PENDING_DISPATCHES) this.flush();
   }
 
+  /**
+   * The read-only bindings of `program` whose buffer one of its writable bindings also binds.
+   * WebGPU tracks a dispatch's use of a buffer per buffer, not per range, and forbids that
+   * even where the ranges are apart (two parts of a storage group). Only storages of a group
+   * (those with an offset) can share a buffer, so other programs skip the search.
+   */
+  private readsOfWrittenBuffers(program: Program, reflection: KernelReflection): string[] {
+    const storages = reflection.storage.map((s) => ({ ...s, storage: program.bindings[s.name] as GpuStorage | undefined }));
+    if (!storages.some((s) => s.storage?.offset !== undefined)) return [];
+    const written = new Set(storages.filter((s) => !s.readOnly && s.storage).map((s) => s.storage!.buffer));
+    return storages.filter((s) => s.readOnly && s.storage && written.has(s.storage.buffer)).map((s) => s.name);
+  }
+
+  /** Runs `program` with the bindings `names` read from copies of their own, which go back to the pool after. */
+  private runOnCopies(program: Program, names: readonly string[]): void {
+    const bindings = { ...program.bindings };
+    const copies: GpuStorage[] = [];
+    try {
+      for (const name of names) {
+        const from = program.bindings[name];
+        const copy = this.alloc(from.size, { op: `${program.kernel} (copy of '${name}', which shares a buffer the kernel writes)`, shape: [from.size] });
+        copies.push(copy);
+        this.copy(from, copy, from.size);
+        bindings[name] = copy;
+      }
+      this.run({ ...program, bindings });
+    } finally {
+      for (const c of copies) this.free(c);
+    }
+  }
+
   /** Records a buffer-to-buffer copy of `size` floats. */
   copy(from: Storage, to: Storage, size: number): void {
     this.health.assertUsable();
     if (size === 0) return;
     this.endPass();
-    const src = (from as GpuStorage).buffer;
-    const dst = (to as GpuStorage).buffer;
-    this.ensureEncoder().copyBufferToBuffer(src, 0, dst, 0, size * 4);
+    const { buffer: src, offset: srcOffset = 0 } = from as GpuStorage;
+    const { buffer: dst, offset: dstOffset = 0 } = to as GpuStorage;
+    this.ensureEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, size * 4);
     this.pendingBuffers.add(src).add(dst);
   }
 
@@ -413,6 +503,7 @@ export class WebGpuBackend implements Backend {
   memory(): MemoryReport {
     let liveBytes = 0;
     for (const b of this.live.values()) liveBytes += b;
+    for (const g of this.liveGroups) liveBytes += g.bytes;
     return {
       liveBuffers: this.live.size,
       liveBytes,
@@ -599,7 +690,8 @@ export class WebGpuBackend implements Backend {
     for (const s of reflection.storage) {
       const storage = program.bindings[s.name] as GpuStorage | undefined;
       if (!storage) throw new Error(`kernel '${program.kernel}': storage binding '${s.name}' declared in WGSL was not given`);
-      key += `|${this.idOf(storage.buffer)}:${storage.size}`;
+      // The offset too: parts of one group share a buffer, and may share a size.
+      key += `|${this.idOf(storage.buffer)}@${storage.offset ?? 0}:${storage.size}`;
     }
     const hit = this.bindGroups.get(key);
     if (hit) return hit;
@@ -607,7 +699,7 @@ export class WebGpuBackend implements Backend {
     if (uniform && reflection.uniform) entries.push({ binding: reflection.uniform.binding, resource: { buffer: uniform } });
     for (const s of reflection.storage) {
       const storage = program.bindings[s.name] as GpuStorage;
-      entries.push({ binding: s.binding, resource: { buffer: storage.buffer, offset: 0, size: Math.max(4, storage.size * 4) } });
+      entries.push({ binding: s.binding, resource: { buffer: storage.buffer, offset: storage.offset ?? 0, size: Math.max(4, storage.size * 4) } });
     }
     const group = this.device.createBindGroup({ layout: entry.layout, entries });
     this.bindGroups.set(key, group);

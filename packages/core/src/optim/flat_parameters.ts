@@ -1,0 +1,203 @@
+import type { Backend, Storage, StorageGroup } from '../backend/backend.ts';
+import type { Program } from '../backend/webgpu/program.ts';
+import { CHUNK_ACTIVE, CHUNK_FIRST_STEP, FLAT_CHUNK, flatUpdateProgram, type FlatUpdate } from '../kernels/optim.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+
+/**
+ * Parameters per flat buffer at most, in bytes: 128 MiB, the smallest binding every WebGPU
+ * device allows, so a bucket always binds whole. Larger models get several buckets, each one
+ * dispatch.
+ */
+const BUCKET_BYTES = 128 * 2 ** 20;
+
+/** One parameter's place in a bucket: its index in the optimizer's list, where it starts, its size. */
+interface Slot {
+  readonly param: number;
+  readonly offset: number;
+  readonly size: number;
+}
+
+/** Params sharing flat buffers: their own storage, their gradients' copies and each kind of state. */
+interface Bucket {
+  readonly backend: Backend;
+  readonly slots: readonly Slot[];
+  readonly params: StorageGroup;
+  readonly grads: StorageGroup;
+  readonly states: Readonly<Record<string, StorageGroup>>;
+  /** The chunk table of shaders/optim.wgsl: 4 u32 per chunk (start, count, slot, flags). */
+  readonly chunks: Storage | null;
+  readonly chunkCount: number;
+  /** The flags last written to `chunks`, to write them again only when they change. */
+  writtenFlags: string;
+}
+
+/** What one flat update needs besides the buffers: which params take a step and their flags. */
+export interface FlatStep {
+  readonly update: FlatUpdate;
+  /** Params with a gradient this step. */
+  readonly active: ReadonlySet<number>;
+  /** Params whose state starts this step (SGD's momentum buffer is the gradient itself). */
+  readonly firstStep?: ReadonlySet<number>;
+  /** The hyperparameters, as the update's entry point reads them (SgdHyper or AdamHyper). */
+  readonly hyper: Float32Array;
+  /** Storages bound besides the flat buffers (Adam's `step_counts`). */
+  readonly extra?: Readonly<Record<string, Storage>>;
+  /**
+   * The CPU reference for one param: its slices of the flat buffers (by binding name), its
+   * index, and the host arrays of `extra`.
+   */
+  readonly cpu: (slices: Record<string, Float32Array>, param: number, extra: Record<string, Float32Array>) => void;
+}
+
+/**
+ * An optimizer's parameters and per-element state in flat buffers, so that one dispatch per
+ * bucket (128 MiB of parameters) updates every parameter, as PyTorch's foreach optimizers do.
+ *
+ * At the first step the parameters move into the buckets (`Tensor.moveStorage`: the tensors,
+ * and any views of them, then live there), and the state is made there, zeroed. Each step
+ * copies the gradients into a flat buffer laid out like the parameters (a copy command each,
+ * not a dispatch) and runs the update over the chunk table: one workgroup per piece of at most
+ * `FLAT_CHUNK` floats of one parameter. A parameter moved out since (another optimizer's
+ * buckets took it) is moved back, with this optimizer's state kept.
+ */
+export class FlatParameters {
+  private buckets: Bucket[] | null = null;
+  /** The hyperparameters on the device, and the values last written there. */
+  private hyper: { storage: Storage; backend: Backend; values: Float32Array } | null = null;
+
+  constructor(
+    private readonly owner: string,
+    private readonly params: readonly Tensor[],
+    /** The state's binding names in shaders/optim.wgsl (e.g. `momentum_buffer`). */
+    private readonly stateNames: readonly string[],
+  ) {}
+
+  /** Records one update of the params in `step.active`, on `backend`. */
+  step(op: string, backend: Backend, step: FlatStep): void {
+    const buckets = (this.buckets ??= this.makeBuckets(op, backend));
+    buckets.forEach((bucket, b) => {
+      if (bucket.slots.some((s, j) => this.params[s.param].storageFor(op) !== bucket.params.parts[j])) buckets[b] = this.rehome(op, backend, bucket);
+    });
+    const hyper = this.writeHyper(backend, step.hyper);
+    for (const bucket of buckets) this.stepBucket(op, backend, bucket, step, hyper);
+  }
+
+  /** Frees the state and the gradients' buffers; the params keep their storage in the buckets. */
+  dispose(): void {
+    for (const bucket of this.buckets ?? []) freeBucket(bucket);
+    this.buckets = null;
+    this.hyper?.backend.free(this.hyper.storage);
+    this.hyper = null;
+  }
+
+  /** The hyperparameters' storage, written when they changed (a schedule moved the learning rate). */
+  private writeHyper(backend: Backend, values: Float32Array): Storage {
+    this.hyper ??= { storage: backend.alloc(values.length, { op: `${this.owner} (hyperparameters)`, shape: [values.length] }), backend, values: new Float32Array(0) };
+    const h = this.hyper;
+    if (h.values.length !== values.length || h.values.some((v, i) => v !== values[i])) {
+      backend.write(h.storage, values);
+      h.values = values.slice();
+    }
+    return h.storage;
+  }
+
+  private stepBucket(op: string, backend: Backend, bucket: Bucket, step: FlatStep, hyper: Storage): void {
+    const active = bucket.slots.map((s, j) => [s, j] as const).filter(([s]) => step.active.has(s.param) && s.size > 0);
+    if (active.length === 0 || !bucket.chunks) return;
+    for (const [s, j] of active) backend.copy(this.params[s.param].grad!.storageFor(op), bucket.grads.parts[j], s.size);
+    this.writeChunks(backend, bucket, step);
+    const flat: Record<string, Storage> = { param: bucket.params.whole, grad: bucket.grads.whole, chunks: bucket.chunks, ...step.extra };
+    for (const name of this.stateNames) flat[name] = bucket.states[name].whole;
+    const hyperName = step.update.kind === 'adam' ? 'adam_hyper' : 'sgd_hyper';
+    const program = flatUpdateProgram(step.update, bucket.chunkCount);
+    const names = ['param', 'grad', ...this.stateNames];
+    backend.update(
+      {
+        name: op,
+        cpu: (data) => {
+          for (const [s] of active) {
+            const slices: Record<string, Float32Array> = {};
+            for (const n of names) slices[n] = data[n].subarray(s.offset, s.offset + s.size);
+            step.cpu(slices, s.param, data);
+          }
+        },
+        gpu: (bindings): Program[] => [{ ...program, bindings }],
+      },
+      { ...flat, [hyperName]: hyper },
+    );
+  }
+
+  /** Writes the chunk table's flags when the active params or the first steps changed. */
+  private writeChunks(backend: Backend, bucket: Bucket, step: FlatStep): void {
+    const flags = bucket.slots.map((s) => (step.active.has(s.param) ? CHUNK_ACTIVE : 0) | (step.firstStep?.has(s.param) ? CHUNK_FIRST_STEP : 0));
+    const key = flags.join(',');
+    if (key === bucket.writtenFlags || !bucket.chunks) return;
+    const table = new Uint32Array(bucket.chunkCount * 4);
+    let c = 0;
+    bucket.slots.forEach((s, j) => {
+      for (let start = 0; start < s.size; start += FLAT_CHUNK) {
+        table.set([s.offset + start, Math.min(FLAT_CHUNK, s.size - start), s.param, flags[j]], 4 * c++);
+      }
+    });
+    // The table is u32; storages carry f32, and a write copies the bytes unchanged.
+    backend.write(bucket.chunks, new Float32Array(table.buffer));
+    bucket.writtenFlags = key;
+  }
+
+  /** Splits the params into buckets of at most BUCKET_BYTES (a larger param gets one of its own) and moves them in. */
+  private makeBuckets(op: string, backend: Backend): Bucket[] {
+    const groups: number[][] = [];
+    let bytes = Infinity;
+    this.params.forEach((p, i) => {
+      const size = p.size * 4;
+      if (bytes + size > BUCKET_BYTES) {
+        groups.push([]);
+        bytes = 0;
+      }
+      groups[groups.length - 1].push(i);
+      bytes += size;
+    });
+    return groups.map((indices) => this.makeBucket(op, backend, indices, null));
+  }
+
+  /**
+   * A bucket for `indices`, the params moved in and the state zeroed, or copied from `from`
+   * (the same params, laid out alike) when it replaces a bucket.
+   */
+  private makeBucket(op: string, backend: Backend, indices: readonly number[], from: Bucket | null): Bucket {
+    const sizes = indices.map((i) => this.params[i].size);
+    const site = (what: string) => ({ op: `${this.owner} (${what})`, shape: [sizes.reduce((a, n) => a + n, 0)] });
+    const params = backend.allocGroup(sizes, site('flat parameters'));
+    const grads = backend.allocGroup(sizes, site('flat gradients'));
+    const states: Record<string, StorageGroup> = {};
+    for (const name of this.stateNames) {
+      const group = backend.allocGroup(sizes, site(name));
+      if (from) backend.copy(from.states[name].whole, group.whole, group.whole.size);
+      else backend.write(group.whole, new Float32Array(group.whole.size));
+      states[name] = group;
+    }
+    indices.forEach((i, j) => this.params[i].moveStorage(params.parts[j], op));
+    const slots = indices.map((param, j) => ({ param, offset: params.offsets[j], size: sizes[j] }));
+    const chunkCount = slots.reduce((n, s) => n + Math.ceil(s.size / FLAT_CHUNK), 0);
+    const chunks = chunkCount > 0 ? backend.alloc(chunkCount * 4, site('chunk table')) : null;
+    return { backend, slots, params, grads, states, chunks, chunkCount, writtenFlags: '' };
+  }
+
+  /** A new bucket for params of which some were moved out of `bucket`, with its state. */
+  private rehome(op: string, backend: Backend, bucket: Bucket): Bucket {
+    const fresh = this.makeBucket(op, backend, bucket.slots.map((s) => s.param), bucket);
+    freeBucket(bucket);
+    return fresh;
+  }
+}
+
+/** Frees what the bucket owns: the flat buffers' wholes, the gradients' and states' parts, the table. The params own their parts. */
+function freeBucket(bucket: Bucket): void {
+  const { backend } = bucket;
+  backend.free(bucket.params.whole);
+  for (const group of [bucket.grads, ...Object.values(bucket.states)]) {
+    backend.free(group.whole);
+    for (const part of group.parts) backend.free(part);
+  }
+  if (bucket.chunks) backend.free(bucket.chunks);
+}
