@@ -159,6 +159,28 @@ describe('slice and narrow', () => {
     });
   }
 
+  it('a slice that is one contiguous run is a copy command, not a dispatch; the others gather', async () => {
+    const contiguous: [number[], number[], number[]][] = [
+      [[7, 33], [2, 0], [3, 33]],
+      [[5, 3, 7], [1, 2, 0], [1, 1, 7]],
+      [[5, 3, 7], [4, 1, 3], [1, 1, 3]],
+      [[9], [4], [5]],
+    ];
+    const strided: [number[], number[], number[]][] = [
+      [[7, 33], [0, 1], [3, 5]],
+      [[5, 3, 7], [1, 0, 0], [2, 2, 7]],
+    ];
+    for (const [cases, dispatches] of [[contiguous, 0], [strided, 1]] as const) {
+      for (const [shape, begin, sizes] of cases) {
+        const [g, c] = onBoth(randomData(size(shape), 5), shape, gpu);
+        const before = gpu.counters.dispatches;
+        const got = w.slice(g, begin, sizes);
+        expect(gpu.counters.dispatches - before, `dispatches of slice ${JSON.stringify([shape, begin, sizes])}`).toBe(dispatches);
+        await expectTensorsClose(got, w.slice(c, begin, sizes), 0, 0, `slice ${JSON.stringify([shape, begin, sizes])}`);
+      }
+    }
+  });
+
   it('narrow on the GPU matches the CPU', async () => {
     await againstReference([[9, 33]], (x) => w.narrow(x, -1, 7, 19));
   });
@@ -214,6 +236,18 @@ describe('concat', () => {
       await againstReference(shapes, (...xs) => w.concat(xs, axis));
     });
   }
+
+  it('pieces that land as contiguous runs are copied with copy commands', async () => {
+    const [a, ac] = onBoth(randomData(15, 1), [3, 5], gpu);
+    const [b, bc] = onBoth(randomData(10, 2), [2, 5], gpu);
+    const before = gpu.counters.dispatches;
+    const rows = w.concat([a, b], 0);
+    expect(gpu.counters.dispatches - before).toBe(0);
+    await expectTensorsClose(rows, w.concat([ac, bc], 0), 0, 0, 'concat along 0');
+    const [c, cc] = onBoth(randomData(6, 3), [3, 2], gpu);
+    const cols = w.concat([a, c], 1);
+    await expectTensorsClose(cols, w.concat([ac, cc], 1), 0, 0, 'concat along 1');
+  });
 
   it('backward slices the gradient: finite differences, and GPU vs CPU', async () => {
     await gradcheck((a, b) => w.concat([a, b, a], 1), [input([2, 3], 14), input([2, 1], 15)]);

@@ -75,8 +75,10 @@ describe('fit', () => {
     expect(history.losses.map((r) => r.step)).toEqual([10, 20, 30]);
     expect(history.losses.every((r) => Number.isFinite(r.loss))).toBe(true);
     expect(model.training).toBe(true);
-    // Batches, intermediates and metric sums are freed; only the last gradients remain.
+    // Batches, intermediates and metric sums are freed; only the last gradients remain, and the
+    // optimizer's state (the flat buffers its updates use), which its dispose frees.
     model.zeroGrad();
+    optimizer.dispose();
     expect(memory().liveBuffers).toBe(live);
     model.dispose();
   });

@@ -68,8 +68,11 @@ export interface Backend {
   execute<A>(kernel: OpKernel<A>, inputs: readonly KernelArg[], output: KernelArg, attrs: A): void;
   /** Runs an update that writes `storages` in place (see InPlaceKernel). */
   update(kernel: InPlaceKernel, storages: Record<string, Storage>): void;
-  /** Copies the first `size` floats of `from` to the start of `to`, in order with the work around it. */
-  copy(from: Storage, to: Storage, size: number): void;
+  /**
+   * Copies `size` floats of `from`, starting at float `fromOffset`, into `to` at `toOffset`, in
+   * order with the work around it.
+   */
+  copy(from: Storage, to: Storage, size: number, fromOffset?: number, toOffset?: number): void;
   read(storage: Storage): Promise<Float32Array>;
   free(storage: Storage): void;
   /**

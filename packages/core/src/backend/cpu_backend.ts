@@ -77,8 +77,8 @@ export class CpuBackend implements Backend {
     kernel.cpu(data);
   }
 
-  copy(from: Storage, to: Storage, size: number): void {
-    (to as CpuStorage).data.set((from as CpuStorage).data.subarray(0, size));
+  copy(from: Storage, to: Storage, size: number, fromOffset = 0, toOffset = 0): void {
+    (to as CpuStorage).data.set((from as CpuStorage).data.subarray(fromOffset, fromOffset + size), toOffset);
   }
 
   async read(storage: Storage): Promise<Float32Array> {

@@ -14,6 +14,12 @@ export interface GpuContext {
    * `what` names it in allocation errors.
    */
   scratch(size: number, what: string): KernelArg<GpuStorage>;
+  /**
+   * Records a copy of `size` floats from float `fromOffset` of `from` to `toOffset` of `to`,
+   * now, before the programs the op returns: a copy command instead of a dispatch, for data
+   * that moves as one contiguous run (a slice along the first dimensions).
+   */
+  copy(from: GpuStorage, to: GpuStorage, size: number, fromOffset: number, toOffset: number): void;
 }
 
 /**

@@ -9,7 +9,7 @@ import {
   sliceReference,
 } from '../reference/layout.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import { assertRankAtMost, broadcastStrides, normalizeAxes, shapeToString, sizeOf, stridesOf, type Shape } from '../util/shape.ts';
+import { assertRankAtMost, broadcastStrides, contiguousRunStart, normalizeAxes, shapeToString, sizeOf, stridesOf, type Shape } from '../util/shape.ts';
 import { runOp } from './dispatch.ts';
 import { registerOp } from './registry.ts';
 import { sumToShape } from './reduce_grad.ts';
@@ -175,7 +175,12 @@ registerOp<SliceAttrs>({
     return sliceShape(x, attrs);
   },
   cpu: ([x], out, { begin }) => sliceReference(x, out, begin),
-  gpu: ([x], out, { begin }) => {
+  gpu: ([x], out, { begin }, ctx) => {
+    const run = contiguousRunStart(x.shape, begin, out.shape);
+    if (run !== null) {
+      ctx.copy(x.storage, out.storage, sizeOf(out.shape), run, 0);
+      return [];
+    }
     const strides = stridesOf(x.shape);
     const offset = begin.reduce((acc, b, d) => acc + b * strides[d], 0);
     return [gatherProgram(x, out, strides, offset)];
@@ -255,13 +260,17 @@ registerOp<ConcatAttrs>({
   name: 'concat',
   shape: (inputs, { axis }) => concatShape(inputs, axis).shape,
   cpu: (inputs, out, { axis }) => concatReference(inputs, out, concatShape(inputs.map((x) => x.shape), axis).axis),
-  gpu: (inputs, out, { axis }) => {
+  gpu: (inputs, out, { axis }, ctx) => {
     const a = concatShape(inputs.map((x) => x.shape), axis).axis;
     let offset = 0;
     return inputs.flatMap((x) => {
       const begin = out.shape.map((_, d) => (d === a ? offset : 0));
       offset += x.shape[a];
-      return sizeOf(x.shape) === 0 ? [] : [scatterProgram(x, out, begin)];
+      if (sizeOf(x.shape) === 0) return [];
+      const run = contiguousRunStart(out.shape, begin, x.shape);
+      if (run === null) return [scatterProgram(x, out, begin)];
+      ctx.copy(x.storage, out.storage, sizeOf(x.shape), 0, run);
+      return [];
     });
   },
   backward: ({ grad, inputs, attrs }) => {

@@ -85,3 +85,17 @@ export function normalizeAxes(op: string, axes: number | readonly number[] | und
 export function assertRankAtMost(op: string, shape: Shape, max = MAX_RANK): void {
   if (shape.length > max) throw new Error(`${op}: tensors of rank at most ${max} are supported, got shape ${shapeToString(shape)}`);
 }
+
+/**
+ * Where the block of `size` at `begin` inside a row-major tensor of `shape` starts, when its
+ * elements are one contiguous run of memory (every dimension before the first partial one is
+ * taken one index at a time, every one after it whole); null when they are not.
+ */
+export function contiguousRunStart(shape: Shape, begin: readonly number[], size: readonly number[]): number | null {
+  const strides = stridesOf(shape);
+  let d = 0;
+  while (d < shape.length && size[d] === 1) d++;
+  // From d + 1 on, the block must span whole dimensions.
+  for (let k = d + 1; k < shape.length; k++) if (begin[k] !== 0 || size[k] !== shape[k]) return null;
+  return begin.reduce((acc, b, k) => acc + b * strides[k], 0);
+}

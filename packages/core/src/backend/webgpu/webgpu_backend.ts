@@ -374,6 +374,7 @@ export class WebGpuBackend implements Backend {
     const scratch: GpuStorage[] = [];
     const ctx: GpuContext = {
       traits: this.traits,
+      copy: (from, to, size, fromOffset, toOffset) => this.copy(from, to, size, fromOffset, toOffset),
       scratch: (size, what) => {
         const storage = this.alloc(size, { op: `${op} (${what})`, shape: [size] });
         scratch.push(storage);
@@ -460,14 +461,20 @@ export class WebGpuBackend implements Backend {
     }
   }
 
-  /** Records a buffer-to-buffer copy of `size` floats. */
-  copy(from: Storage, to: Storage, size: number): void {
+  /**
+   * Records a buffer-to-buffer copy of `size` floats from float `fromOffset` of `from` to
+   * `toOffset` of `to`: a copy command, not a dispatch (no pipeline, no bind group).
+   */
+  copy(from: Storage, to: Storage, size: number, fromOffset = 0, toOffset = 0): void {
     this.health.assertUsable();
     if (size === 0) return;
+    if (fromOffset + size > from.size || toOffset + size > to.size) {
+      throw new Error(`copy: ${size} floats from ${fromOffset} of a storage of ${from.size} to ${toOffset} of one of ${to.size} do not fit`);
+    }
     this.endPass();
     const { buffer: src, offset: srcOffset = 0 } = from as GpuStorage;
     const { buffer: dst, offset: dstOffset = 0 } = to as GpuStorage;
-    this.ensureEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, size * 4);
+    this.ensureEncoder().copyBufferToBuffer(src, srcOffset + fromOffset * 4, dst, dstOffset + toOffset * 4, size * 4);
     this.pendingBuffers.add(src).add(dst);
   }
 
