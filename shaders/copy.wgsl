@@ -1,7 +1,8 @@
-// General strided copy over a shape of up to 8 dimensions:
-//   dst[dst_offset + Σ idx_d·dst_strides_d] = src[src_offset + Σ idx_d·src_strides_d].
+// General strided copy over a shape of up to 8 dimensions, times a scale (1 for a plain copy):
+//   dst[dst_offset + Σ idx_d·dst_strides_d] = scale · src[src_offset + Σ idx_d·src_strides_d].
 // With the right offsets and strides it is a permute, a slice, a broadcast, one piece of a
-// concat, or a gradient written into a larger zero tensor. Invocation i walks the shape in
+// concat, or a gradient written into a larger zero tensor; with a scale, the gradient of a mean
+// spread over what was averaged. Invocation i walks the shape in
 // row-major order.
 struct Params {
   n: u32,
@@ -11,6 +12,7 @@ struct Params {
   shape: array<vec4<u32>, 2>,
   src_strides: array<vec4<u32>, 2>,
   dst_strides: array<vec4<u32>, 2>,
+  scale: f32,
 }
 
 override WG: u32 = 256u;
@@ -34,5 +36,5 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) grou
     si += coord * params.src_strides[k / 4u][k % 4u];
     di += coord * params.dst_strides[k / 4u][k % 4u];
   }
-  dst[di] = src[si];
+  dst[di] = select(params.scale * src[si], src[si], params.scale == 1.0);
 }

@@ -287,6 +287,18 @@ describe('reduction gradients', () => {
     }
   });
 
+  it('spreads the gradient of a mean in one dispatch (a scaled broadcast), itself differentiable', async () => {
+    const x = w.fromArray(spaced(7 * 33 * 5, 3), [7, 33, 5], { backend: gpu, requiresGrad: true });
+    const m = w.mean(x, [0, 2], true);
+    const before = gpu.counters.dispatches;
+    m.backward(w.fromArray(spaced(33, 4), m.shape, { backend: gpu }));
+    // The mean's backward alone: one scaled broadcast.
+    expect(gpu.counters.dispatches - before).toBe(1);
+    const scaled = (t: Tensor) => w.runOp('broadcastTo', [t], { shape: [3, 4, 2], scale: 0.25 });
+    await gradcheck(scaled, [{ shape: [3, 1, 2], data: spaced(6, 5) }]);
+    await compareBackward(scaled, [{ shape: [3, 1, 2], data: spaced(6, 5) }], gpu);
+  });
+
   it('accumulates the gradient of an input reduced twice', async () => {
     const x = w.fromArray([1, 2, 3, 4], [2, 2], { requiresGrad: true });
     w.add(w.sum(w.mean(x, 0)), w.sum(x)).backward();

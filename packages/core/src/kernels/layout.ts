@@ -15,6 +15,8 @@ export interface StridedCopy {
   dst: Storage;
   dstOffset?: number;
   dstStrides: readonly number[];
+  /** Multiplies every value (default 1: a plain copy). */
+  scale?: number;
 }
 
 export function copyProgram(c: StridedCopy): Program {
@@ -29,6 +31,7 @@ export function copyProgram(c: StridedCopy): Program {
       shape: dims8(c.shape, 1),
       src_strides: dims8(c.srcStrides),
       dst_strides: dims8(c.dstStrides),
+      scale: c.scale ?? 1,
     },
     bindings: { src: c.src, dst: c.dst },
     dispatch: dispatch1d(n, WG),
@@ -36,8 +39,8 @@ export function copyProgram(c: StridedCopy): Program {
 }
 
 /** Copies `src` read with `srcStrides` from `srcOffset` into the contiguous output. */
-export function gatherProgram(src: KernelArg<GpuStorage>, out: KernelArg<GpuStorage>, srcStrides: readonly number[], srcOffset = 0): Program {
-  return copyProgram({ shape: out.shape, src: src.storage, srcOffset, srcStrides, dst: out.storage, dstStrides: stridesOf(out.shape) });
+export function gatherProgram(src: KernelArg<GpuStorage>, out: KernelArg<GpuStorage>, srcStrides: readonly number[], srcOffset = 0, scale = 1): Program {
+  return copyProgram({ shape: out.shape, src: src.storage, srcOffset, srcStrides, dst: out.storage, dstStrides: stridesOf(out.shape), scale });
 }
 
 /** Writes the contiguous `src` into `out` as the block starting at `begin` (per dimension). */

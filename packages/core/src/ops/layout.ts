@@ -292,6 +292,8 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
 
 interface BroadcastToAttrs {
   shape: Shape;
+  /** Multiplies the values as they are repeated (default 1): the gradient of a mean in one pass. */
+  scale?: number;
 }
 
 function broadcastTarget(x: Shape, target: Shape): number[] {
@@ -315,12 +317,16 @@ function broadcastTarget(x: Shape, target: Shape): number[] {
 registerOp<BroadcastToAttrs>({
   name: 'broadcastTo',
   shape: ([x], { shape }) => broadcastTarget(x, shape),
-  cpu: ([x], out) => broadcastToReference(x, out),
-  gpu: ([x], out) => {
+  cpu: ([x], out, { scale = 1 }) => broadcastToReference(x, out, scale),
+  gpu: ([x], out, { scale = 1 }) => {
     // Stride 0 along size-1 and new leading dimensions repeats the values.
-    return [gatherProgram(x, out, broadcastStrides(x.shape, out.shape))];
+    return [gatherProgram(x, out, broadcastStrides(x.shape, out.shape), 0, scale)];
   },
-  backward: ({ grad, inputs: [x] }) => [sumToShape(grad, x.shape)],
+  backward: ({ grad, inputs: [x], attrs: { scale = 1 } }) => {
+    const summed = sumToShape(grad, x.shape);
+    // The elementwise affine op, by name: elementwise.ts differentiates with this file's ops.
+    return [scale === 1 ? summed : runOp('affine', [summed], { alpha: scale, beta: 0 })];
+  },
 });
 
 /**
@@ -329,4 +335,9 @@ registerOp<BroadcastToAttrs>({
  */
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   return runOp<BroadcastToAttrs>('broadcastTo', [x], { shape: [...shape] });
+}
+
+/** `scale · broadcastTo(x, shape)` in one pass (the gradient of a mean spread over what it averaged). */
+export function broadcastScaled(x: Tensor, shape: Shape, scale: number): Tensor {
+  return runOp<BroadcastToAttrs>('broadcastTo', [x], { shape: [...shape], scale });
 }

@@ -1,6 +1,6 @@
 import type { Tensor } from '../tensor/tensor.ts';
 import { div, eq, mul, sqrt, sub } from './elementwise.ts';
-import { broadcastTo } from './layout.ts';
+import { broadcastScaled, broadcastTo } from './layout.ts';
 import { reducePrograms, type Reduction } from '../kernels/reduce.ts';
 import { reductionGeometry } from '../kernels/reduction_plan.ts';
 import { reduceReference } from '../reference/reduce.ts';
@@ -57,8 +57,8 @@ function keptGrad(grad: Tensor, x: Tensor, axes: readonly number[]): Tensor {
 /** The output gradient copied to every input element that was reduced into it. */
 function spread(grad: Tensor, x: Tensor, axes: readonly number[], scale = 1): Tensor {
   const g = keptGrad(grad, x, axes);
-  const scaled = scale === 1 ? g : mul(g, scale);
-  return reducedCount(x.shape, axes) === 1 ? scaled : broadcastTo(scaled, x.shape);
+  if (reducedCount(x.shape, axes) === 1) return scale === 1 ? g : mul(g, scale);
+  return scale === 1 ? broadcastTo(g, x.shape) : broadcastScaled(g, x.shape, scale);
 }
 
 type Grad<A> = (ctx: BackwardContext<A>, x: Tensor) => Tensor;

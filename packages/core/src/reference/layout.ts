@@ -63,8 +63,8 @@ export function concatReference(inputs: readonly HostArray[], out: HostArray, ax
 }
 
 /** Repeats x along its size-1 (and missing leading) dimensions to the output's shape. */
-export function broadcastToReference(x: HostArray, out: HostArray): void {
-  readBroadcast([x], out, ([v]) => v);
+export function broadcastToReference(x: HostArray, out: HostArray, scale = 1): void {
+  readBroadcast([x], out, ([v]) => v * scale);
 }
 
 /** out = cond != 0 ? a : b, all three broadcast to the output's shape. */
