@@ -4,6 +4,7 @@
 // holding a 4 x 4 block of sums in registers, with K walked in steps of BK through tiles of
 // A and B staged in workgroup memory. Batch b = workgroup_id.z is decomposed with the batch
 // shape and recomposed with each input's batch strides (0 along broadcast dimensions).
+// `main_bias` adds bias[n] to every row as it writes C: a linear layer in one pass.
 struct Params {
   M: u32,
   N: u32,
@@ -27,6 +28,8 @@ const LOADS: u32 = 4u; // TILE * BK / (THREADS * THREADS)
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
+// main_bias only: added to every row of C (a linear layer's bias, fused into its product).
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
 
 // k-major tiles: tile_a[k][m] and tile_b[k][n], so the inner loop reads along rows.
 var<workgroup> tile_a: array<array<f32, TILE>, BK>;
@@ -44,9 +47,8 @@ fn load_b(base: u32, k: u32, n: u32) -> f32 {
   return b[base + k * params.N + n];
 }
 
-@compute @workgroup_size(THREADS, THREADS)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
-        @builtin(local_invocation_index) t: u32) {
+// This thread's PER_THREAD × PER_THREAD block of C for workgroup `wid`.
+fn tile_product(wid: vec3u, lid: vec3u, t: u32) -> array<array<f32, PER_THREAD>, PER_THREAD> {
   var rest = wid.z;
   var a_base = 0u;
   var b_base = 0u;
@@ -93,14 +95,35 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     }
     workgroupBarrier();
   }
+  return acc;
+}
 
+@compute @workgroup_size(THREADS, THREADS)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+        @builtin(local_invocation_index) t: u32) {
+  let acc = tile_product(wid, lid, t);
   let c_base = wid.z * params.M * params.N;
   for (var i = 0u; i < PER_THREAD; i++) {
-    let row = row0 + lid.y + i * THREADS;
+    let row = wid.y * TILE + lid.y + i * THREADS;
     if (row >= params.M) { break; }
     for (var j = 0u; j < PER_THREAD; j++) {
-      let col = col0 + lid.x + j * THREADS;
+      let col = wid.x * TILE + lid.x + j * THREADS;
       if (col < params.N) { out[c_base + row * params.N + col] = acc[i][j]; }
+    }
+  }
+}
+
+@compute @workgroup_size(THREADS, THREADS)
+fn main_bias(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
+             @builtin(local_invocation_index) t: u32) {
+  let acc = tile_product(wid, lid, t);
+  let c_base = wid.z * params.M * params.N;
+  for (var i = 0u; i < PER_THREAD; i++) {
+    let row = wid.y * TILE + lid.y + i * THREADS;
+    if (row >= params.M) { break; }
+    for (var j = 0u; j < PER_THREAD; j++) {
+      let col = wid.x * TILE + lid.x + j * THREADS;
+      if (col < params.N) { out[c_base + row * params.N + col] = acc[i][j] + bias[col]; }
     }
   }
 }

@@ -49,6 +49,17 @@ describe('linear: WebGPU against the CPU reference', () => {
     }
   });
 
+  it('adds the bias as the product is written: one dispatch, with or without a gradient tape', async () => {
+    const x = w.fromArray(randomData(7 * 33, 8), [7, 33], { backend: gpu, requiresGrad: true });
+    const weight = w.fromArray(randomData(5 * 33, 9), [5, 33], { backend: gpu, requiresGrad: true });
+    const bias = w.fromArray(randomData(5, 10), [5], { backend: gpu, requiresGrad: true });
+    const before = gpu.counters.dispatches;
+    const y = w.linear(x, weight, bias);
+    expect(gpu.counters.dispatches - before).toBe(1);
+    expect(y.gradFn?.op).toBe('matmul');
+    y.dispose();
+  });
+
   it('leaves no intermediate behind when no gradient is recorded', async () => {
     const x = w.fromArray(randomData(12, 4), [4, 3], { backend: gpu });
     const weight = w.fromArray(randomData(6, 5), [2, 3], { backend: gpu });

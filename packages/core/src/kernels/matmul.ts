@@ -20,7 +20,8 @@ export interface MatmulGeometry {
   readonly transB: boolean;
 }
 
-export function matmulProgram(g: MatmulGeometry, a: KernelArg<GpuStorage>, b: KernelArg<GpuStorage>, out: KernelArg<GpuStorage>): Program {
+/** The product, with `bias` (N values) added to every row of C when given. */
+export function matmulProgram(g: MatmulGeometry, a: KernelArg<GpuStorage>, b: KernelArg<GpuStorage>, out: KernelArg<GpuStorage>, bias?: KernelArg<GpuStorage>): Program {
   let { batchShape, M, aBatchStrides, bBatchStrides } = g;
   // When B is shared by every batch and A's batches are contiguous, the batches of A are
   // just more rows: one tall product instead of many short ones.
@@ -42,6 +43,7 @@ export function matmulProgram(g: MatmulGeometry, a: KernelArg<GpuStorage>, b: Ke
   }
   return {
     kernel: 'matmul',
+    entryPoint: bias ? 'main_bias' : 'main',
     overrides: { TRANS_A: g.transA, TRANS_B: g.transB },
     uniforms: {
       M,
@@ -52,7 +54,7 @@ export function matmulProgram(g: MatmulGeometry, a: KernelArg<GpuStorage>, b: Ke
       a_strides: dims8(aBatchStrides),
       b_strides: dims8(bBatchStrides),
     },
-    bindings: { a: a.storage, b: b.storage, out: out.storage },
+    bindings: bias ? { a: a.storage, b: b.storage, out: out.storage, bias: bias.storage } : { a: a.storage, b: b.storage, out: out.storage },
     dispatch,
   };
 }

@@ -1,7 +1,6 @@
 import type { Tensor } from '../tensor/tensor.ts';
 import { shapeToString } from '../util/shape.ts';
 import { runOp } from './dispatch.ts';
-import { add } from './elementwise.ts';
 
 function checkLinear(input: Tensor, weight: Tensor, bias: Tensor | undefined): void {
   if (weight.rank !== 2) {
@@ -30,10 +29,6 @@ function checkLinear(input: Tensor, weight: Tensor, bias: Tensor | undefined): v
  */
 export function linear(input: Tensor, weight: Tensor, bias?: Tensor): Tensor {
   checkLinear(input, weight, bias);
-  const product = runOp('matmul', [input, weight], { transA: false, transB: true });
-  if (!bias) return product;
-  const out = add(product, bias);
-  // Off the tape the product is referenced by nothing; on it, the bias add keeps it as an input.
-  if (!product.requiresGrad) product.dispose();
-  return out;
+  // The bias is added as the product is written: one pass over the output.
+  return runOp('matmul', bias ? [input, weight, bias] : [input, weight], { transA: false, transB: true });
 }

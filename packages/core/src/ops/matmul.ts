@@ -76,12 +76,17 @@ function asMatrix(t: Tensor, first: boolean): Tensor {
   return t.view(first ? [1, t.shape[0]] : [t.shape[0], 1]);
 }
 
+// Inputs [a, b] or [a, b, bias]: a bias of N values is added to every row of the product.
 registerOp<MatmulAttrs>({
   name: 'matmul',
-  shape: ([a, b], attrs) => matmulShapes(a, b, attrs).outShape,
-  cpu: ([a, b], out, attrs) => matmulReference(a.data, b.data, out.data, matmulShapes(a.shape, b.shape, attrs)),
-  gpu: ([a, b], out, attrs) => [matmulProgram(matmulShapes(a.shape, b.shape, attrs), a, b, out)],
-  backward: ({ grad, inputs: [a, b], attrs: { transA, transB } }) => {
+  shape: ([a, b, bias], attrs) => {
+    const { outShape, N } = matmulShapes(a, b, attrs);
+    if (bias && (bias.length !== 1 || bias[0] !== N)) throw new Error(`matmul: expected a bias of shape [${N}] (the product's columns), got ${shapeToString(bias)}`);
+    return outShape;
+  },
+  cpu: ([a, b, bias], out, attrs) => matmulReference(a.data, b.data, out.data, matmulShapes(a.shape, b.shape, attrs), bias?.data),
+  gpu: ([a, b, bias], out, attrs) => [matmulProgram(matmulShapes(a.shape, b.shape, attrs), a, b, out, bias)],
+  backward: ({ grad, inputs: [a, b, bias], attrs: { transA, transB } }) => {
     const { batchShape, M, N } = matmulShapes(a.shape, b.shape, { transA, transB });
     const a2 = asMatrix(a, true);
     const b2 = asMatrix(b, false);
@@ -106,7 +111,8 @@ registerOp<MatmulAttrs>({
         gb = sumToShape(full, b2.shape).view(b.shape);
       }
     }
-    return [ga, gb];
+    const gBias = bias?.requiresGrad ? sumToShape(grad, bias.shape) : null;
+    return bias ? [ga, gb, gBias] : [ga, gb];
   },
 });
 

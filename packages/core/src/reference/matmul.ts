@@ -2,10 +2,11 @@ import type { MatmulGeometry } from '../kernels/matmul.ts';
 import { sizeOf } from '../util/shape.ts';
 
 /**
- * out[b, m, n] = Σ_k op(A[b])[m, k] · op(B[b])[k, n], accumulated in float64. op(A) is A,
- * stored [M, K] per batch, or its transpose when transA (A stored [K, M]); likewise B.
+ * out[b, m, n] = Σ_k op(A[b])[m, k] · op(B[b])[k, n] (+ bias[n] when given), accumulated in
+ * float64. op(A) is A, stored [M, K] per batch, or its transpose when transA (A stored [K, M]);
+ * likewise B.
  */
-export function matmulReference(a: Float32Array, b: Float32Array, out: Float32Array, l: MatmulGeometry): void {
+export function matmulReference(a: Float32Array, b: Float32Array, out: Float32Array, l: MatmulGeometry, bias?: Float32Array): void {
   const { M, K, N, batchShape } = l;
   const batches = sizeOf(batchShape);
   for (let batch = 0; batch < batches; batch++) {
@@ -21,7 +22,7 @@ export function matmulReference(a: Float32Array, b: Float32Array, out: Float32Ar
     }
     for (let m = 0; m < M; m++) {
       for (let n = 0; n < N; n++) {
-        let s = 0;
+        let s = bias ? bias[n] : 0;
         for (let k = 0; k < K; k++) {
           const av = l.transA ? a[aOff + k * M + m] : a[aOff + m * K + k];
           const bv = l.transB ? b[bOff + n * K + k] : b[bOff + k * N + n];
