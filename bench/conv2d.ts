@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { WebGpuBackend, conv2d, convTranspose2d, init, rand, runOp, sum, tidy, type Tensor } from '../packages/core/src/index.ts';
 import { chooseKernel, convKernelChoice, convKernelsOn, weightGradSplits, type Conv2dGeometry, type ConvKernel } from '../packages/core/src/kernels/conv2d.ts';
 import { copyBandwidth, figure, formatFigure, time, type Figure } from './measure.ts';
+import { fp32Peak, ofPeak } from './peaks.ts';
 
 interface Conv {
   name: string;
@@ -118,6 +119,7 @@ async function main(): Promise<void> {
   const backend = await init();
   if (!(backend instanceof WebGpuBackend)) throw new Error(`bench:conv needs WebGPU, got ${backend.description}`);
   const { acquired } = backend;
+  const peak = fp32Peak(acquired.adapterName);
   console.log(`adapter: ${acquired.adapterName}${acquired.software ? ' (software)' : ''}, ${acquired.runtime}, Node ${process.versions.node}`);
   console.log(`traits: ${JSON.stringify(backend.traits)}`);
   console.log('median (min, max) over samples×repetitions; ms per call at the median; cpu: CPU ms per call (all threads)\n');
@@ -150,7 +152,7 @@ async function main(): Promise<void> {
           const cpu = process.cpuUsage(cpu0);
           const f = figure(`${pass.name}, ${kernel}${kernel === chosen ? ' (chosen)' : ''}`, 'GFLOP/s', flops, bytes, run, null);
           const cpuMs = (cpu.user + cpu.system) / 1000 / calls;
-          console.log(`${formatFigure(f)}  cpu ${cpuMs.toFixed(1)} ms`);
+          console.log(`${formatFigure(f)}  cpu ${cpuMs.toFixed(1)} ms  ${ofPeak(f.median, peak)}`);
           rows.push({ ...f, conv: c.name, pass: pass.name, kernel, chosen: kernel === chosen, cpuMs });
         } finally {
           convKernelChoice.force = null;
@@ -166,6 +168,7 @@ async function main(): Promise<void> {
     console.log(`\nmodel S, its convolutions' passes in one training step: ${total('ms').toFixed(0)} ms, cpu ${total('cpuMs').toFixed(0)} ms (${step.length} passes)`);
   }
   const seconds = (performance.now() - started) / 1000;
+  if (peak) console.log(`\nFP32 peak ${peak.gflops} GFLOP/s: ${peak.source}`);
   console.log(`\n${seconds.toFixed(1)} s`);
   const results = { date: new Date().toISOString(), adapter: acquired.adapterName, software: acquired.software, runtime: `node ${process.versions.node}`, traits: backend.traits, copy, conv2d: rows, seconds };
   const file = resolve(option('--out') ?? join(dirname(fileURLToPath(import.meta.url)), 'results', 'conv2d.json'));

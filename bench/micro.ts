@@ -1,26 +1,36 @@
 // Micro-benchmark: prints the adapter, its buffer-copy bandwidth, and elementwise and matmul
 // throughput set beside that bandwidth. A program that prints figures, not a test.
-// Run: pnpm bench:micro   (writes bench/results/micro.json as well)
+// Run: pnpm bench:micro [--large]   (writes bench/results/micro.json as well)
+// --large also measures copies and elementwise ops on 512 MiB tensors, well above any GPU's
+// last-level cache, where the figures measure memory rather than cache.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WebGpuBackend, add, exp, init, matmul, rand, tidy } from '../packages/core/src/index.ts';
+import { WebGpuBackend, add, broadcastTo, exp, init, matmul, rand, tidy } from '../packages/core/src/index.ts';
 import { copyBandwidth, figure, formatFigure, time, type Figure } from './measure.ts';
+import { fp32Peak, ofPeak } from './peaks.ts';
 
-const ELEMENTWISE_SIZE = 4 * 2 ** 20;
+const LARGE = process.argv.includes('--large');
+/** Floats of the elementwise tensors: 16 MiB, and 512 MiB with --large. */
+const ELEMENTWISE_SIZES = LARGE ? [4 * 2 ** 20, 128 * 2 ** 20] : [4 * 2 ** 20];
 const MATMUL_SIZES = [128, 256, 257, 512];
 
-async function elementwise(backend: WebGpuBackend, copy: number): Promise<Figure[]> {
-  const n = ELEMENTWISE_SIZE;
+/** The WGSL copy kernel, exp and add on `n` floats, each set beside copyBufferToBuffer of the same size. */
+async function elementwise(backend: WebGpuBackend, n: number): Promise<Figure[]> {
+  const bufferCopy = await copyBandwidth(backend.device, 4 * n);
+  const copy = bufferCopy.median * 1e9;
   const x = rand([n], { seed: 1 });
   const y = rand([n], { seed: 2 });
   const sync = () => backend.sync();
+  const kernelCopy = await time(() => tidy(() => void broadcastTo(x, [n])), sync);
   const unary = await time(() => tidy(() => void exp(x)), sync);
   const binary = await time(() => tidy(() => void add(x, y)), sync);
   x.dispose();
   y.dispose();
   const label = `${(n / 2 ** 20).toFixed(0)}M floats`;
   return [
+    bufferCopy,
+    figure(`WGSL copy kernel, ${label} (read 1, write 1)`, 'GB/s', 8 * n, 8 * n, kernelCopy, copy),
     figure(`exp, ${label} (read 1, write 1)`, 'GB/s', 8 * n, 8 * n, unary, copy),
     figure(`add, ${label} (read 2, write 1)`, 'GB/s', 12 * n, 12 * n, binary, copy),
   ];
@@ -51,9 +61,13 @@ async function main(): Promise<void> {
   const copy = await copyBandwidth(backend.device);
   console.log(formatFigure(copy));
   const copyBytesPerS = copy.median * 1e9;
-  const ops = await elementwise(backend, copyBytesPerS);
+  const ops: Figure[] = [];
+  for (const n of ELEMENTWISE_SIZES) ops.push(...(await elementwise(backend, n)));
   const mm = await matmuls(backend, copyBytesPerS);
-  for (const f of [...ops, ...mm]) console.log(formatFigure(f));
+  for (const f of ops) console.log(formatFigure(f));
+  const peak = fp32Peak(acquired.adapterName);
+  for (const f of mm) console.log(`${formatFigure(f)}  ${ofPeak(f.median, peak)}`);
+  if (peak) console.log(`  (FP32 peak ${peak.gflops} GFLOP/s: ${peak.source})`);
 
   const seconds = (performance.now() - started) / 1000;
   console.log(`\n${seconds.toFixed(1)} s`);
@@ -65,6 +79,7 @@ async function main(): Promise<void> {
     copy,
     elementwise: ops,
     matmul: mm,
+    fp32PeakGflops: peak?.gflops ?? null,
     seconds,
   };
   const file = join(dirname(fileURLToPath(import.meta.url)), 'results', 'micro.json');

@@ -1,4 +1,4 @@
-import { noGrad, randn, sizeOf, tidy } from '@welford/core';
+import { SGD, crossEntropy, fromArray, noGrad, randn, sizeOf, tidy } from '@welford/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AnyModule } from '../src/module/module.ts';
 import {
@@ -10,6 +10,7 @@ import {
   UNet,
   postActResNet,
   preActResNet,
+  preActResNet18,
   smallCnn,
   smallCnnStages,
   uNet,
@@ -36,7 +37,7 @@ function expectCounts(key: string, model: PreActResNet | PostActResNet | UNet | 
   expect(model.stateEntries().length, `${key} state entries`).toBe(want.stateKeys);
   if (want.blocks) {
     const r = model as PreActResNet;
-    expect([r.layer1.length, r.layer2.length, r.layer3.length], `${key} blocks`).toEqual(want.blocks);
+    expect(r.stages.map((stage) => stage.length), `${key} blocks`).toEqual(want.blocks);
   }
   model.dispose();
 }
@@ -99,6 +100,72 @@ describe('ResNets', () => {
     expect(() => postActResNet({ depth: 12 })).toThrow(/^PostActResNet: depth must be 6n\+2/);
     expect(() => preActResNet({ depth: 8, block: 'wide' as 'basic' })).toThrow(`PreActResNet: block must be 'basic' or 'bottleneck', got "wide"`);
     expect(() => preActResNet({ depth: 8, width: 0 })).toThrow('PreActResNet: width must be a positive integer, got 0');
+  });
+
+  it('ResNet-18: four stages of two blocks (64, 128, 256, 512 planes), 11.2M parameters as in PyTorch', () => {
+    expectCounts('preact-resnet18', preActResNet18());
+    expectCounts('preact-resnet18', preActResNet({ depth: 18, blocks: [2, 2, 2, 2], width: 64, inChannels: 3 }));
+    const model = preActResNet18({ width: 4 });
+    expect(model.stages.length).toBe(4);
+    expect(model.layer4).toBe(model.stages[3]);
+    expect(model.layer4?.at(0)).toBeInstanceOf(PreActBlock);
+    expect(model.stages.map((s) => (s.at(0) as PreActBlock).stride)).toEqual([1, 2, 2, 2]);
+    expect(model.stages.map((s) => (s.at(1) as PreActBlock).planes)).toEqual([4, 8, 16, 32]);
+    expect(model.fc.inFeatures).toBe(32);
+    expect(model.extraRepr()).toBe('depth=18, block=basic, blocks=[2, 2, 2, 2]');
+    const names = Object.keys(model.stateDict());
+    expect(names).toEqual(expect.arrayContaining(['conv1.weight', 'layer4.0.shortcut.weight', 'layer4.1.bn2.runningVar', 'bn.weight', 'fc.bias']));
+    expect(names.some((n) => n.startsWith('layer1.0.shortcut') || n.startsWith('layer5'))).toBe(false);
+    model.dispose();
+    const cifar = preActResNet({ depth: 14, width: 4 });
+    expect(cifar.layer4).toBeNull();
+    expect(cifar.stages.length).toBe(3);
+    expect(cifar.extraRepr()).toBe('depth=14, block=basic');
+    cifar.dispose();
+  });
+
+  it('ResNet-18 classifies [2, 3, 32, 32] and takes a training step', async () => {
+    const model = preActResNet18({ width: 4, classes: 5 });
+    const out = tidy(() => noGrad(() => model.call(randn([2, 3, 32, 32]))));
+    expect(out.shape).toEqual([2, 5]);
+    out.dispose();
+    const x = randn([2, 3, 32, 32]);
+    const y = fromArray(new Float32Array([1, 3]), [2]);
+    const opt = new SGD(model.parameters(), { lr: 0.1 });
+    const before = await (model.layer4!.at(1) as PreActBlock).conv2.weight.toArray();
+    const loss = tidy(() => {
+      const l = crossEntropy(model.call(x), y);
+      l.backward();
+      return l;
+    });
+    expect(Number.isFinite(await loss.item())).toBe(true);
+    const grads = model.parameters().map((p) => p.grad);
+    expect(grads.every((g) => g !== null)).toBe(true);
+    opt.step();
+    const after = await (model.layer4!.at(1) as PreActBlock).conv2.weight.toArray();
+    expect(after).not.toEqual(before);
+    for (const t of [loss, x, y]) t.dispose();
+    opt.dispose();
+    model.dispose();
+  });
+
+  it('post-activation ResNets take blocks too', async () => {
+    const model = postActResNet({ depth: 10, blocks: [1, 1, 1, 1], width: 2, inChannels: 3 });
+    expect(model.stages.map((s) => s.length)).toEqual([1, 1, 1, 1]);
+    expect(Object.keys(model.stateDict())).toEqual(expect.arrayContaining(['layer4.0.shortcut.0.weight', 'layer4.0.shortcut.1.runningMean']));
+    const out = tidy(() => noGrad(() => model.call(randn([1, 3, 16, 16]))));
+    expect(out.shape).toEqual([1, 10]);
+    expect(Array.from(await out.toArray()).every(Number.isFinite)).toBe(true);
+    out.dispose();
+    model.dispose();
+  });
+
+  it('reject blocks that are not 3 or 4 positive integers, or that disagree with the depth', () => {
+    expect(() => preActResNet({ depth: 10, blocks: [2, 2] })).toThrow('PreActResNet: blocks must be 3 or 4 positive integers (blocks per stage, e.g. [2, 2, 2, 2]), got [2,2]');
+    expect(() => preActResNet({ depth: 18, blocks: [2, 2, 0, 4] })).toThrow(/^PreActResNet: blocks must be 3 or 4 positive integers .*got \[2,2,0,4\]$/);
+    expect(() => preActResNet({ depth: 18, blocks: [2, 1.5, 2, 2] })).toThrow(/blocks must be 3 or 4 positive integers/);
+    expect(() => preActResNet({ depth: 20, blocks: [2, 2, 2, 2] })).toThrow('PreActResNet: depth must be 18 for blocks [2,2,2,2] of basic blocks (2 weighted layers per block, plus conv1 and fc), got 20');
+    expect(() => postActResNet({ depth: 18, blocks: [2, 2, 2, 2], block: 'bottleneck' })).toThrow('PostActResNet: depth must be 26 for blocks [2,2,2,2] of bottleneck blocks (3 weighted layers per block, plus conv1 and fc), got 18');
   });
 
   it('name the failing layer when the input has the wrong channels', () => {
