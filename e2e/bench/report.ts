@@ -44,6 +44,8 @@ export const ROW_IDS = [
   'modelSGroup.pipelined',
   'resnet8.perStep',
   'resnet8.pipelined',
+  'resnet18.perStep',
+  'resnet18.pipelined',
   'batchNorm.forward',
   'batchNorm.forwardBackward',
 ] as const;

@@ -7,12 +7,12 @@ import '@tensorflow/tfjs-backend-webgpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import * as tf from '@tensorflow/tfjs-core';
 import { init, manualSeed } from '@welford/core';
-import { preActResNet, smallCnn, type Module } from '@welford/layers';
+import { preActResNet, preActResNet18, smallCnn, type Module } from '@welford/layers';
 import type { BenchReport, LossCheck, Row, RowId } from '../report.ts';
 import { BN_SHAPE, bnData, tfBatchNorm, welfordBatchNorm, type BnSides } from './batch_norm.ts';
 import { installCounters } from './counting.ts';
-import { labels, normals } from './data.ts';
-import { copyWeights, tfModelS, tfPreActResNet8, type TfModel } from './tf_models.ts';
+import { labels, normals, toNhwc } from './data.ts';
+import { copyWeights, tfModelS, tfPreActResNet, type TfModel } from './tf_models.ts';
 import { tfBackend, TfTrainer } from './tf_side.ts';
 import { copyBandwidth, kernelCopyBandwidth, type Plan } from './timing.ts';
 import { chooseLayout, measureTraining, warmUp, type TrainingResult, type WarmUp } from './training.ts';
@@ -22,6 +22,8 @@ const BATCH = 32;
 const IMAGE = 28;
 const CLASSES = 10;
 const SEED = 1;
+/** ResNet-18's batch: 64, or 8 in quick mode, where a step on SwiftShader takes seconds in welford and minutes in TF.js. */
+const RESNET18_BATCH = { full: 64, quick: 8 };
 
 /** Where progress lines go (the page shows them; the drivers print them). */
 let log: (message: string) => void = () => {};
@@ -47,9 +49,17 @@ function tfjsFailed(report: BenchReport, what: string, e: unknown): string {
 /** The first-step losses agree when they differ by at most 1e-3 of max(1, |loss|). */
 const agree = (a: number, b: number) => Math.abs(a - b) <= 1e-3 * Math.max(1, Math.abs(a));
 
+/** A training input batch: N images of C channels, `image` pixels square. */
+interface Batch {
+  n: number;
+  channels: number;
+  image: number;
+}
+
 interface TrainingCase {
-  key: 'modelS' | 'modelSGroup' | 'resnet8';
+  key: 'modelS' | 'modelSGroup' | 'resnet8' | 'resnet18';
   title: string;
+  batch: Batch;
   welford: () => Module;
   tfjs: (() => TfModel) | null;
   tfjsNote?: string;
@@ -60,12 +70,14 @@ interface TrainingCase {
  * warms both up, lays out the timed steps for the slower of the two, and times each.
  */
 async function trainingCase(c: TrainingCase, plan: Plan, report: BenchReport): Promise<void> {
-  const input = normals(BATCH * IMAGE * IMAGE, SEED);
-  const targets = labels(BATCH, CLASSES, SEED + 1);
+  const { n, channels, image } = c.batch;
+  const shape = [n, channels, image, image];
+  const input = normals(n * channels * image * image, SEED);
+  const targets = labels(n, CLASSES, SEED + 1);
   manualSeed(SEED);
   const model = c.welford();
   const initial = await hostState(model);
-  const w = new WelfordTrainer(model, input, [BATCH, 1, IMAGE, IMAGE], targets);
+  const w = new WelfordTrainer(model, input, shape, targets);
   let t: TfTrainer | null = null;
   let tWarm: WarmUp | null = null;
   let tfjsNote = c.tfjsNote ?? (c.tfjs && tfjsDown ? `n/a: TF.js did not start in this browser (${tfjsDown})` : undefined);
@@ -75,8 +87,7 @@ async function trainingCase(c: TrainingCase, plan: Plan, report: BenchReport): P
     try {
       const tfModel = c.tfjs();
       copyWeights(tfModel, initial);
-      // C = 1, so NCHW and NHWC hold the same numbers in the same order.
-      t = new TfTrainer(tfModel, input, [BATCH, IMAGE, IMAGE, 1], targets, CLASSES);
+      t = new TfTrainer(tfModel, toNhwc(input, shape), [n, image, image, channels], targets, CLASSES);
       log(`${c.title}: warming up TF.js`);
       tWarm = await warmUp(t, plan);
     } catch (e) {
@@ -156,21 +167,35 @@ function disposeQuietly(t: TfTrainer | null): void {
   }
 }
 
-const CASES: TrainingCase[] = [
-  { key: 'modelS', title: 'model S', welford: () => smallCnn(), tfjs: () => tfModelS(IMAGE, 1, CLASSES) },
-  { key: 'modelSGroup', title: 'model S, group norm (8)', welford: () => smallCnn({ norm: 'group', groups: 8 }), tfjs: null, tfjsNote: 'n/a: TF.js has no group norm' },
-  {
-    key: 'resnet8',
-    title: 'pre-act ResNet-8',
-    welford: () => preActResNet({ depth: 8, width: 16, classes: CLASSES, inChannels: 1 }),
-    tfjs: () => tfPreActResNet8(IMAGE, 1, 16, CLASSES),
-  },
-];
+/** The training cases; ResNet-18's batch depends on the mode. */
+function trainingCases(plan: Plan): TrainingCase[] {
+  const mnist: Batch = { n: BATCH, channels: 1, image: IMAGE };
+  const cifar: Batch = { n: plan.quick ? RESNET18_BATCH.quick : RESNET18_BATCH.full, channels: 3, image: 32 };
+  return [
+    { key: 'modelS', title: 'model S', batch: mnist, welford: () => smallCnn(), tfjs: () => tfModelS(IMAGE, 1, CLASSES) },
+    { key: 'modelSGroup', title: 'model S, group norm (8)', batch: mnist, welford: () => smallCnn({ norm: 'group', groups: 8 }), tfjs: null, tfjsNote: 'n/a: TF.js has no group norm' },
+    {
+      key: 'resnet8',
+      title: 'pre-act ResNet-8',
+      batch: mnist,
+      welford: () => preActResNet({ depth: 8, width: 16, classes: CLASSES, inChannels: 1 }),
+      tfjs: () => tfPreActResNet(IMAGE, 1, 16, CLASSES, [1, 1, 1]),
+    },
+    {
+      key: 'resnet18',
+      title: `pre-act ResNet-18 [${cifar.n}, 3, 32, 32]`,
+      batch: cifar,
+      welford: () => preActResNet18({ width: 64, classes: CLASSES, inChannels: 3 }),
+      tfjs: () => tfPreActResNet(cifar.image, 3, 64, CLASSES, [2, 2, 2, 2]),
+    },
+  ];
+}
 
 const NOTES = [
   'Both frameworks run in one page on the same adapter, each on its own GPUDevice, one after the other, from the same initial weights (welford\'s, copied into TF.js) and the same input and labels.',
-  'TF.js models are NHWC tf.layers models; welford\'s are NCHW. TF.js strided 3×3 convolutions get an explicit zeroPadding2d layer first, because PyTorch pads both sides and TF.js \'same\' pads only the bottom/right: one extra op per strided 3×3 convolution on the TF.js side.',
+  'TF.js models are NHWC tf.layers models; welford\'s are NCHW (TF.js gets the same input transposed on the host, before the timing). TF.js strided 3×3 convolutions get an explicit zeroPadding2d layer first, because PyTorch pads both sides and TF.js \'same\' pads only the bottom/right: one extra op per strided 3×3 convolution on the TF.js side.',
   'TF.js batch norm in training (tf.layers.batchNormalization with training: true) is tf.moments + tf.batchNormalization, with the moving averages updated by separate small ops; its gradient comes from autograd through those ops. welford\'s is a fused kernel family.',
+  `Inputs: [${BATCH}, 1, ${IMAGE}, ${IMAGE}] for model S and ResNet-8; [${RESNET18_BATCH.full}, 3, 32, 32] for the pre-activation ResNet-18 (width 64, 4 stages of 2 blocks, 11.2M parameters), [${RESNET18_BATCH.quick}, 3, 32, 32] in quick mode.`,
   'The TF.js step is optimizer.minimize(loss, true, trainable variables) with tf.train.momentum(0.05, 0.9) and tf.losses.softmaxCrossEntropy on one-hot labels; welford\'s is SGD(momentum 0.9, lr 0.05) and crossEntropy on class indices.',
   'The batch-norm rows: TF.js is tf.moments over N, H, W + tf.batchNorm and the moving-average updates tf.layers makes; the backward is tf.grads w.r.t. x, scale and offset. Effective GB/s = (x read once + y written once) / time for the forward, plus (x and dy read, dx written) for forward+backward, for both frameworks.',
 ];
@@ -203,7 +228,7 @@ async function run(report: BenchReport, plan: Plan): Promise<void> {
   log(`copy bandwidth: ${report.copy.gbps.median.toFixed(2)} GB/s`);
   report.kernelCopy.gbps = await kernelCopyBandwidth(b.device, plan, report.kernelCopy.bytes);
   log(`copy kernel bandwidth: ${report.kernelCopy.gbps.median.toFixed(2)} GB/s`);
-  for (const c of CASES) await trainingCase(c, plan, report);
+  for (const c of trainingCases(plan)) await trainingCase(c, plan, report);
   await batchNormCase(plan, report);
   if (gpuErrors.length) throw new Error(`${gpuErrors.length} WebGPU error(s), the first: ${gpuErrors.slice(0, 3).join(' | ')}`);
 }

@@ -1,5 +1,5 @@
 // The benchmark models in TensorFlow.js (NHWC), built with tf.layers to match welford's
-// smallCnn() and preActResNet({ depth: 8 }) layer for layer, and started from welford's weights.
+// smallCnn() and preActResNet (ResNet-8, ResNet-18) layer for layer, and started from welford's weights.
 // Layers are paired by order and checked by kind and shape, not by name.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -77,15 +77,23 @@ function preActBlock(b: Builder, x: Sym, inPlanes: number, planes: number, strid
   return tfl.layers.add().apply([h, shortcut]) as Sym;
 }
 
-/** Pre-activation ResNet-8 (one block per stage, widths w, 2w, 4w), as welford's preActResNet({ depth: 8 }). */
-export function tfPreActResNet8(imageSize: number, inChannels: number, width: number, classes: number): TfModel {
+/**
+ * A pre-activation ResNet as welford's preActResNet({ blocks, width, ... }): conv1 3×3, then
+ * blocks[i] pre-activation blocks of width·2^i planes per stage (the first of every stage after
+ * the first with stride 2), the final BN and ReLU, global average pooling, dense. ResNet-8 is
+ * blocks [1, 1, 1]; ResNet-18 [2, 2, 2, 2].
+ */
+export function tfPreActResNet(imageSize: number, inChannels: number, width: number, classes: number, blocks: readonly number[]): TfModel {
   const b = new Builder();
   const input = tfl.input({ shape: [imageSize, imageSize, inChannels] });
   let x = b.conv(input, width, 3, 1);
   let inPlanes = width;
-  [1, 2, 4].forEach((factor, stage) => {
-    x = preActBlock(b, x, inPlanes, factor * width, stage > 0 ? 2 : 1);
-    inPlanes = factor * width;
+  blocks.forEach((n, stage) => {
+    const planes = 2 ** stage * width;
+    for (let k = 0; k < n; k++) {
+      x = preActBlock(b, x, inPlanes, planes, stage > 0 && k === 0 ? 2 : 1);
+      inPlanes = planes;
+    }
   });
   x = b.relu(b.bn(x));
   return { model: tfl.model({ inputs: input, outputs: b.head(x, classes) }), weighted: b.weighted };
