@@ -74,6 +74,12 @@ export interface Backend {
    */
   copy(from: Storage, to: Storage, size: number, fromOffset?: number, toOffset?: number): void;
   read(storage: Storage): Promise<Float32Array>;
+  /**
+   * Resolves once the device has judged the allocations of `storages`: false when one of them
+   * failed (WebGPU reports running out of memory only later; the next read or sync throws it).
+   * A caller that moved data into new storage keeps the old until then, so nothing is lost.
+   */
+  allocated(storages: readonly Storage[]): Promise<boolean>;
   free(storage: Storage): void;
   /**
    * Reserves `storages` for data the host gives later, e.g. statistics combined across

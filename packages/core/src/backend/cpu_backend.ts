@@ -81,6 +81,11 @@ export class CpuBackend implements Backend {
     (to as CpuStorage).data.set((from as CpuStorage).data.subarray(fromOffset, fromOffset + size), toOffset);
   }
 
+  /** A CPU allocation that fails throws at once, so every storage handed out was made. */
+  async allocated(): Promise<boolean> {
+    return true;
+  }
+
   async read(storage: Storage): Promise<Float32Array> {
     return (storage as CpuStorage).data.slice();
   }

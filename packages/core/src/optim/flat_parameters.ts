@@ -53,15 +53,21 @@ export interface FlatStep {
  * An optimizer's parameters and per-element state in flat buffers, so that one dispatch per
  * bucket (128 MiB of parameters) updates every parameter, as PyTorch's foreach optimizers do.
  *
- * At the first step the parameters move into the buckets (`Tensor.moveStorage`: the tensors,
- * and any views of them, then live there), and the state is made there, zeroed. Each step
+ * At the first step the parameters move into the buckets (the tensors, and any views of them,
+ * then live there), and the state is made there, zeroed. Their old storage is freed once the
+ * device has confirmed the buckets' allocations; if one failed (out of memory, which WebGPU
+ * reports later), the parameters go back to it with their values, and the next step builds
+ * the bucket again. Each step
  * copies the gradients into a flat buffer laid out like the parameters (a copy command each,
  * not a dispatch) and runs the update over the chunk table: one workgroup per piece of at most
  * `FLAT_CHUNK` floats of one parameter. A parameter moved out since (another optimizer's
  * buckets took it) is moved back, with this optimizer's state kept.
  */
 export class FlatParameters {
-  private buckets: Bucket[] | null = null;
+  /** The params of each bucket (indices into `params`), fixed at the first step. */
+  private layout: number[][] | null = null;
+  /** Each bucket, or null where it is to be built at the next step. */
+  private buckets: (Bucket | null)[] = [];
   /** The hyperparameters on the device, and the values last written there. */
   private hyper: { storage: Storage; backend: Backend; values: Float32Array } | null = null;
 
@@ -74,9 +80,13 @@ export class FlatParameters {
 
   /** Records one update of the params in `step.active`, on `backend`. */
   step(op: string, backend: Backend, step: FlatStep): void {
-    const buckets = (this.buckets ??= this.makeBuckets(op, backend));
-    buckets.forEach((bucket, b) => {
-      if (bucket.slots.some((s, j) => this.params[s.param].storageFor(op) !== bucket.params.parts[j])) buckets[b] = this.rehome(op, backend, bucket);
+    this.layout ??= this.bucketLayout();
+    const buckets = this.layout.map((indices, b) => {
+      const bucket = this.buckets[b];
+      if (!bucket) return (this.buckets[b] = this.makeBucket(op, backend, indices, null));
+      // A param another optimizer has taken since: a new bucket, with this one's state.
+      if (bucket.slots.some((s, j) => this.params[s.param].storageFor(op) !== bucket.params.parts[j])) return (this.buckets[b] = this.makeBucket(op, backend, indices, bucket));
+      return bucket;
     });
     const hyper = this.writeHyper(backend, step.hyper);
     for (const bucket of buckets) this.stepBucket(op, backend, bucket, step, hyper);
@@ -84,8 +94,8 @@ export class FlatParameters {
 
   /** Frees the state and the gradients' buffers; the params keep their storage in the buckets. */
   dispose(): void {
-    for (const bucket of this.buckets ?? []) freeBucket(bucket);
-    this.buckets = null;
+    for (const bucket of this.buckets) if (bucket) freeBucket(bucket);
+    this.buckets = [];
     this.hyper?.backend.free(this.hyper.storage);
     this.hyper = null;
   }
@@ -144,8 +154,8 @@ export class FlatParameters {
     bucket.writtenFlags = key;
   }
 
-  /** Splits the params into buckets of at most BUCKET_BYTES (a larger param gets one of its own) and moves them in. */
-  private makeBuckets(op: string, backend: Backend): Bucket[] {
+  /** Splits the params into buckets of at most BUCKET_BYTES (a larger param gets one of its own). */
+  private bucketLayout(): number[][] {
     const groups: number[][] = [];
     let bytes = Infinity;
     this.params.forEach((p, i) => {
@@ -157,12 +167,12 @@ export class FlatParameters {
       groups[groups.length - 1].push(i);
       bytes += size;
     });
-    return groups.map((indices) => this.makeBucket(op, backend, indices, null));
+    return groups;
   }
 
   /**
    * A bucket for `indices`, the params moved in and the state zeroed, or copied from `from`
-   * (the same params, laid out alike) when it replaces a bucket.
+   * (the same params, laid out alike) when it replaces that bucket.
    */
   private makeBucket(op: string, backend: Backend, indices: readonly number[], from: Bucket | null): Bucket {
     const sizes = indices.map((i) => this.params[i].size);
@@ -176,18 +186,44 @@ export class FlatParameters {
       else backend.write(group.whole, new Float32Array(group.whole.size));
       states[name] = group;
     }
-    indices.forEach((i, j) => this.params[i].moveStorage(params.parts[j], op));
+    const previous = indices.map((i, j) => {
+      const param = this.params[i];
+      backend.copy(param.storageFor(op), params.parts[j], sizes[j]);
+      return param.swapStorage(params.parts[j], op);
+    });
     const slots = indices.map((param, j) => ({ param, offset: params.offsets[j], size: sizes[j] }));
     const chunkCount = slots.reduce((n, s) => n + Math.ceil(s.size / FLAT_CHUNK), 0);
     const chunks = chunkCount > 0 ? backend.alloc(chunkCount * 4, site('chunk table')) : null;
-    return { backend, slots, params, grads, states, chunks, chunkCount, writtenFlags: '' };
+    const bucket: Bucket = { backend, slots, params, grads, states, chunks, chunkCount, writtenFlags: '' };
+    void this.settle(bucket, previous, from);
+    return bucket;
   }
 
-  /** A new bucket for params of which some were moved out of `bucket`, with its state. */
-  private rehome(op: string, backend: Backend, bucket: Bucket): Bucket {
-    const fresh = this.makeBucket(op, backend, bucket.slots.map((s) => s.param), bucket);
+  /**
+   * Once the device has judged the new bucket's allocations: frees the params' old storage
+   * (and the bucket it replaced); or, if one failed, points the params back at their old
+   * storage, where their values still are, and brings back the bucket it replaced (or none, to
+   * be built at the next step).
+   */
+  private async settle(bucket: Bucket, previous: readonly Storage[], from: Bucket | null): Promise<void> {
+    const { backend } = bucket;
+    const made = await backend.allocated([bucket.params.whole, bucket.grads.whole, ...Object.values(bucket.states).map((g) => g.whole)]);
+    if (made) {
+      for (const s of previous) backend.free(s);
+      if (from) freeBucket(from);
+      return;
+    }
+    bucket.slots.forEach((s, j) => {
+      const param = this.params[s.param];
+      const part = bucket.params.parts[j];
+      if (!param.isDisposed && param.storageFor('restore') === part) {
+        param.swapStorage(previous[j], 'restore');
+        backend.free(part);
+      } else backend.free(previous[j]);
+    });
     freeBucket(bucket);
-    return fresh;
+    const b = this.buckets.indexOf(bucket);
+    if (b >= 0) this.buckets[b] = from;
   }
 }
 

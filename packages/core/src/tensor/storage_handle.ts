@@ -28,14 +28,11 @@ export class StorageHandle {
     if (--this.refs === 0) this.backend.free(this.current);
   }
 
-  /**
-   * Moves the values into `storage` (as large, on the same backend) and frees the old storage:
-   * every tensor sharing this handle then reads and writes the new place.
-   */
-  moveTo(storage: Storage): void {
-    if (storage.size !== this.current.size) throw new Error(`moveTo: storage of ${storage.size} floats for values of ${this.current.size}`);
-    this.backend.copy(this.current, storage, this.current.size);
-    this.backend.free(this.current);
+  /** Points the handle at `storage` (the caller has put the values there) and returns the old storage, which the caller now owns. */
+  swap(storage: Storage): Storage {
+    if (storage.size !== this.current.size) throw new Error(`swap: storage of ${storage.size} floats for values of ${this.current.size}`);
+    const old = this.current;
     this.current = storage;
+    return old;
   }
 }

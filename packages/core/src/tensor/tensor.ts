@@ -63,12 +63,11 @@ export class Tensor {
   }
 
   /**
-   * @internal Moves the values into `storage` (of this size, on this backend; the old storage
-   * is freed): this tensor and every view of it then live there. An optimizer gathers its
-   * parameters into one buffer this way.
+   * @internal Points this tensor (and every view of it) at `storage`, to which the caller has
+   * copied its values, and returns the old storage, which the caller now owns and frees.
    */
-  moveStorage(storage: Storage, op: string): void {
-    this.liveHandle(op).moveTo(storage);
+  swapStorage(storage: Storage, op: string): Storage {
+    return this.liveHandle(op).swap(storage);
   }
 
   /** @internal A new tensor of another shape sharing this storage (same element count). */

@@ -87,6 +87,11 @@ export class BufferPool {
     return lo;
   }
 
+  /** Whether the device failed to create `buffer` (as far as it has said so far). */
+  hasFailed(buffer: GPUBuffer): boolean {
+    return this.failed.has(buffer);
+  }
+
   /** Marks a buffer the device failed to create: destroyed when released (or now, if pooled). */
   discard(buffer: GPUBuffer): void {
     this.failed.add(buffer);

@@ -498,6 +498,12 @@ export class WebGpuBackend implements Backend {
     }
   }
 
+  /** Whether the storages' buffers were made, once every allocation so far has been judged (see `Backend.allocated`). */
+  async allocated(storages: readonly Storage[]): Promise<boolean> {
+    await this.health.settled();
+    return !this.health.lost && storages.every((s) => !this.pool.hasFailed((s as GpuStorage).buffer));
+  }
+
   /** Waits for the submitted work; throws the device's loss or an error it reported (as `read`). */
   async sync(): Promise<void> {
     this.health.assertUsable();
