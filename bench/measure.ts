@@ -77,23 +77,25 @@ export function figure(name: string, unit: Figure['unit'], work: number, bytes: 
   };
 }
 
-/** copyBufferToBuffer between two buffers of `bytes`, all repetitions of a sample in one submit; counts bytes read + written. */
-export async function copyBandwidth(device: GPUDevice, bytes = 64 * 2 ** 20): Promise<Figure> {
-  const usage = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST | GPUBufferUsage.STORAGE;
-  const src = device.createBuffer({ size: bytes, usage });
-  const dst = device.createBuffer({ size: bytes, usage });
+/** Times what `record` encodes, all repetitions of a sample in one command buffer and submit. */
+function timeEncoded(device: GPUDevice, record: (encoder: GPUCommandEncoder) => void): Promise<Timing> {
   let encoder: GPUCommandEncoder | null = null;
-  const run = await time(
-    () => {
-      encoder ??= device.createCommandEncoder();
-      encoder.copyBufferToBuffer(src, 0, dst, 0, bytes);
-    },
+  return time(
+    () => record((encoder ??= device.createCommandEncoder())),
     async () => {
       if (encoder) device.queue.submit([encoder.finish()]);
       encoder = null;
       await device.queue.onSubmittedWorkDone();
     },
   );
+}
+
+/** copyBufferToBuffer between two buffers of `bytes`, all repetitions of a sample in one submit; counts bytes read + written. */
+export async function copyBandwidth(device: GPUDevice, bytes = 64 * 2 ** 20): Promise<Figure> {
+  const usage = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST | GPUBufferUsage.STORAGE;
+  const src = device.createBuffer({ size: bytes, usage });
+  const dst = device.createBuffer({ size: bytes, usage });
+  const run = await timeEncoded(device, (encoder) => encoder.copyBufferToBuffer(src, 0, dst, 0, bytes));
   src.destroy();
   dst.destroy();
   return figure(`copyBufferToBuffer ${bytes / 2 ** 20} MiB`, 'GB/s', 2 * bytes, 2 * bytes, run, null);
@@ -107,4 +109,43 @@ export function formatFigure(f: Figure, nameWidth = 44): string {
   const counts = `${f.samples}×${f.reps}`;
   const ms = `${f.ms.toFixed(1)} ms`;
   return `  ${f.name.padEnd(nameWidth)} ${f.median.toFixed(3).padStart(9)} ${f.unit.padEnd(7)} ${range.padEnd(26)} ${counts.padEnd(6)} ${ms.padStart(11)}  ${beside}`;
+}
+
+// A plain copy kernel with vec4 loads and stores: the most a compute pass moves on the adapter,
+// beside which a kernel's effective GB/s is read (on a software adapter it is a small fraction
+// of copyBufferToBuffer, which is a memcpy there). The browser benchmark has the same kernel.
+const COPY_KERNEL = `
+@group(0) @binding(0) var<storage, read> src: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read_write> dst: array<vec4<f32>>;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = gid.x + gid.y * groups.x * 256u;
+  if (i < arrayLength(&dst)) { dst[i] = src[i]; }
+}`;
+
+/** The copy kernel above over `bytes` (a multiple of 16), all repetitions of a sample in one submit; counts bytes read + written. */
+export async function kernelCopyBandwidth(device: GPUDevice, bytes: number): Promise<Figure> {
+  const module = device.createShaderModule({ code: COPY_KERNEL });
+  const layout = device.createBindGroupLayout({
+    entries: [
+      { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'read-only-storage' } },
+      { binding: 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' } },
+    ],
+  });
+  const pipeline = device.createComputePipeline({ layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }), compute: { module, entryPoint: 'main' } });
+  const src = device.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE });
+  const dst = device.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE });
+  const bindGroup = device.createBindGroup({ layout, entries: [{ binding: 0, resource: { buffer: src } }, { binding: 1, resource: { buffer: dst } }] });
+  const groups = Math.ceil(bytes / 16 / 256);
+  const [x, y] = groups > 65535 ? [65535, Math.ceil(groups / 65535)] : [groups, 1];
+  const run = await timeEncoded(device, (encoder) => {
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(x, y);
+    pass.end();
+  });
+  src.destroy();
+  dst.destroy();
+  return figure(`WGSL copy kernel ${(bytes / 2 ** 20).toFixed(1)} MiB`, 'GB/s', 2 * bytes, 2 * bytes, run, null);
 }

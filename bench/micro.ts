@@ -6,8 +6,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WebGpuBackend, add, broadcastTo, exp, init, matmul, rand, tidy } from '../packages/core/src/index.ts';
-import { copyBandwidth, figure, formatFigure, time, type Figure } from './measure.ts';
+import { WebGpuBackend, add, exp, init, matmul, rand, tidy } from '../packages/core/src/index.ts';
+import { copyBandwidth, figure, formatFigure, kernelCopyBandwidth, time, type Figure } from './measure.ts';
 import { fp32Peak, ofPeak } from './peaks.ts';
 
 const LARGE = process.argv.includes('--large');
@@ -15,14 +15,13 @@ const LARGE = process.argv.includes('--large');
 const ELEMENTWISE_SIZES = LARGE ? [4 * 2 ** 20, 128 * 2 ** 20] : [4 * 2 ** 20];
 const MATMUL_SIZES = [128, 256, 257, 512];
 
-/** The WGSL copy kernel, exp and add on `n` floats, each set beside copyBufferToBuffer of the same size. */
+/** copyBufferToBuffer and the plain WGSL copy kernel on `n` floats; exp and add set beside the first. */
 async function elementwise(backend: WebGpuBackend, n: number): Promise<Figure[]> {
   const bufferCopy = await copyBandwidth(backend.device, 4 * n);
   const copy = bufferCopy.median * 1e9;
   const x = rand([n], { seed: 1 });
   const y = rand([n], { seed: 2 });
   const sync = () => backend.sync();
-  const kernelCopy = await time(() => tidy(() => void broadcastTo(x, [n])), sync);
   const unary = await time(() => tidy(() => void exp(x)), sync);
   const binary = await time(() => tidy(() => void add(x, y)), sync);
   x.dispose();
@@ -30,7 +29,7 @@ async function elementwise(backend: WebGpuBackend, n: number): Promise<Figure[]>
   const label = `${(n / 2 ** 20).toFixed(0)}M floats`;
   return [
     bufferCopy,
-    figure(`WGSL copy kernel, ${label} (read 1, write 1)`, 'GB/s', 8 * n, 8 * n, kernelCopy, copy),
+    await kernelCopyBandwidth(backend.device, 4 * n),
     figure(`exp, ${label} (read 1, write 1)`, 'GB/s', 8 * n, 8 * n, unary, copy),
     figure(`add, ${label} (read 2, write 1)`, 'GB/s', 12 * n, 12 * n, binary, copy),
   ];

@@ -1,6 +1,6 @@
 // Batch norm and group norm, forward and forward+backward, at the shapes CNNs use: GB/s of the
-// smallest traffic each pass needs, beside the bandwidth of the WGSL copy kernel on a tensor of
-// the same size (measured in the same run, so both sit in the same level of the memory
+// smallest traffic each pass needs, beside the bandwidth of a plain WGSL copy kernel on a tensor
+// of the same size (measured in the same run, so both sit in the same level of the memory
 // hierarchy), and the dispatches each call records. A program that prints figures, not a test.
 //   pnpm bench:norm [--large [MiB]]
 // --large adds a shape of about 512 MiB (or the size given), well above any GPU's last-level
@@ -9,8 +9,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WebGpuBackend, batchNorm, broadcastTo, groupNorm, init, ones, randn, tidy, zeros } from '../packages/core/src/index.ts';
-import { copyBandwidth, figure, formatFigure, time, type Figure } from './measure.ts';
+import { WebGpuBackend, batchNorm, groupNorm, init, ones, randn, tidy, zeros } from '../packages/core/src/index.ts';
+import { copyBandwidth, figure, formatFigure, kernelCopyBandwidth, time, type Figure } from './measure.ts';
 
 const SHAPES: [number, number, number, number][] = [
   [32, 64, 32, 32],
@@ -48,21 +48,20 @@ async function main(): Promise<void> {
   const { acquired } = backend;
   console.log(`adapter: ${acquired.adapterName}${acquired.software ? ' (software)' : ''}, ${acquired.runtime}`);
   console.log('median (min, max) over samples×repetitions; GB/s of the minimum traffic (forward: x in, y out; backward adds x, dy in, dx out);');
-  console.log('the copy kernel is set beside copyBufferToBuffer, each norm case beside the copy kernel of its shape\n');
+  console.log('each norm case is set beside a plain WGSL copy kernel over a tensor of its size\n');
   const copy = await copyBandwidth(backend.device);
   console.log(formatFigure(copy));
-  const copyBytesPerS = copy.median * 1e9;
   const cases: Case[] = [];
+  const copies: Figure[] = [];
   for (const shape of SHAPES) {
     const [, c] = shape;
     const size = shape.reduce((a, b) => a * b, 1);
     const x = randn(shape, { seed: 1, requiresGrad: true });
     const label = `[${shape.join(', ')}]`;
-    // The WGSL copy kernel (a strided copy, here of the whole tensor) at this size: what the
-    // norm kernels' traffic is set beside.
-    const kernelCopy = await measure(backend, `WGSL copy kernel ${label}`, 2 * size, () => tidy(() => void broadcastTo(x, shape)), copyBytesPerS);
-    cases.push(kernelCopy);
-    const kernelBytesPerS = (kernelCopy.floats * 4) / (kernelCopy.figure.ms / 1000);
+    // A plain WGSL copy kernel over a tensor of this size: what the norm kernels' traffic is set beside.
+    const kernelCopy = await kernelCopyBandwidth(backend.device, 4 * size);
+    copies.push(kernelCopy);
+    const kernelBytesPerS = kernelCopy.median * 1e9;
     const dy = randn(shape, { seed: 2 });
     const weight = ones([c], { requiresGrad: true });
     const bias = zeros([c], { requiresGrad: true });
@@ -92,8 +91,9 @@ async function main(): Promise<void> {
     console.log(`measured ${label}`);
   }
   console.log('');
+  for (const c of copies) console.log(formatFigure(c, 40));
   for (const c of cases) console.log(`${formatFigure(c.figure, 40)}  ${c.dispatches} dispatches`);
-  const results = { date: new Date().toISOString(), adapter: acquired.adapterName, software: acquired.software, copy, cases };
+  const results = { date: new Date().toISOString(), adapter: acquired.adapterName, software: acquired.software, copy, kernelCopies: copies, cases };
   const file = join(dirname(fileURLToPath(import.meta.url)), 'results', 'norm.json');
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
