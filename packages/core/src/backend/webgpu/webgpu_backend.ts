@@ -437,8 +437,9 @@ export class WebGpuBackend implements Backend {
    * (those with an offset) can share a buffer, so other programs skip the search.
    */
   private readsOfWrittenBuffers(program: Program, reflection: KernelReflection): string[] {
+    // Every dispatch asks: find a group's storage before building anything.
+    if (!reflection.storage.some((s) => (program.bindings[s.name] as GpuStorage | undefined)?.offset !== undefined)) return [];
     const storages = reflection.storage.map((s) => ({ ...s, storage: program.bindings[s.name] as GpuStorage | undefined }));
-    if (!storages.some((s) => s.storage?.offset !== undefined)) return [];
     const written = new Set(storages.filter((s) => !s.readOnly && s.storage).map((s) => s.storage!.buffer));
     return storages.filter((s) => s.readOnly && s.storage && written.has(s.storage.buffer)).map((s) => s.name);
   }
