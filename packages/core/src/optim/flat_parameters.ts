@@ -36,17 +36,16 @@ export interface FlatStep {
   readonly update: FlatUpdate;
   /** Params with a gradient this step. */
   readonly active: ReadonlySet<number>;
-  /** Params whose state starts this step (SGD's momentum buffer is the gradient itself). */
-  readonly firstStep?: ReadonlySet<number>;
   /** The hyperparameters, as the update's entry point reads them (SgdHyper or AdamHyper). */
   readonly hyper: Float32Array;
   /** Storages bound besides the flat buffers (Adam's `step_counts`). */
   readonly extra?: Readonly<Record<string, Storage>>;
   /**
    * The CPU reference for one param: its slices of the flat buffers (by binding name), its
-   * index, and the host arrays of `extra`.
+   * index, the host arrays of `extra`, and whether its state starts now (SGD's momentum buffer
+   * is then the gradient itself).
    */
-  readonly cpu: (slices: Record<string, Float32Array>, param: number, extra: Record<string, Float32Array>) => void;
+  readonly cpu: (slices: Record<string, Float32Array>, param: number, extra: Record<string, Float32Array>, firstStep: boolean) => void;
 }
 
 /**
@@ -68,6 +67,8 @@ export class FlatParameters {
   private layout: number[][] | null = null;
   /** Each bucket, or null where it is to be built at the next step. */
   private buckets: (Bucket | null)[] = [];
+  /** Whether each param's state has taken a step since its bucket made it (zeroed). */
+  private started: boolean[];
   /** The hyperparameters on the device, and the values last written there. */
   private hyper: { storage: Storage; backend: Backend; values: Float32Array } | null = null;
 
@@ -76,7 +77,9 @@ export class FlatParameters {
     private readonly params: readonly Tensor[],
     /** The state's binding names in shaders/optim.wgsl (e.g. `momentum_buffer`). */
     private readonly stateNames: readonly string[],
-  ) {}
+  ) {
+    this.started = params.map(() => false);
+  }
 
   /** Records one update of the params in `step.active`, on `backend`. */
   step(op: string, backend: Backend, step: FlatStep): void {
@@ -115,33 +118,36 @@ export class FlatParameters {
     const active = bucket.slots.map((s, j) => [s, j] as const).filter(([s]) => step.active.has(s.param) && s.size > 0);
     if (active.length === 0 || !bucket.chunks) return;
     for (const [s, j] of active) backend.copy(this.params[s.param].grad!.storageFor(op), bucket.grads.parts[j], s.size);
-    this.writeChunks(backend, bucket, step);
+    this.writeChunks(backend, bucket, bucket.chunks, step);
     const flat: Record<string, Storage> = { param: bucket.params.whole, grad: bucket.grads.whole, chunks: bucket.chunks, ...step.extra };
     for (const name of this.stateNames) flat[name] = bucket.states[name].whole;
     const hyperName = step.update.kind === 'adam' ? 'adam_hyper' : 'sgd_hyper';
     const program = flatUpdateProgram(step.update, bucket.chunkCount);
     const names = ['param', 'grad', ...this.stateNames];
+    // Read before the step marks them started (the CPU reference runs inside `update`).
+    const first = active.map(([s]) => !this.started[s.param]);
     backend.update(
       {
         name: op,
         cpu: (data) => {
-          for (const [s] of active) {
+          active.forEach(([s], k) => {
             const slices: Record<string, Float32Array> = {};
             for (const n of names) slices[n] = data[n].subarray(s.offset, s.offset + s.size);
-            step.cpu(slices, s.param, data);
-          }
+            step.cpu(slices, s.param, data, first[k]);
+          });
         },
         gpu: (bindings): Program[] => [{ ...program, bindings }],
       },
       { ...flat, [hyperName]: hyper },
     );
+    for (const [s] of active) this.started[s.param] = true;
   }
 
   /** Writes the chunk table's flags when the active params or the first steps changed. */
-  private writeChunks(backend: Backend, bucket: Bucket, step: FlatStep): void {
-    const flags = bucket.slots.map((s) => (step.active.has(s.param) ? CHUNK_ACTIVE : 0) | (step.firstStep?.has(s.param) ? CHUNK_FIRST_STEP : 0));
+  private writeChunks(backend: Backend, bucket: Bucket, chunks: Storage, step: FlatStep): void {
+    const flags = bucket.slots.map((s) => (step.active.has(s.param) ? CHUNK_ACTIVE | (this.started[s.param] ? 0 : CHUNK_FIRST_STEP) : 0));
     const key = flags.join(',');
-    if (key === bucket.writtenFlags || !bucket.chunks) return;
+    if (key === bucket.writtenFlags) return;
     const table = new Uint32Array(bucket.chunkCount * 4);
     let c = 0;
     bucket.slots.forEach((s, j) => {
@@ -150,7 +156,7 @@ export class FlatParameters {
       }
     });
     // The table is u32; storages carry f32, and a write copies the bytes unchanged.
-    backend.write(bucket.chunks, new Float32Array(table.buffer));
+    backend.write(chunks, new Float32Array(table.buffer));
     bucket.writtenFlags = key;
   }
 
@@ -186,6 +192,8 @@ export class FlatParameters {
       else backend.write(group.whole, new Float32Array(group.whole.size));
       states[name] = group;
     }
+    // Fresh state: each param's starts at its next step; copied state goes on.
+    if (!from) for (const i of indices) this.started[i] = false;
     const previous = indices.map((i, j) => {
       const param = this.params[i];
       backend.copy(param.storageFor(op), params.parts[j], sizes[j]);

@@ -34,8 +34,6 @@ export class SGD extends Optimizer {
   private buffers: (Tensor | null)[];
   /** The params and momentum buffers in flat buffers (updates of every parameter at once). */
   private flat: FlatParameters | null = null;
-  /** Which params have taken a step: their momentum buffer has started. */
-  private started: boolean[];
 
   constructor(params: readonly Tensor[], options: SgdOptions) {
     super(params, options.lr, options.foreach);
@@ -50,7 +48,6 @@ export class SGD extends Optimizer {
       throw new Error(`SGD: Nesterov momentum requires a momentum > 0 and zero dampening, got momentum ${this.momentum} and dampening ${this.dampening}`);
     }
     this.buffers = this.params.map(() => null);
-    this.started = this.params.map(() => false);
   }
 
   override get name(): string {
@@ -61,16 +58,13 @@ export class SGD extends Optimizer {
     const hyper = { lr: this.lr, momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay, nesterov: this.nesterov };
     if (this.foreach) {
       const momentum = this.momentum !== 0;
-      const first = new Set(momentum ? active.filter((i) => !this.started[i]) : []);
       this.flat ??= new FlatParameters(this.name, this.params, momentum ? ['momentum_buffer'] : []);
       this.flat.step(op, backend, {
         update: momentum ? { kind: 'sgd_momentum', nesterov: this.nesterov } : { kind: 'sgd' },
         active: new Set(active),
-        firstStep: first,
         hyper: sgdHyperValues(hyper),
-        cpu: (d, i) => sgdReference(d.param, d.grad, d.momentum_buffer ?? null, hyper, first.has(i)),
+        cpu: (d, _i, _extra, first) => sgdReference(d.param, d.grad, d.momentum_buffer ?? null, hyper, first),
       });
-      for (const i of first) this.started[i] = true;
       return;
     }
     for (const i of active) {

@@ -21,7 +21,8 @@ describe('an optimizer whose flat buffers run out of memory', () => {
         p.grad = Tensor.adopt(fromArray(grads[i], [grads[i].length]));
       });
     setGrads();
-    const opt = new SGD(params, { lr: 0.1, momentum: 0.9 });
+    // With dampening, a momentum buffer that did not start over would give p − lr·(1 − d)·g.
+    const opt = new SGD(params, { lr: 0.1, momentum: 0.9, dampening: 0.5 });
     fault.failSizes.add(1.5 * 2 ** 20);
     opt.step();
     const failed = await params[1].toArray().then(
