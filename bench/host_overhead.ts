@@ -93,6 +93,7 @@ for (const [name, make, foreach] of models) {
 const shape = [32, 64, 32, 32];
 const x = randn(shape);
 const [weight, bias, runningMean, runningVar]: Tensor[] = [ones([64]), zeros([64]), zeros([64]), ones([64])];
-const forward = () => tidy(() => void batchNorm(x, { weight, bias, runningMean, runningVar, training: true, momentum: 0.1, eps: 1e-5 }));
+// realize(): the output is deferred until used, and this times the whole op.
+const forward = () => tidy(() => void batchNorm(x, { weight, bias, runningMean, runningVar, training: true, momentum: 0.1, eps: 1e-5 }).realize());
 print('batch norm [32,64,32,32] forward', await measure(forward, REPS * 10));
 process.exit();

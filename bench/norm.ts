@@ -72,8 +72,9 @@ async function main(): Promise<void> {
       t.grad?.dispose();
       t.grad = null;
     });
-    const bn = () => batchNorm(x, { weight, bias, runningMean, runningVar, training: true });
-    const gn = () => groupNorm(x, 8, { weight, bias });
+    // realize(): a norm's output is deferred until used (a following ReLU would fuse into it); these time the op itself.
+    const bn = () => batchNorm(x, { weight, bias, runningMean, runningVar, training: true }).realize();
+    const gn = () => groupNorm(x, 8, { weight, bias }).realize();
     for (const [norm, forward] of [['batchNorm', bn], ['groupNorm(8)', gn]] as const) {
       cases.push(await measure(backend, `${norm} forward ${label}`, 2 * size, () => tidy(() => void forward()), kernelBytesPerS));
       cases.push(

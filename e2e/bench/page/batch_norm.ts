@@ -99,7 +99,8 @@ export async function welfordBatchNorm(plan: Plan, copyGbps: number, x0: Float32
       t.grad?.dispose();
       t.grad = null;
     });
-  const forward = (): Tensor => batchNorm(x, { weight, bias, runningMean, runningVar, training: true, momentum: 0.1, eps: EPS });
+  // realize(): the output is deferred until used (a following ReLU would fuse into it); this times the op itself.
+  const forward = (): Tensor => batchNorm(x, { weight, bias, runningMean, runningVar, training: true, momentum: 0.1, eps: EPS }).realize();
   const b = backend();
   const common = { sync: () => b.sync(), ownDispatches: () => b.counters.dispatches };
   const recordForward = () => tidy(() => void forward());

@@ -17,7 +17,7 @@ export function assign(target: Tensor, source: Tensor | Float32Array): void {
     if (source.length !== target.size) {
       throw new Error(`${op}: target of shape ${shapeToString(target.shape)} holds ${target.size} values, got ${source.length}`);
     }
-    backend.write(target.storageFor(op), source);
+    backend.write(target.storageForWrite(op), source);
     return;
   }
   if (!sameShape(source.shape, target.shape)) {

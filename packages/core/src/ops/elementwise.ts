@@ -7,6 +7,7 @@ import { assertRankAtMost, assertValidShape, broadcastShapes, type Shape } from 
 import type { Backend } from '../backend/backend.ts';
 import type { BackwardContext } from './op_def.ts';
 import { runOp } from './dispatch.ts';
+import { fuseEpilogue } from './fusion.ts';
 import { registerOp } from './registry.ts';
 import { sumToShape } from './reduce_grad.ts';
 
@@ -69,8 +70,14 @@ export const log = unary('log');
 export const sqrt = unary('sqrt');
 /** 1 / sqrt(x) */
 export const rsqrt = unary('rsqrt');
-/** max(x, 0); the gradient at 0 is 0, as in PyTorch. */
-export const relu = unary('relu');
+/**
+ * max(x, 0); the gradient at 0 is 0, as in PyTorch. Applied to the output of a normalization
+ * that nothing else has read yet, it runs as the normalization's own kernel pass with the ReLU
+ * fused (see `fuseEpilogue`), forward and backward.
+ */
+export function relu(x: Tensor): Tensor {
+  return fuseEpilogue('relu', x) ?? runOp('relu', [x], NO_SCALARS);
+}
 export const sigmoid = unary('sigmoid');
 export const tanh = unary('tanh');
 export const abs = unary('abs');

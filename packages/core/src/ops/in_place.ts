@@ -15,6 +15,7 @@ export function runInPlace(
   cpu: (data: Record<string, Float32Array>) => void,
 ): void {
   const storages: Record<string, Storage> = {};
-  for (const [name, t] of Object.entries(tensors)) storages[name] = t.storageFor(op);
+  // Any of them may be written: deferred work reading one keeps its values first.
+  for (const [name, t] of Object.entries(tensors)) storages[name] = t.storageForWrite(op);
   backend.update({ name: op, cpu, gpu: (bindings) => [{ ...program, bindings }] }, storages);
 }

@@ -5,7 +5,8 @@ import { assertRankAtMost, sameShape, shapeToString, type Shape } from '../util/
 import { add, affine, mul } from './elementwise.ts';
 import { narrow } from './layout.ts';
 import type { BackwardContext } from './op_def.ts';
-import { runOp } from './dispatch.ts';
+import { runOp, runOpDeferred } from './dispatch.ts';
+import { registerEpilogue } from './fusion.ts';
 import { registerOp } from './registry.ts';
 
 /**
@@ -98,6 +99,11 @@ export function registerNorm(name: string, reduceGroupSums?: GroupSumsReducer): 
     },
     backward: (context) => normBackward(context, reduceGroupSums),
   });
+  // relu(norm(x)) reads x once and writes only the result; its backward masks dy in the norm's kernels.
+  registerEpilogue(name, 'relu', (inputs, attrs) => {
+    const a = attrs as NormAttrs;
+    return a.relu ? null : runOp<NormAttrs>(name, inputs, { ...a, relu: true });
+  });
 }
 
 interface StatisticsAttrs {
@@ -124,10 +130,11 @@ export function normStatistics(x: Tensor, grouping: Grouping): Tensor {
 
 /**
  * Runs the normalize op `name` on x with `stats`, and frees the statistics when nothing will
- * differentiate the result (otherwise its backward reads them; the scope frees them).
+ * differentiate the result (otherwise its backward reads them; the scope frees them). The
+ * result is deferred: a ReLU applied to it before anything else reads it runs in the same pass.
  */
 export function normalize(name: string, x: Tensor, stats: Tensor, weight: Tensor | undefined, bias: Tensor | undefined, attrs: NormAttrs): Tensor {
-  const out = runOp<NormAttrs>(name, [x, stats, ...(weight ? [weight] : []), ...(bias ? [bias] : [])], attrs);
+  const out = runOpDeferred<NormAttrs>(name, [x, stats, ...(weight ? [weight] : []), ...(bias ? [bias] : [])], attrs);
   if (!out.gradFn) stats.dispose();
   return out;
 }

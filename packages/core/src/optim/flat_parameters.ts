@@ -117,7 +117,11 @@ export class FlatParameters {
   private stepBucket(op: string, backend: Backend, bucket: Bucket, step: FlatStep, hyper: Storage): void {
     const active = bucket.slots.map((s, j) => [s, j] as const).filter(([s]) => step.active.has(s.param) && s.size > 0);
     if (active.length === 0 || !bucket.chunks) return;
-    for (const [s, j] of active) backend.copy(this.params[s.param].grad!.storageFor(op), bucket.grads.parts[j], s.size);
+    for (const [s, j] of active) {
+      // The update writes the param in place: deferred work reading it keeps its values first.
+      this.params[s.param].storageForWrite(op);
+      backend.copy(this.params[s.param].grad!.storageFor(op), bucket.grads.parts[j], s.size);
+    }
     this.writeChunks(backend, bucket, bucket.chunks, step);
     const flat: Record<string, Storage> = { param: bucket.params.whole, grad: bucket.grads.whole, chunks: bucket.chunks, ...step.extra };
     for (const name of this.stateNames) flat[name] = bucket.states[name].whole;

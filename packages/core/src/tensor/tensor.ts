@@ -1,6 +1,6 @@
 import type { Backend, Storage } from '../backend/backend.ts';
 import { shapeToString, sizeOf, type Shape } from '../util/shape.ts';
-import { StorageHandle } from './storage_handle.ts';
+import { StorageHandle, type DeferredWork } from './storage_handle.ts';
 import { trackTensor, untrackTensor } from './scope_stack.ts';
 
 /** How a tensor was made, for reverse-mode differentiation. */
@@ -63,6 +63,38 @@ export class Tensor {
   }
 
   /**
+   * The storage, for `op`, which is about to write it in place (an optimizer step, a load):
+   * deferred work that reads it first keeps the values it needs.
+   */
+  storageForWrite(op: string): Storage {
+    const handle = this.liveHandle(op);
+    const storage = handle.storage;
+    handle.beforeWrite();
+    return storage;
+  }
+
+  /**
+   * Records the work that computes this tensor's values, where it was deferred, and returns
+   * the tensor. Values are computed on first use anyway; a normalization's output is deferred
+   * so that a ReLU that follows can run in the same kernel pass. Call it where the values are
+   * wanted although nothing reads them (a benchmark of the op alone). It neither waits nor reads.
+   */
+  realize(): this {
+    this.liveHandle('realize').storage;
+    return this;
+  }
+
+  /** @internal The work that will compute this tensor's values, while nobody has asked for them. */
+  get deferredWork(): DeferredWork | null {
+    return this.handle?.deferred ?? null;
+  }
+
+  /** @internal The storage handle, for deferred work that reads this tensor. */
+  handleFor(op: string): StorageHandle {
+    return this.liveHandle(op);
+  }
+
+  /**
    * @internal Points this tensor (and every view of it) at `storage`, to which the caller has
    * copied its values, and returns the old storage, which the caller now owns and frees.
    */
@@ -122,6 +154,11 @@ export class Tensor {
   /** @internal Wraps fresh storage from a backend. */
   static fromStorage(shape: Shape, backend: Backend, storage: Storage): Tensor {
     return new Tensor(shape, new StorageHandle(backend, storage));
+  }
+
+  /** @internal A tensor whose values `work` computes the first time they are used. */
+  static deferred(shape: Shape, backend: Backend, work: DeferredWork): Tensor {
+    return new Tensor(shape, new StorageHandle(backend, work));
   }
 
   /** @internal Gives a tensor to its owner (a leaf's gradient, optimizer state): no scope collects it. */

@@ -10,9 +10,9 @@ export interface NormChoice {
   groups?: number;
 }
 
-/** The norm layer of a model's choice over `channels` channels; `relu` fuses the ReLU that follows it into its kernel. */
-export function normLayer(choice: Required<NormChoice>, channels: number, relu = false): Module<[Tensor], Tensor> {
-  return createNorm(choice.norm, channels, { groups: choice.groups, relu });
+/** The norm layer of a model's choice over `channels` channels. */
+export function normLayer(choice: Required<NormChoice>, channels: number): Module<[Tensor], Tensor> {
+  return createNorm(choice.norm, channels, { groups: choice.groups });
 }
 
 /** The choice with its defaults filled in. */

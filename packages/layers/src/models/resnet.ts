@@ -1,5 +1,6 @@
 import { flatten, globalAvgPool2d, type Tensor } from '@welford/core';
 import { checkPositiveInt } from '../checks.ts';
+import { ReLU } from '../layers/activation.ts';
 import { Conv2d } from '../layers/conv2d.ts';
 import { Linear } from '../layers/linear.ts';
 import { Module } from '../module/module.ts';
@@ -143,6 +144,7 @@ export class PreActResNet extends Module {
   /** The fourth stage, with four `blocks`; null with three. */
   readonly layer4: Sequential | null;
   readonly bn: Module;
+  readonly relu: ReLU;
   readonly fc: Linear;
 
   constructor(options: ResNetOptions) {
@@ -155,14 +157,15 @@ export class PreActResNet extends Module {
     this.conv1 = this.registerModule('conv1', new Conv2d(s.inChannels, s.width, 3, { padding: 1, bias: convBias(choice) }));
     const { layers, channels } = stages(s.block === 'basic' ? PreActBlock : PreActBottleneck, s, choice);
     ({ stages: this.stages, layer1: this.layer1, layer2: this.layer2, layer3: this.layer3, layer4: this.layer4 } = registerStages(this, layers));
-    this.bn = this.registerModule('bn', normLayer(choice, channels, true));
+    this.bn = this.registerModule('bn', normLayer(choice, channels));
+    this.relu = this.registerModule('relu', new ReLU());
     this.fc = this.registerModule('fc', new Linear(channels, s.classes));
   }
 
   forward(x: Tensor): Tensor {
     let out = this.conv1.call(x);
     for (const stage of this.stages) out = stage.call(out);
-    out = this.bn.call(out); // relu(bn(out)), fused
+    out = this.relu.call(this.bn.call(out));
     return this.fc.call(flatten(globalAvgPool2d(out), 1));
   }
 
@@ -173,7 +176,7 @@ export class PreActResNet extends Module {
 
 /**
  * The original post-activation ResNet for small images (He et al., 2015), for comparison:
- * conv1 (3×3), bn1, ReLU, layer1..layer3 (or layer4, with `blocks`) of BasicBlock (or
+ * conv1 (3×3), bn1, relu, layer1..layer3 (or layer4, with `blocks`) of BasicBlock (or
  * Bottleneck), global average pooling and `fc`. Build it with `postActResNet`.
  */
 export class PostActResNet extends Module {
@@ -184,6 +187,7 @@ export class PostActResNet extends Module {
   readonly blocks: readonly number[];
   readonly conv1: Conv2d;
   readonly bn1: Module;
+  readonly relu: ReLU;
   /** layer1, layer2, ... in order. */
   readonly stages: readonly Sequential[];
   readonly layer1: Sequential;
@@ -201,14 +205,15 @@ export class PostActResNet extends Module {
     this.block = s.block;
     this.blocks = s.blocks;
     this.conv1 = this.registerModule('conv1', new Conv2d(s.inChannels, s.width, 3, { padding: 1, bias: convBias(choice) }));
-    this.bn1 = this.registerModule('bn1', normLayer(choice, s.width, true));
+    this.bn1 = this.registerModule('bn1', normLayer(choice, s.width));
+    this.relu = this.registerModule('relu', new ReLU());
     const { layers, channels } = stages(s.block === 'basic' ? BasicBlock : Bottleneck, s, choice);
     ({ stages: this.stages, layer1: this.layer1, layer2: this.layer2, layer3: this.layer3, layer4: this.layer4 } = registerStages(this, layers));
     this.fc = this.registerModule('fc', new Linear(channels, s.classes));
   }
 
   forward(x: Tensor): Tensor {
-    let out = this.bn1.call(this.conv1.call(x));
+    let out = this.relu.call(this.bn1.call(this.conv1.call(x)));
     for (const stage of this.stages) out = stage.call(out);
     return this.fc.call(flatten(globalAvgPool2d(out), 1));
   }

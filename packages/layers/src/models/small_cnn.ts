@@ -1,6 +1,7 @@
 import { flatten, globalAvgPool2d, type Tensor } from '@welford/core';
 import { checkPositiveInt } from '../checks.ts';
 import { Conv2d } from '../layers/conv2d.ts';
+import { ReLU } from '../layers/activation.ts';
 import { Linear } from '../layers/linear.ts';
 import { Module } from '../module/module.ts';
 import { convBias, normChoice, normLayer, type NormChoice } from './norm_choice.ts';
@@ -51,8 +52,8 @@ function alternatingStrides(stages: number): number[] {
 
 /**
  * A plain convolutional classifier: per width a stage conv{i} (3×3, padding 1, with the
- * stride), bn{i} (the chosen norm, whatever its kind) and ReLU (fused into the norm's kernel),
- * then global average pooling and `fc`. The defaults are the benchmark "model S". Build it
+ * stride), bn{i} (the chosen norm, whatever its kind) and relu{i} (a ReLU module, which runs in
+ * the norm's kernel pass), then global average pooling and `fc`. The defaults are the benchmark "model S". Build it
  * with `smallCnn`.
  */
 export class SmallCnn extends Module {
@@ -61,8 +62,10 @@ export class SmallCnn extends Module {
   readonly strides: readonly number[];
   /** conv1, conv2, ... */
   readonly convs: readonly Conv2d[];
-  /** bn1, bn2, ...: each norm applies the stage's ReLU. */
+  /** bn1, bn2, ... (named bn whatever the norm's kind). */
   readonly norms: readonly Module[];
+  /** relu1, relu2, ...: the ReLU after each norm. */
+  readonly relus: readonly ReLU[];
   readonly fc: Linear;
 
   constructor(options: SmallCnnOptions = {}) {
@@ -82,20 +85,23 @@ export class SmallCnn extends Module {
     const choice = normChoice(options);
     const convs: Conv2d[] = [];
     const norms: Module[] = [];
+    const relus: ReLU[] = [];
     widths.forEach((w, i) => {
       const cin = i === 0 ? inChannels : widths[i - 1];
       convs.push(this.registerModule(`conv${i + 1}`, new Conv2d(cin, w, 3, { stride: strides[i], padding: 1, bias: convBias(choice) })));
-      norms.push(this.registerModule(`bn${i + 1}`, normLayer(choice, w, true)));
+      norms.push(this.registerModule(`bn${i + 1}`, normLayer(choice, w)));
+      relus.push(this.registerModule(`relu${i + 1}`, new ReLU()));
     });
     this.widths = [...widths];
     this.strides = [...strides];
     this.convs = convs;
     this.norms = norms;
+    this.relus = relus;
     this.fc = this.registerModule('fc', new Linear(widths[widths.length - 1], classes));
   }
 
   forward(x: Tensor): Tensor {
-    for (let i = 0; i < this.convs.length; i++) x = this.norms[i].call(this.convs[i].call(x));
+    for (let i = 0; i < this.convs.length; i++) x = this.relus[i].call(this.norms[i].call(this.convs[i].call(x)));
     return this.fc.call(flatten(globalAvgPool2d(x), 1));
   }
 

@@ -1,5 +1,6 @@
 import { concat, maxPool2d, pad, shapeToString, type Tensor } from '@welford/core';
 import { checkPositiveInt } from '../checks.ts';
+import { ReLU } from '../layers/activation.ts';
 import { Conv2d, ConvTranspose2d } from '../layers/conv2d.ts';
 import { Module } from '../module/module.ts';
 import { ModuleList } from '../module/sequential.ts';
@@ -7,7 +8,7 @@ import { convBias, normChoice, normLayer, type NormChoice } from './norm_choice.
 
 /**
  * Two 3×3 convolutions (padding 1), each followed by its norm and a ReLU: the unit of every
- * U-Net level. Children: conv1, norm1, conv2, norm2. The convolutions learn a bias only when
+ * U-Net level. Children: conv1, norm1, relu1, conv2, norm2, relu2. The convolutions learn a bias only when
  * the norm is 'none'.
  */
 export class DoubleConv extends Module {
@@ -16,8 +17,10 @@ export class DoubleConv extends Module {
   readonly outChannels: number;
   readonly conv1: Conv2d;
   readonly norm1: Module;
+  readonly relu1: ReLU;
   readonly conv2: Conv2d;
   readonly norm2: Module;
+  readonly relu2: ReLU;
 
   constructor(inChannels: number, outChannels: number, options: NormChoice = {}) {
     super();
@@ -26,15 +29,16 @@ export class DoubleConv extends Module {
     this.inChannels = inChannels;
     this.outChannels = outChannels;
     this.conv1 = this.registerModule('conv1', new Conv2d(inChannels, outChannels, 3, { padding: 1, bias }));
-    this.norm1 = this.registerModule('norm1', normLayer(choice, outChannels, true));
+    this.norm1 = this.registerModule('norm1', normLayer(choice, outChannels));
+    this.relu1 = this.registerModule('relu1', new ReLU());
     this.conv2 = this.registerModule('conv2', new Conv2d(outChannels, outChannels, 3, { padding: 1, bias }));
-    this.norm2 = this.registerModule('norm2', normLayer(choice, outChannels, true));
+    this.norm2 = this.registerModule('norm2', normLayer(choice, outChannels));
+    this.relu2 = this.registerModule('relu2', new ReLU());
   }
 
   forward(x: Tensor): Tensor {
-    // Each norm applies its ReLU in the same kernel.
-    const h = this.norm1.call(this.conv1.call(x));
-    return this.norm2.call(this.conv2.call(h));
+    const h = this.relu1.call(this.norm1.call(this.conv1.call(x)));
+    return this.relu2.call(this.norm2.call(this.conv2.call(h)));
   }
 
   override extraRepr(): string {

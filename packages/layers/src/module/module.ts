@@ -140,7 +140,7 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
     const slot = this.bufferSlots.get(name);
     if (!slot?.tensor || slot.dtype !== 'int64') throw new Error(`${this.typeName}: no counter named "${name}"`);
     this.counterValues.set(name, value);
-    slot.tensor.backend.write(slot.tensor.storageFor(`${this.typeName}.${name}`), Float32Array.of(value));
+    slot.tensor.backend.write(slot.tensor.storageForWrite(`${this.typeName}.${name}`), Float32Array.of(value));
   }
 
   /** Registers (or replaces) a child module. */

@@ -91,7 +91,7 @@ export async function adaptBatchNorm<B extends StatisticsBatch>(model: AnyModule
     const target = keepAll(channelMoments(input, 1));
     const adapted = keepAll({ mean: blend(target.mean, source.mean, w), var: blend(target.var, source.var, w) });
     estimates[index] = { count: valuesPerChannel(input), source, target, adapted };
-    return batchNorm(input, { runningMean: adapted.mean, runningVar: adapted.var, weight: layer.weight, bias: layer.bias, eps: layer.eps, relu: layer.relu, training: false });
+    return batchNorm(input, { runningMean: adapted.mean, runningVar: adapted.var, weight: layer.weight, bias: layer.bias, eps: layer.eps, training: false });
   });
   const restoreModes = saveModes(model);
   model.eval();

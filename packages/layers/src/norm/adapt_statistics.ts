@@ -54,7 +54,6 @@ export interface StatisticsLayer {
   weight: Tensor | undefined;
   bias: Tensor | undefined;
   eps: number;
-  relu: boolean;
   /**
    * Evaluation uses buffer / scale: 1, or 1 − (1 − momentum)^t for a bias-corrected batch norm
    * that has seen t batches, so statistics s are stored as s · scale.
@@ -74,7 +73,7 @@ export function statisticsLayers(owner: string, model: AnyModule): StatisticsLay
   for (const [name, m] of model.namedModules()) {
     const label = name === '' ? 'the model' : name;
     const add = (layer: BatchNormBase | BatchRenorm2d, runningMean: Tensor, runningVar: Tensor, scale: number): void => {
-      layers.push({ name, label, module: layer, channels: layer.numFeatures, runningMean, runningVar, weight: layer.weight ?? undefined, bias: layer.bias ?? undefined, eps: layer.eps, relu: layer.relu, scale });
+      layers.push({ name, label, module: layer, channels: layer.numFeatures, runningMean, runningVar, weight: layer.weight ?? undefined, bias: layer.bias ?? undefined, eps: layer.eps, scale });
     };
     if (m instanceof BatchRenorm2d) {
       add(m, m.runningMean, m.runningVar, 1);

@@ -1,9 +1,9 @@
 import { batchNorm, mul, noGrad, ones, syncBatchNorm, zeros, type BatchNormOptions, type ProcessGroup, type Tensor } from '@welford/core';
 import { checkChannels, checkPositiveInt } from '../checks.ts';
 import { Module } from '../module/module.ts';
-import { checkBoolean, checkEps, checkMomentum, formatFloat, reluRepr, type FusedReluOption, fillIdentityAffine, fillRunningStats } from './options.ts';
+import { checkBoolean, checkEps, checkMomentum, formatFloat, rejectFusedRelu, fillIdentityAffine, fillRunningStats } from './options.ts';
 
-export interface BatchNormLayerOptions extends FusedReluOption {
+export interface BatchNormLayerOptions {
   /** Added to the variance inside the square root (default 1e-5). */
   eps?: number;
   /** Weight of the new batch in the running averages (default 0.1); null: a cumulative average over all batches. */
@@ -48,8 +48,6 @@ export abstract class BatchNormBase extends Module {
   readonly affine: boolean;
   readonly trackRunningStats: boolean;
   readonly biasCorrection: boolean;
-  /** ReLU fused into the kernel (see FusedReluOption). */
-  readonly relu: boolean;
   readonly weight: Tensor | null;
   readonly bias: Tensor | null;
   readonly runningMean: Tensor | null;
@@ -62,15 +60,15 @@ export abstract class BatchNormBase extends Module {
 
   constructor(numFeatures: number, options: BatchNormLayerOptions = {}) {
     super();
-    const { eps = 1e-5, momentum = 0.1, affine = true, trackRunningStats = true, biasCorrection = false, relu = false } = options;
+    const { eps = 1e-5, momentum = 0.1, affine = true, trackRunningStats = true, biasCorrection = false } = options;
     const name = this.typeName;
+    rejectFusedRelu(name, options);
     checkPositiveInt(name, 'numFeatures', numFeatures);
     checkEps(name, eps);
     checkMomentum(name, momentum, true);
     checkBoolean(name, 'affine', affine);
     checkBoolean(name, 'trackRunningStats', trackRunningStats);
     checkBoolean(name, 'biasCorrection', biasCorrection);
-    checkBoolean(name, 'relu', relu);
     if (biasCorrection && !trackRunningStats) throw new Error(`${name}: biasCorrection corrects running statistics, so it needs trackRunningStats: true`);
     if (biasCorrection && momentum === null) {
       throw new Error(`${name}: biasCorrection needs a numeric momentum; momentum null is a cumulative average, which is already unbiased`);
@@ -82,7 +80,6 @@ export abstract class BatchNormBase extends Module {
     this.affine = affine;
     this.trackRunningStats = trackRunningStats;
     this.biasCorrection = biasCorrection;
-    this.relu = relu;
     this.weight = this.registerParameter('weight', affine ? ones([numFeatures]) : null);
     this.bias = this.registerParameter('bias', affine ? zeros([numFeatures]) : null);
     if (trackRunningStats) {
@@ -115,7 +112,7 @@ export abstract class BatchNormBase extends Module {
   forward(x: Tensor): Tensor {
     this.checkInput(x);
     const { weight, bias, eps, momentum } = this;
-    const affine = { weight: weight ?? undefined, bias: bias ?? undefined, eps, relu: this.relu };
+    const affine = { weight: weight ?? undefined, bias: bias ?? undefined, eps };
     if (!this.training && this.runningMean && this.runningVar) {
       if (!this.biasCorrection) return batchNorm(x, { ...affine, runningMean: this.runningMean, runningVar: this.runningVar, training: false });
       const stats = this.correctedRunningStats();
@@ -176,7 +173,7 @@ export abstract class BatchNormBase extends Module {
   override extraRepr(): string {
     const momentum = this.momentum === null ? 'null' : formatFloat(this.momentum);
     const extra = this.biasCorrection ? ', biasCorrection=true' : '';
-    return `${this.numFeatures}, eps=${formatFloat(this.eps)}, momentum=${momentum}, affine=${this.affine}, trackRunningStats=${this.trackRunningStats}${extra}${reluRepr(this.relu)}`;
+    return `${this.numFeatures}, eps=${formatFloat(this.eps)}, momentum=${momentum}, affine=${this.affine}, trackRunningStats=${this.trackRunningStats}${extra}`;
   }
 }
 

@@ -1,9 +1,9 @@
 import { batchRenorm, keep, ones, zeros, type Tensor } from '@welford/core';
 import { checkChannels, checkNumber, checkPositiveInt } from '../checks.ts';
 import { Module } from '../module/module.ts';
-import { checkBoolean, checkEps, checkMomentum, formatFloat, reluRepr, type FusedReluOption, fillIdentityAffine, fillRunningStats } from './options.ts';
+import { checkBoolean, checkEps, checkMomentum, formatFloat, rejectFusedRelu, fillIdentityAffine, fillRunningStats } from './options.ts';
 
-export interface BatchRenormLayerOptions extends FusedReluOption {
+export interface BatchRenormLayerOptions {
   /** Added to the variance inside the square root (default 1e-5). */
   eps?: number;
   /** Weight of the new batch in the running averages (default 0.1). */
@@ -45,8 +45,6 @@ export class BatchRenorm2d extends Module {
   readonly dmax: number;
   readonly warmupSteps: number;
   readonly affine: boolean;
-  /** ReLU fused into the kernel (see FusedReluOption). */
-  readonly relu: boolean;
   readonly weight: Tensor | null;
   readonly bias: Tensor | null;
   readonly runningMean: Tensor;
@@ -57,7 +55,7 @@ export class BatchRenorm2d extends Module {
 
   constructor(numFeatures: number, options: BatchRenormLayerOptions = {}) {
     super();
-    const { eps = 1e-5, momentum = 0.1, rmax = 3, dmax = 5, warmupSteps = 0, affine = true, relu = false } = options;
+    const { eps = 1e-5, momentum = 0.1, rmax = 3, dmax = 5, warmupSteps = 0, affine = true } = options;
     const name = 'BatchRenorm2d';
     checkPositiveInt(name, 'numFeatures', numFeatures);
     checkEps(name, eps);
@@ -66,7 +64,7 @@ export class BatchRenorm2d extends Module {
     checkNumber(name, 'dmax', dmax, 0);
     if (!Number.isInteger(warmupSteps) || warmupSteps < 0) throw new Error(`${name}: warmupSteps must be a non-negative integer, got ${String(warmupSteps)}`);
     checkBoolean(name, 'affine', affine);
-    checkBoolean(name, 'relu', relu);
+    rejectFusedRelu(name, options);
     this.numFeatures = numFeatures;
     this.eps = eps;
     this.momentum = momentum;
@@ -74,7 +72,6 @@ export class BatchRenorm2d extends Module {
     this.dmax = dmax;
     this.warmupSteps = warmupSteps;
     this.affine = affine;
-    this.relu = relu;
     this.weight = this.registerParameter('weight', affine ? ones([numFeatures]) : null);
     this.bias = this.registerParameter('bias', affine ? zeros([numFeatures]) : null);
     this.unitScale = affine ? null : keep(ones([numFeatures]));
@@ -102,7 +99,7 @@ export class BatchRenorm2d extends Module {
     const bias = (this.bias ?? this.zeroShift)!;
     const { runningMean, runningVar, eps, momentum } = this;
     const { rmax, dmax } = this.currentLimits();
-    const y = batchRenorm(x, { runningMean, runningVar, weight, bias, training: this.training, momentum, eps, rmax, dmax, relu: this.relu });
+    const y = batchRenorm(x, { runningMean, runningVar, weight, bias, training: this.training, momentum, eps, rmax, dmax });
     if (this.training) this.setCounter('numBatchesTracked', this.counter('numBatchesTracked') + 1);
     return y;
   }
@@ -127,6 +124,6 @@ export class BatchRenorm2d extends Module {
 
   override extraRepr(): string {
     const { numFeatures, eps, momentum, rmax, dmax, warmupSteps, affine } = this;
-    return `${numFeatures}, eps=${formatFloat(eps)}, momentum=${formatFloat(momentum)}, rmax=${formatFloat(rmax)}, dmax=${formatFloat(dmax)}, warmupSteps=${warmupSteps}, affine=${affine}${reluRepr(this.relu)}`;
+    return `${numFeatures}, eps=${formatFloat(eps)}, momentum=${formatFloat(momentum)}, rmax=${formatFloat(rmax)}, dmax=${formatFloat(dmax)}, warmupSteps=${warmupSteps}, affine=${affine}`;
   }
 }

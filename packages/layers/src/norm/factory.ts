@@ -1,10 +1,11 @@
 import type { Tensor } from '@welford/core';
-import { Identity, ReLU } from '../layers/activation.ts';
+import { Identity } from '../layers/activation.ts';
 import type { Module } from '../module/module.ts';
 import { BatchNorm2d } from './batch_norm.ts';
 import { BatchRenorm2d } from './batch_renorm.ts';
 import { GroupNorm } from './group_norm.ts';
 import { InstanceNorm2d } from './instance_norm.ts';
+import { rejectFusedRelu } from './options.ts';
 
 /** The normalizations `createNorm` builds, by the statistics they average. */
 export const NORM_KINDS = ['batch', 'group', 'layer', 'instance', 'batchrenorm', 'none'] as const;
@@ -27,8 +28,6 @@ export interface CreateNormOptions {
   rmax?: number;
   dmax?: number;
   warmupSteps?: number;
-  /** Fuse a ReLU after the norm into its kernel (default false); with 'none' the layer is a ReLU. */
-  relu?: boolean;
 }
 
 /**
@@ -41,29 +40,30 @@ export interface CreateNormOptions {
  * - 'instance': InstanceNorm2d(C, {affine: true}), per sample and channel over (H, W);
  * - 'batchrenorm': BatchRenorm2d(C);
  * - 'none': Identity.
- * With `relu`, the layer applies ReLU in the same kernel ('none': a ReLU layer). Options that
- * do not concern the kind are ignored.
+ * Options that do not concern the kind are ignored. A ReLU module after the norm runs in the
+ * norm's own kernel pass (the fusion sits below the module layer).
  */
 export function createNorm(kind: NormKind, channels: number, options: CreateNormOptions = {}): Module<[Tensor], Tensor> {
-  const { groups = 8, eps, momentum, rmax, dmax, warmupSteps, relu = false } = options;
+  rejectFusedRelu('createNorm', options);
+  const { groups = 8, eps, momentum, rmax, dmax, warmupSteps } = options;
   if (momentum === null && (kind === 'instance' || kind === 'batchrenorm')) throw new Error(`createNorm: momentum null (a cumulative average) is only for 'batch' norm, got it for '${kind}'`);
   switch (kind) {
     case 'batch':
-      return new BatchNorm2d(channels, { eps, momentum, relu });
+      return new BatchNorm2d(channels, { eps, momentum });
     case 'group':
       if (!Number.isInteger(groups) || groups < 1) throw new Error(`createNorm: groups must be a positive integer, got ${String(groups)}`);
       if (!Number.isInteger(channels) || channels % groups !== 0) {
         throw new Error(`createNorm: 'group' norm needs the channel count to be divisible by groups, got ${channels} channels and ${groups} groups`);
       }
-      return new GroupNorm(groups, channels, { eps, relu });
+      return new GroupNorm(groups, channels, { eps });
     case 'layer':
-      return new GroupNorm(1, channels, { eps, relu });
+      return new GroupNorm(1, channels, { eps });
     case 'instance':
-      return new InstanceNorm2d(channels, { eps, momentum: momentum ?? undefined, affine: true, relu });
+      return new InstanceNorm2d(channels, { eps, momentum: momentum ?? undefined, affine: true });
     case 'batchrenorm':
-      return new BatchRenorm2d(channels, { eps, momentum: momentum ?? undefined, rmax, dmax, warmupSteps, relu });
+      return new BatchRenorm2d(channels, { eps, momentum: momentum ?? undefined, rmax, dmax, warmupSteps });
     case 'none':
-      return relu ? new ReLU() : new Identity();
+      return new Identity();
     default:
       throw new Error(`createNorm: unknown norm kind ${JSON.stringify(kind)}; expected one of ${NORM_KINDS.join(', ')}`);
   }

@@ -1,9 +1,9 @@
 import { groupNorm, ones, zeros, type Tensor } from '@welford/core';
 import { checkChannels, checkPositiveInt } from '../checks.ts';
 import { Module } from '../module/module.ts';
-import { checkBoolean, checkEps, formatFloat, reluRepr, type FusedReluOption } from './options.ts';
+import { checkBoolean, checkEps, formatFloat, rejectFusedRelu } from './options.ts';
 
-export interface GroupNormLayerOptions extends FusedReluOption {
+export interface GroupNormLayerOptions {
   /** Added to the variance inside the square root (default 1e-5). */
   eps?: number;
   /** Learn a per-channel scale `weight` (initially 1) and shift `bias` (initially 0) (default true). */
@@ -23,13 +23,13 @@ export class GroupNorm extends Module {
   readonly numChannels: number;
   readonly eps: number;
   readonly affine: boolean;
-  /** ReLU fused into the kernel (see FusedReluOption). */
-  readonly relu: boolean;
   readonly weight: Tensor | null;
   readonly bias: Tensor | null;
 
-  constructor(numGroups: number, numChannels: number, { eps = 1e-5, affine = true, relu = false }: GroupNormLayerOptions = {}) {
+  constructor(numGroups: number, numChannels: number, options: GroupNormLayerOptions = {}) {
     super();
+    rejectFusedRelu('GroupNorm', options);
+    const { eps = 1e-5, affine = true } = options;
     checkPositiveInt('GroupNorm', 'numGroups', numGroups);
     checkPositiveInt('GroupNorm', 'numChannels', numChannels);
     if (numChannels % numGroups !== 0) {
@@ -37,22 +37,20 @@ export class GroupNorm extends Module {
     }
     checkEps('GroupNorm', eps);
     checkBoolean('GroupNorm', 'affine', affine);
-    checkBoolean('GroupNorm', 'relu', relu);
     this.numGroups = numGroups;
     this.numChannels = numChannels;
     this.eps = eps;
     this.affine = affine;
-    this.relu = relu;
     this.weight = this.registerParameter('weight', affine ? ones([numChannels]) : null);
     this.bias = this.registerParameter('bias', affine ? zeros([numChannels]) : null);
   }
 
   forward(x: Tensor): Tensor {
     checkChannels('GroupNorm', x, [2, 3, 4, 5], this.numChannels);
-    return groupNorm(x, this.numGroups, { weight: this.weight ?? undefined, bias: this.bias ?? undefined, eps: this.eps, relu: this.relu });
+    return groupNorm(x, this.numGroups, { weight: this.weight ?? undefined, bias: this.bias ?? undefined, eps: this.eps });
   }
 
   override extraRepr(): string {
-    return `${this.numGroups}, ${this.numChannels}, eps=${formatFloat(this.eps)}, affine=${this.affine}${reluRepr(this.relu)}`;
+    return `${this.numGroups}, ${this.numChannels}, eps=${formatFloat(this.eps)}, affine=${this.affine}`;
   }
 }

@@ -1,9 +1,9 @@
 import { add, assign, batchNorm, instanceNorm, mean, mul, noGrad, ones, tidy, variance, zeros, type Tensor } from '@welford/core';
 import { checkChannels, checkPositiveInt } from '../checks.ts';
 import { Module } from '../module/module.ts';
-import { checkBoolean, checkEps, checkMomentum, formatFloat, reluRepr, type FusedReluOption, fillIdentityAffine, fillRunningStats } from './options.ts';
+import { checkBoolean, checkEps, checkMomentum, formatFloat, rejectFusedRelu, fillIdentityAffine, fillRunningStats } from './options.ts';
 
-export interface InstanceNormLayerOptions extends FusedReluOption {
+export interface InstanceNormLayerOptions {
   /** Added to the variance inside the square root (default 1e-5). */
   eps?: number;
   /** Weight of the new batch in the running averages (default 0.1). */
@@ -30,8 +30,6 @@ export abstract class InstanceNormBase extends Module {
   readonly momentum: number;
   readonly affine: boolean;
   readonly trackRunningStats: boolean;
-  /** ReLU fused into the kernel (see FusedReluOption). */
-  readonly relu: boolean;
   readonly weight: Tensor | null;
   readonly bias: Tensor | null;
   readonly runningMean: Tensor | null;
@@ -39,20 +37,19 @@ export abstract class InstanceNormBase extends Module {
 
   constructor(numFeatures: number, options: InstanceNormLayerOptions = {}) {
     super();
-    const { eps = 1e-5, momentum = 0.1, affine = false, trackRunningStats = false, relu = false } = options;
+    const { eps = 1e-5, momentum = 0.1, affine = false, trackRunningStats = false } = options;
     const name = this.typeName;
     checkPositiveInt(name, 'numFeatures', numFeatures);
     checkEps(name, eps);
     checkMomentum(name, momentum, false);
     checkBoolean(name, 'affine', affine);
     checkBoolean(name, 'trackRunningStats', trackRunningStats);
-    checkBoolean(name, 'relu', relu);
+    rejectFusedRelu(name, options);
     this.numFeatures = numFeatures;
     this.eps = eps;
     this.momentum = momentum;
     this.affine = affine;
     this.trackRunningStats = trackRunningStats;
-    this.relu = relu;
     this.weight = this.registerParameter('weight', affine ? ones([numFeatures]) : null);
     this.bias = this.registerParameter('bias', affine ? zeros([numFeatures]) : null);
     this.runningMean = this.registerBuffer('runningMean', trackRunningStats ? zeros([numFeatures]) : null);
@@ -66,7 +63,7 @@ export abstract class InstanceNormBase extends Module {
 
   forward(x: Tensor): Tensor {
     checkChannels(this.typeName, x, [this.inputRank], this.numFeatures);
-    const affine = { weight: this.weight ?? undefined, bias: this.bias ?? undefined, eps: this.eps, relu: this.relu };
+    const affine = { weight: this.weight ?? undefined, bias: this.bias ?? undefined, eps: this.eps };
     const { runningMean, runningVar } = this;
     if (!runningMean || !runningVar) return instanceNorm(x, affine);
     // Evaluation with running statistics is batch norm in evaluation: every instance uses the same statistics.
@@ -104,7 +101,7 @@ export abstract class InstanceNormBase extends Module {
   }
 
   override extraRepr(): string {
-    return `${this.numFeatures}, eps=${formatFloat(this.eps)}, momentum=${formatFloat(this.momentum)}, affine=${this.affine}, trackRunningStats=${this.trackRunningStats}${reluRepr(this.relu)}`;
+    return `${this.numFeatures}, eps=${formatFloat(this.eps)}, momentum=${formatFloat(this.momentum)}, affine=${this.affine}, trackRunningStats=${this.trackRunningStats}`;
   }
 }
 

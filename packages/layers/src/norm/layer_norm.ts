@@ -1,9 +1,9 @@
 import { layerNorm, ones, shapeToString, zeros, type Tensor } from '@welford/core';
 import { checkPositiveInt } from '../checks.ts';
 import { Module } from '../module/module.ts';
-import { checkBoolean, checkEps, formatFloat, reluRepr, type FusedReluOption } from './options.ts';
+import { checkBoolean, checkEps, formatFloat, rejectFusedRelu } from './options.ts';
 
-export interface LayerNormLayerOptions extends FusedReluOption {
+export interface LayerNormLayerOptions {
   /** Added to the variance inside the square root (default 1e-5). */
   eps?: number;
   /** Learn an elementwise `weight` (initially 1) and, with `bias`, a `bias` (initially 0) of the normalized shape (default true). */
@@ -23,24 +23,22 @@ export class LayerNorm extends Module {
   readonly normalizedShape: readonly number[];
   readonly eps: number;
   readonly elementwiseAffine: boolean;
-  /** ReLU fused into the kernel (see FusedReluOption). */
-  readonly relu: boolean;
   readonly weight: Tensor | null;
   readonly bias: Tensor | null;
 
-  constructor(normalizedShape: number | readonly number[], { eps = 1e-5, elementwiseAffine = true, bias = true, relu = false }: LayerNormLayerOptions = {}) {
+  constructor(normalizedShape: number | readonly number[], options: LayerNormLayerOptions = {}) {
     super();
+    rejectFusedRelu('LayerNorm', options);
+    const { eps = 1e-5, elementwiseAffine = true, bias = true } = options;
     const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     if (shape.length === 0) throw new Error('LayerNorm: normalizedShape must have at least one dimension, got []');
     shape.forEach((d, i) => checkPositiveInt('LayerNorm', `normalizedShape[${i}]`, d));
     checkEps('LayerNorm', eps);
     checkBoolean('LayerNorm', 'elementwiseAffine', elementwiseAffine);
     checkBoolean('LayerNorm', 'bias', bias);
-    checkBoolean('LayerNorm', 'relu', relu);
     this.normalizedShape = Object.freeze(shape);
     this.eps = eps;
     this.elementwiseAffine = elementwiseAffine;
-    this.relu = relu;
     this.weight = this.registerParameter('weight', elementwiseAffine ? ones(shape) : null);
     this.bias = this.registerParameter('bias', elementwiseAffine && bias ? zeros(shape) : null);
   }
@@ -51,10 +49,10 @@ export class LayerNorm extends Module {
     if (x.rank < shape.length || shape.some((d, i) => d !== trailing[i])) {
       throw new Error(`LayerNorm: expected input of shape [*, ${shape.join(', ')}] (normalizedShape=${shapeToString(shape)}), got ${shapeToString(x.shape)}`);
     }
-    return layerNorm(x, shape, { weight: this.weight ?? undefined, bias: this.bias ?? undefined, eps: this.eps, relu: this.relu });
+    return layerNorm(x, shape, { weight: this.weight ?? undefined, bias: this.bias ?? undefined, eps: this.eps });
   }
 
   override extraRepr(): string {
-    return `${shapeToString(this.normalizedShape)}, eps=${formatFloat(this.eps)}, elementwiseAffine=${this.elementwiseAffine}${reluRepr(this.relu)}`;
+    return `${shapeToString(this.normalizedShape)}, eps=${formatFloat(this.eps)}, elementwiseAffine=${this.elementwiseAffine}`;
   }
 }

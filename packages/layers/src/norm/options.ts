@@ -3,19 +3,15 @@ import { checkNumber } from '../checks.ts';
 
 // Option checks and `extraRepr` formatting shared by the normalization layers.
 
-/** The option every normalization layer has beyond PyTorch's: a ReLU fused into its kernel. */
-export interface FusedReluOption {
-  /**
-   * Apply ReLU to the output in the same kernel (default false): the layer then computes
-   * relu(norm(x)) with one pass over memory instead of two, forward and backward. Not in
-   * PyTorch; parameters and state are the same as without it.
-   */
-  relu?: boolean;
-}
-
-/** `, relu=true` for `extraRepr` when the ReLU is fused. */
-export function reluRepr(relu: boolean): string {
-  return relu ? ', relu=true' : '';
+/**
+ * Throws when `options` still carries `relu`, which the normalization layers once took: a
+ * silently ignored option would drop the ReLU. A ReLU module after the norm does the same, and
+ * the two still run as one kernel pass (the fusion sits below the module layer).
+ */
+export function rejectFusedRelu(layer: string, options: object): void {
+  if ('relu' in options) {
+    throw new Error(`${layer}: the relu option was removed; put a ReLU module after the norm (norm and ReLU still run as one fused kernel pass)`);
+  }
 }
 
 /** Throws unless `value` is a boolean, naming the layer and the option. */

@@ -78,7 +78,7 @@ export async function preciseBatchNorm<B extends StatisticsBatch>(model: AnyModu
     checkValuesPerChannel(owner, x, 'normalizing with batch statistics');
     pending.push(keep(channelMomentsJoined(x)));
     calls.push({ layer: index, count: valuesPerChannel(x) });
-    return batchNorm(x, { weight: layer.weight, bias: layer.bias, eps: layer.eps, relu: layer.relu, training: true });
+    return batchNorm(x, { weight: layer.weight, bias: layer.bias, eps: layer.eps, training: true });
   });
   const restoreModes = saveModes(model);
   const backend: Backend = layers[0].runningMean.backend;

@@ -206,12 +206,18 @@ function trainStep<B extends TrainingBatch>(model: Module<[Tensor], Tensor> | Da
   return keepLoss ? loss.detach() : null;
 }
 
+/**
+ * Forward and backward in a scope of their own: the activations are freed before the optimizer
+ * step, so no deferred activation has to keep the old parameter values the step overwrites.
+ */
 function forwardBackward<B extends TrainingBatch>(model: Module<[Tensor], Tensor>, batch: B, lossOf: LossFn<B>): { output: Tensor; loss: Tensor } {
-  const output = model.call(batch.x);
-  const loss = lossOf(output, batch);
-  if (loss.size !== 1) throw new Error(`fit: the loss must be a single value, got shape ${shapeToString(loss.shape)}`);
-  loss.backward();
-  return { output, loss };
+  return tidy(() => {
+    const output = model.call(batch.x);
+    const loss = lossOf(output, batch);
+    if (loss.size !== 1) throw new Error(`fit: the loss must be a single value, got shape ${shapeToString(loss.shape)}`);
+    loss.backward();
+    return { output, loss };
+  });
 }
 
 /** The epoch's loss and accuracy sums, in one readback. */
