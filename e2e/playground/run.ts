@@ -162,6 +162,20 @@ function expectChartsFilled(s: PlaygroundState, { running, norms = true }: { run
   }
 }
 
+/**
+ * The per-layer series of a 3-stage CNN (conv{i}, bn{i}, relu{i}): the dead fraction from the ReLU
+ * modules, one per stage (a norm's output is pre-ReLU); what each layer normalizes and the
+ * covariate shift from the norms only (from the ReLUs when there are no norms).
+ */
+function expectCnnLayerSeries(s: PlaygroundState, norms: boolean): void {
+  const relus = ['relu1', 'relu2', 'relu3'];
+  const normalized = norms ? ['bn1', 'bn2', 'bn3'] : relus;
+  const series = (id: string) => s.charts[id].series.join(', ');
+  expect(series('chart-dead') === relus.join(', '), `chart-dead: series ${series('chart-dead')}, want ${relus.join(', ')}`);
+  for (const id of ['chart-act-mean', 'chart-act-var']) expect(series(id) === normalized.join(', '), `${id}: series ${series(id)}, want ${normalized.join(', ')}`);
+  if (norms) expect(series('chart-shift') === normalized.join(', '), `chart-shift: series ${series('chart-shift')}, want ${normalized.join(', ')}`);
+}
+
 /** The text of the visible element `selector` ('' when it is hidden or missing). */
 function visibleText(page: Page, selector: string): Promise<string> {
   return page.evaluate((sel) => {
@@ -298,7 +312,9 @@ function checks(h: Harness, site: DeployedSite, downloads: string): Check[] {
         const arch = await h.page.evaluate(() => document.getElementById('architecture')!.textContent);
         expect(/group norm/.test(arch ?? ''), `architecture line: ${arch}`);
         expect(s.charts['chart-batch-mean'].points[1] === 0, 'group norm shows running statistics it does not have');
-        expectChartsFilled(await h.until('the charts to be drawn', "s.charts['chart-shift'].points.some((p) => p > 0)", 10_000), { running: false });
+        const drawn = await h.until('the charts to be drawn', "s.charts['chart-shift'].points.some((p) => p > 0)", 10_000);
+        expectChartsFilled(drawn, { running: false });
+        expectCnnLayerSeries(drawn, true);
       },
     ],
     [
@@ -335,6 +351,7 @@ function checks(h: Harness, site: DeployedSite, downloads: string): Check[] {
           // The histogram counts from the read after the one that found its range.
           const s = await h.until(`${norm}: the histogram`, "s.charts['chart-hist'] && s.charts['chart-hist'].points[0] > 0", 20_000);
           expectChartsFilled(s, { running: norm === 'batchrenorm', norms: norm !== 'none' });
+          expectCnnLayerSeries(s, norm !== 'none');
           const grads = s.charts['chart-grad'].series;
           expect(grads.every((n) => !n.startsWith('bn')), `${norm}: the norm layers' γ is drawn as a convolution weight: ${grads}`);
           if (norm === 'batchrenorm') expect(s.charts['chart-affine'].series.includes('bn1 γ'), `batchrenorm: scale/shift series ${s.charts['chart-affine'].series}`);

@@ -19,6 +19,20 @@ import { maskLegend, renderPredictions } from './views/predictions.ts';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
 
+/** What the per-channel charts of the focus layer show, by its kind; `hasNorms`: the model has norm layers. */
+function focusCaption(type: string, kind: 'running' | 'per-sample' | 'relu', hasNorms: boolean): string {
+  if (kind === 'running') {
+    return `${type}: per channel, the statistics of the current batch (what training normalizes with${type.startsWith('BatchRenorm') ? ', corrected toward the running averages by r and d' : ''}) and the running averages (what evaluation uses, updated with momentum 0.1). Where they disagree, evaluation normalizes differently from training.`;
+  }
+  if (kind === 'per-sample') {
+    return `${type} keeps no running statistics: each sample is normalized with its own statistics in training and evaluation alike, so only the batch statistics of its input are shown.`;
+  }
+  // A ReLU module: after a norm in a model with norms (the norm's output is pre-ReLU), else after a conv.
+  return hasNorms
+    ? `${type} after a norm: the per-channel batch statistics of its output, the norm's output with its negatives set to 0; a ReLU keeps no running statistics.`
+    : `${type} without a norm before it: the per-channel batch statistics of its output, which nothing normalizes; there are no running statistics.`;
+}
+
 export class App {
   private config!: PlaygroundConfig;
   private backend: Backend | null = null;
@@ -188,7 +202,7 @@ export class App {
       history.addRecord(r);
       this.state.records.push(r.step);
     });
-    this.layout = { segmentation: session.segmentation, layers: session.probedLayers(), normLayers, weights, focus: session.focus };
+    this.layout = { segmentation: session.segmentation, normLayers, reluLayers: session.reluLayers(), weights, focus: session.focus };
     this.charts = createPanels(this.history, this.layout);
     this.stepsPerSecond = 0;
     Object.assign(this.state, { run: session.state, step: session.step, epoch: session.epoch, losses: [], tests: [], records: [], restoredStep: null, error: null, predictions: { count: 0, step: -1 } });
@@ -215,13 +229,7 @@ export class App {
     const focus = session.focus;
     const { type, kind } = focus ? session.layerKind(focus) : { type: '', kind: 'relu' as const };
     $('hist-layer').textContent = focus ? `${focus} (${type})` : '';
-    $('focus-caption').textContent = !focus
-      ? 'This model has no layer to watch.'
-      : kind === 'running'
-        ? `${type}: per channel, the statistics of the current batch (what training normalizes with${type.startsWith('BatchRenorm') ? ', corrected toward the running averages by r and d' : ''}) and the running averages (what evaluation uses, updated with momentum 0.1). Where they disagree, evaluation normalizes differently from training.`
-        : kind === 'per-sample'
-          ? `${type} keeps no running statistics: each sample is normalized with its own statistics in training and evaluation alike, so only the batch statistics of its input are shown.`
-          : `${type} without a norm before it: the per-channel batch statistics of its output, which nothing normalizes; there are no running statistics.`;
+    $('focus-caption').textContent = focus ? focusCaption(type, kind, session.normLayers().length > 0) : 'This model has no layer to watch.';
     // Only layers that keep running averages have the second series of the per-channel charts.
     for (const id of ['chart-batch-mean', 'chart-batch-var']) this.charts.get(id)?.showSeries(1, kind === 'running');
   }

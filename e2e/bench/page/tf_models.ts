@@ -53,7 +53,7 @@ class Builder {
   }
 }
 
-/** Model S: (conv 3×3, BN, ReLU) × 3 at widths 16, 32, 32 and strides 1, 2, 1; global average pool; linear. */
+/** Model S: (conv{i} 3×3, bn{i}, relu{i}) × 3 at widths 16, 32, 32 and strides 1, 2, 1; global average pool; linear. */
 export function tfModelS(imageSize: number, inChannels: number, classes: number): TfModel {
   const b = new Builder();
   const input = tfl.input({ shape: [imageSize, imageSize, inChannels] });
@@ -67,7 +67,8 @@ export function tfModelS(imageSize: number, inChannels: number, classes: number)
 /**
  * A pre-activation block (He et al. 2016): conv2(relu(bn2(conv1(pre)))) + shortcut with
  * pre = relu(bn1(x)); the shortcut is x, or a strided 1×1 convolution of pre. Layers are
- * created in welford's order (bn1, conv1, bn2, conv2, shortcut).
+ * created in welford's order (bn1, relu1, conv1, bn2, relu2, conv2, shortcut; the ReLUs hold
+ * no weights, so `copyWeights` pairs the others).
  */
 function preActBlock(b: Builder, x: Sym, inPlanes: number, planes: number, stride: number): Sym {
   const pre = b.relu(b.bn(x));

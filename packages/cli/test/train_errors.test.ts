@@ -75,12 +75,12 @@ describe('welford train: runs that fail exit 1 and leave no checkpoint', () => {
     const args = ['--width', '8', '--lr', '1e30', '--train-limit', '256', '--test-limit', '50', '--log-every', '1', '--stats-every', '1', '--steps', '8', '--out', out];
     const r = await welford([...base, ...args]);
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toContain('welford train: the loss at step 2 (epoch 0) is NaN: bn1 (BatchNorm2d) is the first layer whose statistics went non-finite (step 2; then bn2, bn3, bn4)');
+    expect(r.stderr).toContain('welford train: the loss at step 2 (epoch 0) is NaN: bn1 (BatchNorm2d) is the first layer whose statistics went non-finite (step 2; then relu1, bn2, relu2, bn3, ...)');
     expect(r.stderr).toContain('training stopped; no checkpoint written');
     expect(readdirSync(out).sort()).toEqual(['metrics.jsonl', 'run.json', 'stats.jsonl']);
     expect(readJson(join(out, 'run.json'))).toMatchObject({ status: 'failed' });
     const stats = readJsonLines<{ step: number; nonFinite: string[] }>(join(out, 'stats.jsonl'));
-    expect(stats.find((s) => s.nonFinite.length > 0)).toMatchObject({ step: 2, nonFinite: ['bn1', 'bn2', 'bn3', 'bn4'] });
+    expect(stats.find((s) => s.nonFinite.length > 0)).toMatchObject({ step: 2, nonFinite: ['bn1', 'relu1', 'bn2', 'relu2', 'bn3', 'relu3', 'bn4', 'relu4'] });
   }, 120_000);
 
   it('without a probe on the step, one more forward pass finds the layer', async () => {

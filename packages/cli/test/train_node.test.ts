@@ -26,7 +26,7 @@ interface RunJson {
 
 interface StatsLine {
   step: number;
-  layers: Record<string, { type: string; input?: { mean: number[] } }>;
+  layers: Record<string, { type: string; input?: { mean: number[] }; activation?: { deadFraction: number } }>;
   nonFinite: string[];
 }
 
@@ -83,9 +83,13 @@ describe('welford train in Node', () => {
     // The probes read every 5th step, with the step numbers of metrics.jsonl.
     expect(stats.map((s) => s.step)).toEqual([5, 10, 15, 20, 25, 30]);
     for (const s of stats) {
-      expect(Object.keys(s.layers)).toEqual(['bn1', 'bn2', 'bn3', 'bn4']);
+      // Each norm bn{i} is followed by a ReLU module relu{i}, which reports the stage's dead fraction.
+      expect(Object.keys(s.layers)).toEqual(['bn1', 'relu1', 'bn2', 'relu2', 'bn3', 'relu3', 'bn4', 'relu4']);
       expect(s.layers.bn1.type).toBe('BatchNorm2d');
       expect(s.layers.bn1.input!.mean).toHaveLength(8);
+      expect(s.layers.bn1.activation).toBeUndefined();
+      expect(s.layers.relu1.type).toBe('ReLU');
+      expect(s.layers.relu1.activation!.deadFraction).toBeGreaterThan(0);
       expect(s.nonFinite).toEqual([]);
     }
     expect(checkpoint.tensors.get('bn1.num_batches_tracked')!.data[0]).toBe(30);

@@ -29,8 +29,9 @@ export function probeLayer(batch: ReadbackBatch, name: string, target: Target, i
   const axis = target.kind === 'norm' ? target.channelAxis(input) : output.rank >= 2 ? 1 : -1;
   if (target.kind === 'norm') channelStats(batch, name, 'in', input, axis);
   channelStats(batch, name, 'out', output, axis);
-  // A ReLU output is never negative: its zeros are the elements that are not positive.
-  if (target.kind === 'relu' || target.relu) batch.own(key(name, 'alive'), mean(step(output)));
+  // A ReLU output is never negative: its zeros are the elements that are not positive. A norm's
+  // output is pre-ReLU (the ReLU is a module of its own), so only ReLU modules report it.
+  if (target.kind === 'relu') batch.own(key(name, 'alive'), mean(step(output)));
 }
 
 /** Adds the layer's running statistics and affine parameters as they are at the end of the step. */

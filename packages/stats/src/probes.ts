@@ -288,12 +288,13 @@ export class Probes {
 /**
  * Attaches statistics probes to a model. On every `every`-th training step, forward hooks
  * compute on the GPU, with core ops, for each normalization layer the per-channel batch mean
- * and variance of its input and output, its running statistics and its scale and shift; for
- * each ReLU (ReLU modules, and norms with `relu: true`) the dead fraction and the activation's
- * mean and standard deviation; for each parameter the gradient norm and, with
- * `beforeOptimizerStep()` / `afterOptimizerStep()`, the update-to-weight ratio ‖Δw‖/‖w‖; and
- * histograms of the layers named in `histograms`. `step()` starts one readback of it all
- * without waiting; the record reaches the sinks when it arrives. Other steps do no GPU work.
+ * and variance of its input and output (pre-ReLU), its running statistics and its scale and
+ * shift; for each ReLU module (models put one after each norm, e.g. relu{i} after bn{i} in
+ * `smallCnn`) the dead fraction and the activation's mean and standard deviation; for each
+ * parameter the gradient norm and, with `beforeOptimizerStep()` / `afterOptimizerStep()`, the
+ * update-to-weight ratio ‖Δw‖/‖w‖; and histograms of the layers named in `histograms`.
+ * `step()` starts one readback of it all without waiting; the record reaches the sinks when it
+ * arrives. Other steps do no GPU work.
  */
 export function attachProbes(model: AnyModule, options: ProbeOptions = {}): Probes {
   return new Probes(model, options);

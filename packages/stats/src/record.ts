@@ -24,14 +24,14 @@ export interface LayerRecord {
   order: number;
   /** Norm layers: per-channel batch statistics of the input. */
   input?: ChannelStats;
-  /** Per-channel batch statistics of the output (post-ReLU where the ReLU is fused). */
+  /** Per-channel batch statistics of the output (a norm's is pre-ReLU: the ReLU is a module of its own). */
   output: ChannelStats;
   /** Norm layers tracking running statistics: the running mean and variance after the step. */
   running?: ChannelStats;
   /** Norm layers with an affine transform: the scale γ and shift β after the step (flattened). */
   weight?: number[];
   bias?: number[];
-  /** ReLU layers and norms with a fused ReLU. */
+  /** ReLU modules only (a norm's output is pre-ReLU). */
   activation?: ActivationStats;
   /**
    * Norm layers: how far the input distribution moved since the previous read (see

@@ -15,8 +15,6 @@ export interface NormTarget {
   kind: 'norm';
   /** The axis of the input that holds channels (the statistics are per index of it). */
   channelAxis(x: Tensor): number;
-  /** The output is post-ReLU (the `relu: true` option). */
-  relu: boolean;
   /** Added to the variance by the layer (scales the covariate shift). */
   eps: number;
   /** Running mean and variance buffers, when the layer tracks them. */
@@ -30,7 +28,10 @@ export interface NormTarget {
   perClass: boolean;
 }
 
-/** A ReLU module: its output's statistics and dead fraction. */
+/**
+ * A ReLU module: its output's statistics and dead fraction. Models put one after each norm,
+ * so a norm's output is pre-ReLU and the ReLU module is where the dead fraction is measured.
+ */
 export interface ReluTarget {
   kind: 'relu';
 }
@@ -45,23 +46,23 @@ export function targetOf(m: AnyModule): Target | null {
   if (m instanceof ReLU) return { kind: 'relu' };
   if (m instanceof BatchNormBase || m instanceof InstanceNormBase) {
     const running: [Tensor, Tensor] | null = m.runningMean && m.runningVar ? [m.runningMean, m.runningVar] : null;
-    return { kind: 'norm', channelAxis: axisOne, relu: m.relu, eps: m.eps, running, weight: m.weight, bias: m.bias, perClass: false };
+    return { kind: 'norm', channelAxis: axisOne, eps: m.eps, running, weight: m.weight, bias: m.bias, perClass: false };
   }
   if (m instanceof BatchRenorm2d) {
-    return { kind: 'norm', channelAxis: axisOne, relu: m.relu, eps: m.eps, running: [m.runningMean, m.runningVar], weight: m.weight, bias: m.bias, perClass: false };
+    return { kind: 'norm', channelAxis: axisOne, eps: m.eps, running: [m.runningMean, m.runningVar], weight: m.weight, bias: m.bias, perClass: false };
   }
   if (m instanceof GroupNorm) {
-    return { kind: 'norm', channelAxis: axisOne, relu: m.relu, eps: m.eps, running: null, weight: m.weight, bias: m.bias, perClass: false };
+    return { kind: 'norm', channelAxis: axisOne, eps: m.eps, running: null, weight: m.weight, bias: m.bias, perClass: false };
   }
   if (m instanceof LayerNorm) {
     // The first normalized dimension: the features of [N, T, D] with normalizedShape [D], the
     // channels of [N, C, H, W] with normalizedShape [C, H, W].
     const dims = m.normalizedShape.length;
-    return { kind: 'norm', channelAxis: (x) => Math.max(0, x.rank - dims), relu: m.relu, eps: m.eps, running: null, weight: m.weight, bias: m.bias, perClass: false };
+    return { kind: 'norm', channelAxis: (x) => Math.max(0, x.rank - dims), eps: m.eps, running: null, weight: m.weight, bias: m.bias, perClass: false };
   }
   if (m instanceof ConditionalBatchNorm2d) {
     // Its child `bn` (a BatchNorm2d) is probed on its own, running statistics included.
-    return { kind: 'norm', channelAxis: axisOne, relu: false, eps: m.bn.eps, running: null, weight: m.embed.weight, bias: null, perClass: true };
+    return { kind: 'norm', channelAxis: axisOne, eps: m.bn.eps, running: null, weight: m.embed.weight, bias: null, perClass: true };
   }
   return null;
 }

@@ -13,20 +13,21 @@ export async function useGpu(): Promise<WebGpuBackend> {
 }
 
 /**
- * A small CNN like `smallCnn`: conv1 → bn1 (BatchNorm2d) → relu1 (a ReLU module) → conv2
- * (stride 2) → gn (GroupNorm with the ReLU fused) → global average pool → fc.
+ * A small CNN like `smallCnn`: conv1 → bn1 (BatchNorm2d) → relu1 → conv2 (stride 2) → gn
+ * (GroupNorm) → relu2 → global average pool → fc; each norm is followed by a ReLU module.
  */
 export class Net extends Module {
   readonly conv1 = this.registerModule('conv1', new Conv2d(2, 4, 3, { padding: 1, bias: false }));
   readonly bn1 = this.registerModule('bn1', new BatchNorm2d(4));
   readonly relu1 = this.registerModule('relu1', new ReLU());
   readonly conv2 = this.registerModule('conv2', new Conv2d(4, 6, 3, { stride: 2, padding: 1, bias: false }));
-  readonly gn = this.registerModule('gn', new GroupNorm(3, 6, { relu: true }));
+  readonly gn = this.registerModule('gn', new GroupNorm(3, 6));
+  readonly relu2 = this.registerModule('relu2', new ReLU());
   readonly fc = this.registerModule('fc', new Linear(6, 3));
 
   forward(x: Tensor): Tensor {
     const h = this.relu1.call(this.bn1.call(this.conv1.call(x)));
-    return this.fc.call(flatten(globalAvgPool2d(this.gn.call(this.conv2.call(h))), 1));
+    return this.fc.call(flatten(globalAvgPool2d(this.relu2.call(this.gn.call(this.conv2.call(h)))), 1));
   }
 }
 

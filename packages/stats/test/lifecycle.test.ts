@@ -95,8 +95,8 @@ describe('probe lifecycle', () => {
     const base = hookCount(t.model);
     const sink = memorySink();
     const probes = attachProbes(t.model, { every: 1, histograms: ['conv1', 'gn'], sinks: [sink] });
-    // One hook per norm layer and ReLU (bn1, relu1, gn), one per histogram (conv1, gn).
-    expect(hookCount(t.model)).toBe(base + 5);
+    // One hook per norm layer and ReLU (bn1, relu1, gn, relu2), one per histogram (conv1, gn).
+    expect(hookCount(t.model)).toBe(base + 6);
     trainStep(t.model, t.opt, t.x, t.labels, probes);
     probes.detach();
     expect(hookCount(t.model)).toBe(base);
@@ -143,7 +143,7 @@ describe('probe lifecycle', () => {
     probes.step(); // nothing ran: a record with parameters only
     await probes.flush();
     expect(sink.history.length).toBe(2);
-    expect(Object.keys(sink.history[0].layers)).toEqual(['bn1', 'relu1', 'gn']);
+    expect(Object.keys(sink.history[0].layers)).toEqual(['bn1', 'relu1', 'gn', 'relu2']);
     expect(Object.keys(sink.history[1].layers)).toEqual([]);
     probes.detach();
     t.dispose();

@@ -34,13 +34,13 @@ describe('layer statistics', () => {
     const { model, x, labels, opt } = setup();
     const sink = memorySink();
     const probes = attachProbes(model, { every: 1, sinks: [sink] });
-    const seen = { bn1: captureNext(model.bn1), relu1: captureNext(model.relu1), gn: captureNext(model.gn) };
+    const seen = { bn1: captureNext(model.bn1), relu1: captureNext(model.relu1), gn: captureNext(model.gn), relu2: captureNext(model.relu2) };
     trainStep(model, opt, x, labels, probes);
     await probes.flush();
     const r = only(sink.history);
     expect(r.step).toBe(0);
-    expect(Object.keys(r.layers)).toEqual(['bn1', 'relu1', 'gn']);
-    expect([r.layers.bn1.order, r.layers.relu1.order, r.layers.gn.order]).toEqual([0, 1, 2]);
+    expect(Object.keys(r.layers)).toEqual(['bn1', 'relu1', 'gn', 'relu2']);
+    expect([r.layers.bn1.order, r.layers.relu1.order, r.layers.gn.order, r.layers.relu2.order]).toEqual([0, 1, 2, 3]);
     for (const name of ['bn1', 'gn'] as const) {
       const s = await seen[name];
       const want = { input: hostChannelStats(await s.input, s.shape), output: hostChannelStats(await s.output, s.outputShape) };
@@ -51,8 +51,8 @@ describe('layer statistics', () => {
     }
     // bn1 normalizes with the batch statistics: its output has mean 0 and variance ≈ 1 per channel.
     expectClose(r.layers.bn1.output.mean, [0, 0, 0, 0], 1e-5, 0, 'bn1 output mean');
-    // The ReLU module and the norm with the fused ReLU report their output's zeros, mean and std.
-    for (const name of ['relu1', 'gn'] as const) {
+    // The ReLU modules report their output's zeros, mean and std.
+    for (const name of ['relu1', 'relu2'] as const) {
       const s = await seen[name];
       const y = await s.output;
       const zeros = y.filter((v) => v === 0).length / y.length;
@@ -62,7 +62,11 @@ describe('layer statistics', () => {
       expect(zeros).toBeGreaterThan(0.2);
       expectClose([a.deadFraction, a.mean, a.std], [zeros, mean, std], 1e-5, 1e-4, `${name} activation`);
     }
-    expect(r.layers.bn1.activation).toBeUndefined();
+    // A norm's output is pre-ReLU: negative values, and no activation statistics of its own.
+    for (const name of ['bn1', 'gn'] as const) {
+      expect((await (await seen[name]).output).some((v) => v < 0)).toBe(true);
+      expect(r.layers[name].activation).toBeUndefined();
+    }
     expect(r.layers.relu1.input).toBeUndefined();
     expect(r.nonFinite).toEqual([]);
   });
@@ -86,17 +90,18 @@ describe('layer statistics', () => {
     expect(r.gn.running).toBeUndefined();
   });
 
-  it('dead fraction of known inputs: a ReLU module, and a batch norm with a fused ReLU and shifts ±10', async () => {
+  it('dead fraction of known inputs: a ReLU module, and the ReLU after a batch norm with shifts ±10', async () => {
     const relu = new Sequential(new ReLU());
-    const bn = new BatchNorm2d(4, { relu: true });
-    owned.push(relu, bn);
+    const bn = new BatchNorm2d(4);
+    const bnRelu = new Sequential(bn, new ReLU());
+    owned.push(relu, bnRelu);
     // With 12 values per channel every |x̂| <= sqrt(11) < 10: β = −10 switches a channel off, β = 10 on.
     assign(bn.bias!, Float32Array.of(-10, -10, 10, 10));
     const sink = memorySink();
-    const probes = [attachProbes(relu, { every: 1, sinks: [sink] }), attachProbes(bn, { every: 1, sinks: [sink] })];
+    const probes = [attachProbes(relu, { every: 1, sinks: [sink] }), attachProbes(bnRelu, { every: 1, sinks: [sink] })];
     tidy(() => {
       relu.call(fromArray([-1, 0, 2, -3, 5, 0, 1, -2], [2, 4]));
-      bn.call(randn([3, 4, 2, 2]));
+      bnRelu.call(randn([3, 4, 2, 2]));
     });
     for (const p of probes) {
       p.step();
@@ -106,6 +111,8 @@ describe('layer statistics', () => {
     // Zeros: −1, 0, −3, 0, −2 of 8; the output [0, 0, 2, 0, 5, 0, 1, 0] has mean 1 and variance 30/8 − 1.
     const a = sink.history[0].layers['0'].activation!;
     expectClose([a.deadFraction, a.mean, a.std], [5 / 8, 1, Math.sqrt(30 / 8 - 1)], 1e-6, 1e-6, 'ReLU activation');
-    expect(sink.history[1].layers[''].activation!.deadFraction).toBe(0.5);
+    // The ReLU after the norm sees half the channels switched off; the norm itself reports none.
+    expect(sink.history[1].layers['1'].activation!.deadFraction).toBe(0.5);
+    expect(sink.history[1].layers['0'].activation).toBeUndefined();
   });
 });

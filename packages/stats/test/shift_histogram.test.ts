@@ -40,8 +40,9 @@ describe('covariate shift', () => {
     expect(same.bn1.covariateShift!).toBeLessThan(1e-6);
     expect(same.gn.covariateShift!).toBeLessThan(1e-6);
     expect(moved.bn1.covariateShift!).toBeGreaterThan(0.1);
-    // The ReLU module has no input statistics and no shift.
+    // The ReLU modules have no input statistics and no shift.
     expect(moved.relu1.covariateShift).toBeUndefined();
+    expect(moved.relu2.covariateShift).toBeUndefined();
     probes.detach();
     for (const t of [x, shifted]) t.dispose();
     model.dispose();
@@ -89,7 +90,7 @@ describe('histograms', () => {
 
   it('rejects unknown layers and bad options', () => {
     const model = new Net();
-    expect(() => attachProbes(model, { histograms: ['conv9'] })).toThrow(/attachProbes: no layer named "conv9" for a histogram \(layers: conv1, bn1, relu1, conv2, gn, fc\)/);
+    expect(() => attachProbes(model, { histograms: ['conv9'] })).toThrow(/attachProbes: no layer named "conv9" for a histogram \(layers: conv1, bn1, relu1, conv2, gn, relu2, fc\)/);
     expect(() => attachProbes(model, { histograms: [{ layer: 'fc', bins: 0 }] })).toThrow('attachProbes: histogram of "fc": bins must be a positive integer, got 0');
     expect(() => attachProbes(model, { histograms: [{ layer: 'fc', range: [1, 1] }] })).toThrow(/range must be \[min, max\] with finite min < max, got \[1,1\]/);
     expect(() => attachProbes(model, { histograms: ['fc', 'fc'] })).toThrow('attachProbes: histogram of "fc" given twice');

@@ -101,12 +101,17 @@ export class Session {
     return this.probes?.probedLayers ?? [];
   }
 
-  /** The probed layers that normalize (everything but plain ReLUs). */
+  /** The probed layers that normalize (everything but the ReLUs). */
   normLayers(): string[] {
     return this.probedLayers().filter((n) => this.probes?.layerKind(n)?.kind === 'norm');
   }
 
-  /** What kind of layer `name` is, for captions: one with running statistics, one without, or a plain ReLU. */
+  /** The probed ReLU modules (relu{i} after each norm, or after each conv without norms): where the dead fraction is measured. */
+  reluLayers(): string[] {
+    return this.probedLayers().filter((n) => this.probes?.layerKind(n)?.kind === 'relu');
+  }
+
+  /** What kind of layer `name` is, for captions: one with running statistics, one without, or a ReLU. */
   layerKind(name: string): { type: string; kind: 'running' | 'per-sample' | 'relu' } {
     const type = this.model.namedModules().find(([n]) => n === name)?.[1].typeName ?? 'layer';
     const probed = this.probes?.layerKind(name);

@@ -15,7 +15,7 @@ export class History {
   /** Per layer: mean over channels of the batch mean / batch variance of what the layer normalizes. */
   readonly activationMean = new TimeTable();
   readonly activationVar = new TimeTable();
-  /** Per layer: fraction of post-ReLU zeros. */
+  /** Per ReLU module: fraction of its outputs that are zero (a norm's output is pre-ReLU and has none). */
   readonly dead = new TimeTable();
   /** Per weight (convolutions and the linear head): ‖∇w‖₂. */
   readonly gradNorm = new TimeTable();
@@ -53,7 +53,7 @@ export class History {
     const affine: Record<string, number> = {};
     const shift: Record<string, number | null> = {};
     for (const [name, l] of Object.entries(r.layers)) {
-      // A norm layer's input is what it normalizes; a plain ReLU has only its output.
+      // A norm layer's input is what it normalizes; a ReLU has only its output.
       const stats = l.input ?? l.output;
       means[name] = mean(stats.mean);
       vars[name] = mean(stats.var);

@@ -15,10 +15,10 @@ const NO_STEPS = () => 'No steps yet: press Train or Step.';
 /** What the panels need to know of the model. */
 export interface PanelLayout {
   segmentation: boolean;
-  /** Probed layers (norms and ReLUs), in forward order. */
-  layers: readonly string[];
-  /** Of those, the norm layers. */
+  /** The probed norm layers, in forward order. */
   normLayers: readonly string[];
+  /** The probed ReLU modules, in forward order: a norm's output is pre-ReLU, so the dead fraction comes from these. */
+  reluLayers: readonly string[];
   /** Convolution and linear weights, in the model's order. */
   weights: readonly string[];
   /** The layer of the per-channel and histogram panels. */
@@ -65,6 +65,8 @@ export function createPanels(h: History, layout: PanelLayout): Map<string, Chart
   });
   const accuracy = layout.segmentation ? ['train', 'test', 'test mIoU'] : ['train', 'test'];
   const noNorms = layout.normLayers.length === 0;
+  // What each layer normalizes is a norm's input; without norms, what a ReLU gives the next conv.
+  const activationLayers = noNorms ? layout.reluLayers : layout.normLayers;
   add('chart-loss', (e) => new Chart(e, { y: 'cross-entropy', empty: NO_STEPS, series: [{ label: 'train', color: TRAIN }, { label: 'test', color: TEST, points: true, width: 2 }], ...table(h.loss, ['train', 'test']) }));
   add('chart-accuracy', (e) =>
     new Chart(e, {
@@ -79,10 +81,11 @@ export function createPanels(h: History, layout: PanelLayout): Map<string, Chart
       ...table(h.accuracy, accuracy),
     }),
   );
-  add('chart-act-mean', (e) => new Chart(e, { y: 'mean', empty: WAITING, series: perLayer(layout.layers), ...table(h.activationMean, layout.layers) }));
-  add('chart-act-var', (e) => new Chart(e, { y: 'variance', log: true, empty: WAITING, series: perLayer(layout.layers), ...table(h.activationVar, layout.layers) }));
-  const reluLayers = layout.layers;
-  add('chart-dead', (e) => new Chart(e, { y: 'fraction ≤ 0', yRange: [0, 1], empty: WAITING, series: perLayer(reluLayers), ...table(h.dead, reluLayers) }));
+  add('chart-act-mean', (e) => new Chart(e, { y: 'mean', empty: WAITING, series: perLayer(activationLayers), ...table(h.activationMean, activationLayers) }));
+  add('chart-act-var', (e) => new Chart(e, { y: 'variance', log: true, empty: WAITING, series: perLayer(activationLayers), ...table(h.activationVar, activationLayers) }));
+  // One series per ReLU module, named as in the model (relu1 follows bn1, ...), so each stage shows.
+  const deadEmpty = () => (layout.reluLayers.length === 0 ? 'This model has no ReLU module to watch.' : WAITING());
+  add('chart-dead', (e) => new Chart(e, { y: 'fraction ≤ 0', yRange: [0, 1], empty: deadEmpty, series: perLayer(layout.reluLayers), ...table(h.dead, layout.reluLayers) }));
   add('chart-grad', (e) => new Chart(e, { y: '‖∇w‖₂', log: true, empty: WAITING, series: perLayer(layout.weights), ...table(h.gradNorm, layout.weights) }));
   const affineNames = layout.normLayers.flatMap((n) => [`${n} γ`, `${n} β`]);
   const affineSeries = layout.normLayers.flatMap((n, i) => {

@@ -95,10 +95,11 @@ export function activityRow(norm: ActivityNorm, lr: number | null, when: string,
   return [ACTIVITY_LABEL[norm], lr, when, layerMean(a.active), Math.min(...a.active), deadCount(a), loss];
 }
 
-/** The post-ReLU layers of digitCnn: each stage's norm with its ReLU fused, or the ReLU alone without a norm. */
+/** The ReLU modules of digitCnn (relu{i}, after each stage's norm, or after the conv without one) and their names. */
 function reluLayers(model: ReturnType<typeof digitCnn>): { layers: readonly Module[]; names: string[] } {
-  const names = model.namedModules().filter(([, m]) => model.norms.includes(m)).map(([name]) => name);
-  return { layers: model.norms, names };
+  const relus: readonly Module[] = model.relus;
+  const names = model.namedModules().filter(([, m]) => relus.includes(m)).map(([name]) => name);
+  return { layers: relus, names };
 }
 
 /** The active fraction (mean over the layers) of one probes record. */

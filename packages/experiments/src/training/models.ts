@@ -17,7 +17,8 @@ export interface DigitCnnOptions {
 
 /**
  * Three 3×3 conv stages (w, 2w, 2w channels; strides 2, 2, 1: 28 → 14 → 7), each followed by the
- * norm and a ReLU, global average pooling and a linear classifier over the 10 digits.
+ * norm bn{i} and a ReLU module relu{i} (`norms`, `relus`), global average pooling and a linear
+ * classifier over the 10 digits.
  */
 export function digitCnn({ norm, width = 8, groups = 4, seed }: DigitCnnOptions): SmallCnn {
   manualSeed(seed);

@@ -17,14 +17,15 @@ export interface NormOutputMeans {
   shift: Float64Array;
   /** γ·shift + β, in float64 on the host. */
   predicted: Float64Array;
-  /** The mean of the layer's evaluation output (without a fused ReLU), computed on the device. */
+  /** The mean of the layer's evaluation output (before the ReLU that follows it), computed on the device. */
   measured: Float64Array;
 }
 
 /**
  * Runs `before` on `x` (the part of the model in front of `norm`), then `norm`'s evaluation
- * arithmetic with its running statistics but without its fused ReLU (the formula is about the
- * affine output), and reads back the per-channel means together with the layer's state.
+ * arithmetic with its running statistics (its affine output, without the ReLU module after it:
+ * the formula is about the norm's output), and reads back the per-channel means together with
+ * the layer's state.
  */
 export async function normOutputMeans(before: Module<[Tensor], Tensor>, norm: BatchNormBase, x: Tensor): Promise<NormOutputMeans> {
   const { runningMean, runningVar, weight, bias, eps } = norm;

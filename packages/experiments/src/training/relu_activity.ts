@@ -23,7 +23,7 @@ export function layerMean(fractions: readonly number[]): number {
 
 /**
  * Runs `model` on `x` in training mode without gradients and measures the outputs of `layers`
- * (modules whose output is post-ReLU: a ReLU, or a norm with its ReLU fused). The running
+ * (ReLU modules: a norm's own output is pre-ReLU, the ReLU module after it is not). The running
  * statistics and the mode are put back afterwards, so the measurement does not change the model.
  */
 export async function reluActivity(model: Module<[Tensor], Tensor>, layers: readonly AnyModule[], x: Tensor): Promise<ReluActivity> {

@@ -17,7 +17,7 @@ function fmt(v: number | null | undefined): string {
   return a >= 1e-3 && a < 1e4 ? String(Number(v.toPrecision(3))) : v.toExponential(2);
 }
 
-/** "bn1 in 0.01±0.98 shift 0.02 dead 0.47": the input's pooled mean±std, the shift, the dead fraction. */
+/** "bn1 in 0.01±0.98 shift 0.02", "relu1 dead 0.47": a norm's input pooled mean±std and shift, a ReLU's dead fraction. */
 function layerSummary(name: string, r: LayerRecord): string {
   const parts = [name];
   if (r.input) {
