@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TimeoutError, type Browser, type BrowserContext, type Page } from 'puppeteer-core';
+import { TimeoutError, type Browser, type BrowserContext, type HTTPRequest, type Page } from 'puppeteer-core';
 import { browserPath, launchBrowser, takeBrowserOption, type BrowserName } from '@welford/cli/browser';
 import { DEFAULT_CONFIG, toQuery, type PlaygroundConfig } from '../../playground/src/config.ts';
 import type { PlaygroundState } from '../../playground/src/page_state.ts';
@@ -31,6 +31,9 @@ const LOSS_CONSOLE_ERROR = /destroyed|device (was |is )?lost/i;
 /** A configuration small enough for SwiftShader: an 8-16-16 CNN, batches of 32, short evaluations. */
 const TINY: PlaygroundConfig = { ...DEFAULT_CONFIG, width: 8, groups: 4, batch: 32, lr: 0.1, statsEvery: 5, evalEvery: 20, testSamples: 100 };
 
+/** The charts a first visit must see without scrolling on a 1440×900 screen. */
+const MAIN_CHARTS = ['chart-loss', 'chart-accuracy', 'chart-act-mean', 'chart-act-var', 'chart-batch-mean'];
+
 /** Marks a check that the shortened run (`--short`) keeps: one of each kind of thing the page does. */
 const SHORT_RUN = true;
 type Check = [name: string, run: () => Promise<void>, inShortRun?: boolean];
@@ -48,9 +51,10 @@ class Harness {
   ) {}
 
   /** Opens the playground at `query` in a fresh tab (the previous one closed); `noWebGpu` hides navigator.gpu. */
-  async open(query: string, { noWebGpu = false } = {}): Promise<Page> {
+  async open(query: string, { noWebGpu = false, beforeLoad }: { noWebGpu?: boolean; beforeLoad?: (page: Page) => Promise<void> } = {}): Promise<Page> {
     await this.page?.close();
     const page = await this.context.newPage();
+    await beforeLoad?.(page);
     await page.setViewport({ width: 1440, height: 1000 });
     page.on('console', (m) => {
       if (m.type() === 'error') this.consoleErrors.push(`console.error: ${m.text()}`);
@@ -118,6 +122,10 @@ class Harness {
     mkdirSync(artifacts, { recursive: true });
     const chromium = this.browserName === 'chromium';
     const path = join(artifacts, chromium ? name : `${this.browserName}-${name}`) as `${string}.png`;
+    // From the top, as a visitor first sees it: a page scrolled down (to a lab button) leaves the
+    // sticky controls and the cards above the viewport unpainted in a full-page capture.
+    await this.page.evaluate(() => window.scrollTo(0, 0));
+    await frames(this.page);
     await this.page.screenshot({ path, fullPage: true });
     if (chromium) for (const other of also) writeFileSync(other, readFileSync(path));
   }
@@ -131,7 +139,7 @@ function expect(condition: unknown, message: string): asserts condition {
 function progressMark(s: PlaygroundState | null): string {
   if (!s) return 'no state';
   const e = s.experiment;
-  return JSON.stringify([s.phase, s.run, s.step, s.losses.length, s.tests.length, s.records.length, s.saves, s.predictions, s.notices.length, e && [e.name, e.running, e.rows, e.points, e.steps]]);
+  return JSON.stringify([s.phase, s.progress?.label, s.run, s.step, s.losses.length, s.tests.length, s.records.length, s.saves, s.predictions, s.notices.length, e && [e.name, e.running, e.rows, e.points, e.steps]]);
 }
 
 const mean = (xs: number[]): number => xs.reduce((s, v) => s + v, 0) / xs.length;
@@ -184,6 +192,19 @@ function visibleText(page: Page, selector: string): Promise<string> {
   }, selector);
 }
 
+/** Waits for two animation frames: resize observers have run and the charts have been redrawn. */
+function frames(page: Page): Promise<void> {
+  return page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
+}
+
+/** Opens the lab (a <details> closed by default) so that its buttons can be clicked. */
+async function openLab(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    (document.getElementById('lab') as HTMLDetailsElement).open = true;
+  });
+  await frames(page);
+}
+
 /** Sets a form field the way a user's edit does (value, then input and change events). */
 async function setField(page: Page, selector: string, value: string): Promise<void> {
   await page.$eval(
@@ -213,6 +234,62 @@ function checks(h: Harness, site: DeployedSite, downloads: string): Check[] {
         expect(search === tinyQuery, `location.search: got ${search}`);
         const shown = await h.page.evaluate(() => ({ norm: document.querySelector<HTMLInputElement>('#norm input:checked')?.value, batch: (document.getElementById('batch') as HTMLInputElement).value, width: (document.getElementById('width') as HTMLSelectElement).value }));
         expect(shown.norm === 'batch' && shown.batch === '32' && shown.width === '8', `the controls show ${JSON.stringify(shown)}`);
+      },
+      SHORT_RUN,
+    ],
+    [
+      'the first view: main charts above the fold at 1440×900, no horizontal scrolling at 390×844, a guided start',
+      async () => {
+        // In the suite it follows the first load (step 0, nothing restored); run alone, it loads the page itself.
+        if (!h.page) {
+          await h.open(tinyQuery);
+          await h.ready();
+        }
+        const page = h.page;
+        const s = await h.state();
+        try {
+          await page.setViewport({ width: 1440, height: 900 });
+          await page.evaluate(() => window.scrollTo(0, 0));
+          await frames(page);
+          const tops = await page.evaluate((ids) => Object.fromEntries(ids.map((id) => [id, Math.round(document.getElementById(id)!.getBoundingClientRect().top + scrollY)])), MAIN_CHARTS);
+          console.log(`        at 1440×900, chart tops: ${Object.entries(tops).map(([id, top]) => `${id} ${top}`).join(', ')}`);
+          const below = Object.entries(tops).filter(([, top]) => !(top < 900));
+          expect(below.length === 0, `below the fold at 1440×900: ${below.map(([id, top]) => `#${id} at ${top} px`).join(', ')}`);
+          const first = await page.evaluate(() => ({
+            labOpen: (document.getElementById('lab') as HTMLDetailsElement).open,
+            truths: [...document.querySelectorAll('#predictions .prediction.truth figcaption')].map((e) => e.textContent),
+            deadNote: document.querySelector('#chart-dead .chart-empty')?.textContent ?? '',
+            deadEmpty: document.getElementById('chart-dead')!.classList.contains('empty'),
+            deadPlot: getComputedStyle(document.querySelector('#chart-dead .u-wrap')!).visibility,
+            markers: [...document.querySelectorAll('#chart-affine .u-legend .u-marker')].map((e) => getComputedStyle(e).borderBottomStyle),
+          }));
+          expect(!first.labOpen, 'the experiments lab is open on a first visit');
+          expect((await visibleText(page, '#guide')).includes('Train'), 'no guided start beside the Train button before the first step');
+          if (s.step === 0) {
+            expect(first.truths.length === 16 && first.truths.every((t) => t && t.length > 0), `before the first step the test images do not show their true labels: ${JSON.stringify(first.truths)}`);
+            expect(first.deadEmpty && first.deadPlot === 'hidden' && first.deadNote === 'Appears once training starts.', `the empty Dead ReLUs chart: ${JSON.stringify(first)}`);
+          }
+          // γ solid, β dashed, per norm layer: the legend draws them so.
+          expect(first.markers.length === 6 && first.markers.every((m, i) => m === (i % 2 === 0 ? 'solid' : 'dashed')), `γ/β legend markers: ${first.markers}`);
+          await h.screenshot('playground-1440x900.png');
+          await page.setViewport({ width: 390, height: 844 });
+          await frames(page);
+          await new Promise((r) => setTimeout(r, 300));
+          await frames(page);
+          const fit = await page.evaluate(() => {
+            const inner = window.innerWidth;
+            const wide = [...document.querySelectorAll<HTMLElement>('body *')]
+              .filter((e) => e.getBoundingClientRect().right > inner + 0.5 && e.getClientRects().length > 0)
+              .slice(0, 6)
+              .map((e) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''}${e.className && typeof e.className === 'string' ? `.${e.className.split(' ')[0]}` : ''} (right ${Math.round(e.getBoundingClientRect().right)})`);
+            return { scroll: document.documentElement.scrollWidth, inner, wide };
+          });
+          console.log(`        at 390×844: page ${fit.scroll} px wide in a ${fit.inner} px window`);
+          expect(fit.scroll <= fit.inner, `at 390×844 the page is ${fit.scroll} px wide in a ${fit.inner} px window; wider elements: ${fit.wide.join(', ')}`);
+          await h.screenshot('playground-390x844.png');
+        } finally {
+          await page.setViewport({ width: 1440, height: 1000 });
+        }
       },
       SHORT_RUN,
     ],
@@ -262,6 +339,13 @@ function checks(h: Harness, site: DeployedSite, downloads: string): Check[] {
         expect(s.query === before.query, `settings after reload: ${s.query}, before: ${before.query}`);
         expect(s.restoredStep === before.step, `restored step ${s.restoredStep}, expected ${before.step}`);
         expect(s.step === before.step, `step counter ${s.step}, expected ${before.step}`);
+        expect(s.epoch === before.epoch, `epoch ${s.epoch} after reload, expected ${before.epoch}`);
+        // What the page said while it loaded: the data, the model, the saved weights, the first evaluation.
+        const said = ['data', 'unpack', 'model', 'weights', 'evaluate'];
+        expect(said.every((t) => s.waits.includes(t)) && s.progress === null, `waits shown while loading: ${s.waits.join(', ')}; progress now ${JSON.stringify(s.progress)}`);
+        // The curves come back with the weights.
+        const drawn = await h.until('the restored loss and accuracy curves', "['chart-loss', 'chart-accuracy', 'chart-act-mean'].every((id) => s.charts[id] && s.charts[id].points.some((p) => p > 0))", 20_000);
+        expect(drawn.step === before.step, `the restored page trained by itself: step ${drawn.step}`);
         trainedStep = s.step;
       },
       SHORT_RUN,
@@ -516,6 +600,7 @@ function checks(h: Harness, site: DeployedSite, downloads: string): Check[] {
       async () => {
         await h.open(tinyQuery);
         await h.ready();
+        await openLab(h.page);
         await h.click('.lab-preset[data-experiment="running-averages"]');
         const s = await h.until('the experiment to finish', "s.experiment !== null && s.experiment.name === 'running-averages' && !s.experiment.running");
         const e = s.experiment!;
@@ -540,6 +625,8 @@ function checks(h: Harness, site: DeployedSite, downloads: string): Check[] {
     [
       'a training experiment runs in the lab, Stop ends it between steps, and training is possible again',
       async () => {
+        // Run alone or after a reload, the lab is closed again.
+        await openLab(h.page);
         await h.click('.lab-preset[data-experiment="weight-decay"]');
         let s = await h.until('the experiment to train', "s.experiment !== null && s.experiment.name === 'weight-decay' && s.experiment.steps > 0");
         const disabled = await h.page.evaluate(() => (document.getElementById('start') as HTMLButtonElement).disabled);
@@ -574,6 +661,47 @@ function checks(h: Harness, site: DeployedSite, downloads: string): Check[] {
         console.log(`        ${site.requests.length} requests, ${served.size} files: ${[...served].sort().join(' ')}`);
       },
       SHORT_RUN,
+    ],
+    [
+      'Train pressed while the model is on its way is queued, and training starts once the model is ready',
+      async () => {
+        // The dataset's files are held back, so the press lands while the page is still fetching.
+        const held: HTTPRequest[] = [];
+        let holding = true;
+        await h.open(toQuery({ ...TINY, seed: 5 }), {
+          beforeLoad: async (page) => {
+            await page.setRequestInterception(true);
+            page.on('request', (r) => {
+              if (holding && /\.wfds$/.test(r.url())) held.push(r);
+              else void r.continue();
+            });
+          },
+        });
+        let s = await h.until('the page to fetch the dataset', "s.progress !== null && s.progress.task === 'data'", 60_000);
+        expect(s.phase === 'loading' && (await visibleText(h.page, '#progress')).includes('Fetching'), `while fetching: phase ${s.phase}, progress line "${await visibleText(h.page, '#progress')}"`);
+        await h.click('#start');
+        s = await h.state();
+        expect(s.queuedStart && s.run === 'paused' && s.step === 0, `after Train during the fetch: queued ${s.queuedStart}, run ${s.run}, step ${s.step}`);
+        holding = false;
+        for (const r of held) void r.continue();
+        s = await h.until('training to start by itself once the model is ready', "s.phase === 'ready' && s.run === 'running' && s.step >= 3");
+        expect(!s.queuedStart && s.progress === null, `queued ${s.queuedStart}, progress ${JSON.stringify(s.progress)}`);
+        await h.click('#pause');
+        await h.until('the pause', "s.run === 'paused'");
+      },
+    ],
+    [
+      'Forget saved run deletes what the browser keeps: the next bare visit starts afresh',
+      async () => {
+        await h.open(tinyQuery);
+        await h.ready();
+        await h.trainTo(3);
+        await h.click('#forget');
+        await h.until('the run to be forgotten', "s.forgotten > 0 && s.notices.some((n) => n.key === 'forget' && n.kind === 'info')");
+        await h.open('');
+        const s = await h.ready();
+        expect(s.restoredStep === null && s.step === 0 && s.experiment === null, `after Forget and a reload: restored ${s.restoredStep}, step ${s.step}, experiment ${JSON.stringify(s.experiment)}`);
+      },
     ],
     [
       'no console errors',

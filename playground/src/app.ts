@@ -8,13 +8,14 @@ import { architectureKey, DATASET_INFO, DATASETS, describeArchitecture, NORM_LAB
 import { datasetManifest, loadDataset } from './data/load.ts';
 import { Lab } from './lab/lab.ts';
 import { initialState } from './page_state.ts';
-import { loadRun, saveRun, type SavedRun } from './persist.ts';
+import { clearRun, loadRun, saveRun, type SavedRun } from './persist.ts';
 import { Session, type SessionListener } from './training/session.ts';
 import type { Chart } from './views/chart.ts';
 import { Controls } from './views/controls.ts';
 import { History } from './views/history.ts';
 import { dismiss, notify, shownNotices } from './views/notices.ts';
 import { createPanels, type PanelLayout } from './views/panels.ts';
+import { formatBytes, ProgressView, type Progress } from './views/progress.ts';
 import { maskLegend, renderPredictions } from './views/predictions.ts';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -54,6 +55,7 @@ export class App {
   private lab: Lab | null = null;
   /** An experiment of the lab is running: training waits. */
   private labBusy = false;
+  private progress: ProgressView | null = null;
   readonly state = initialState();
 
   constructor() {
@@ -64,6 +66,8 @@ export class App {
 
   async boot(): Promise<void> {
     window.playgroundState = this.state;
+    this.progress = new ProgressView($('run-state'));
+    this.setProgress({ task: 'list', label: 'Fetching the list of datasets', done: null, total: null });
     window.playground = {
       loseDevice: () => destroyDevice(this.backend),
       weightsChecksum: () => this.weightsChecksum(),
@@ -98,8 +102,10 @@ export class App {
         this.state.experiment = experiment;
       },
     });
+    void this.lab.restore();
     this.publishConfig();
     requestAnimationFrame(this.frame);
+    this.setProgress({ task: 'device', label: 'Starting WebGPU', done: null, total: null });
     const gpu = await startWebGpu();
     if (!gpu.ok) return this.offerCpu(gpu.reason);
     this.useBackend(gpu.backend);
@@ -130,6 +136,8 @@ export class App {
   /** No WebGPU: say so plainly and offer the CPU backend for the small CNN. */
   private offerCpu(reason: string): void {
     this.state.phase = 'no-webgpu';
+    this.state.queuedStart = false;
+    this.setProgress(null);
     document.body.dataset.state = 'no-webgpu';
     $('run-state').textContent = 'no WebGPU';
     $('adapter').textContent = 'no WebGPU';
@@ -160,32 +168,50 @@ export class App {
     const task = async () => {
       const old = this.session;
       this.session = null;
+      // The first model of the page is 'loading'; one that replaces it is 'building'.
+      if (this.state.phase !== 'loading') this.state.phase = 'building';
+      this.state.waits = [];
       this.setButtons(false);
-      if (old) await old.dispose();
+      if (old) {
+        this.setProgress({ task: 'stop', label: 'Stopping the last model', done: null, total: null });
+        await old.dispose();
+      }
       for (const chart of this.charts.values()) chart.destroy();
       this.charts.clear();
       const config = this.config;
-      $('run-state').textContent = 'loading data';
-      const data = await loadDataset(config.dataset);
+      const dataset = DATASET_INFO[config.dataset].label;
+      this.setProgress({ task: 'data', label: `Fetching ${dataset}`, done: null, total: null });
+      const data = await loadDataset(config.dataset, (p) =>
+        this.setProgress(p.stage === 'fetch' ? { task: 'data', label: `Fetching ${dataset}: ${formatBytes(p.loaded, p.total)}`, done: p.loaded, total: p.total } : { task: 'unpack', label: `Unpacking ${dataset}`, done: null, total: null }),
+      );
+      this.setProgress({ task: 'model', label: `Building the model (${describeArchitecture(config)})`, done: null, total: null });
+      await nextFrame();
       // A notice of an earlier restore would now describe another model.
       dismiss('restored');
       const session = new Session(config, data, this.listener(++this.generation), restore?.step ?? 0);
       this.session = session;
       this.resetState(session);
       if (restore) {
+        this.setProgress({ task: 'weights', label: `Restoring the weights of your last run (step ${restore.step})`, done: null, total: null });
         try {
           await session.loadCheckpoint(restore.bytes);
           this.state.restoredStep = restore.step;
+          if (restore.history) this.history.restore(restore.history);
           notify({ key: 'restored', kind: 'info', text: `Restored the weights of your last run (step ${restore.step}, saved ${new Date(restore.savedAt).toLocaleString()}).` });
         } catch (e) {
           notify({ key: 'restored', kind: 'warn', text: `The saved run could not be restored, so training starts afresh: ${(e as Error).message}` });
         }
       }
+      this.setProgress({ task: 'evaluate', label: this.backend?.kind === 'cpu' ? 'Evaluating on the test images' : 'Compiling the GPU kernels and evaluating on the test images', done: null, total: null });
       await session.refresh();
+      this.setProgress(null);
       this.state.phase = 'ready';
       $('run-state').textContent = session.state;
       this.setButtons(true);
-      if (start) session.start();
+      // A Train pressed while this model was being built counts now.
+      const queued = this.state.queuedStart;
+      this.state.queuedStart = false;
+      if (start || queued) session.start();
     };
     this.building = this.building.then(task, task).catch((e) => this.fail(e));
     return this.building;
@@ -214,7 +240,7 @@ export class App {
       : 'Training accuracy between evaluations, and test accuracy.';
     $('predictions-caption').innerHTML = session.segmentation
       ? `Predicted mask (top) and true mask (bottom), from the model in evaluation mode. ${maskLegend(session.classes)}`
-      : `The model in evaluation mode${normLayers.some((n) => session.layerKind(n).kind === 'running') ? ' (running statistics)' : ''} on the first test images: its top class and probability (green right, red wrong).`;
+      : `The model in evaluation mode${normLayers.some((n) => session.layerKind(n).kind === 'running') ? ' (running statistics)' : ''} on the first test images: its top class and probability (green right, red wrong). Before the first step they show their true labels.`;
     this.fillFocus(session);
   }
 
@@ -276,7 +302,7 @@ export class App {
         }
       },
       checkpoint: async (session) => {
-        const run: SavedRun = { query: toQuery(session.config), step: session.step, bytes: await session.snapshot(), savedAt: Date.now() };
+        const run: SavedRun = { query: toQuery(session.config), step: session.step, bytes: await session.snapshot(), savedAt: Date.now(), history: current() ? this.history.snapshot() : undefined };
         this.lastSaved = run;
         this.state.savedStep = run.step;
         await saveRun(run).then(
@@ -329,11 +355,15 @@ export class App {
   }
 
   private bindButtons(): void {
-    $('start').addEventListener('click', () => this.session?.start());
+    $('start').addEventListener('click', () => {
+      if (this.isBuilding()) this.queueStart();
+      else this.session?.start();
+    });
     $('pause').addEventListener('click', () => void this.session?.pause());
     $('step').addEventListener('click', () => void this.session?.stepOnce());
     $('reset').addEventListener('click', () => void this.rebuild(null));
     $('save').addEventListener('click', () => void this.saveFile());
+    $('forget').addEventListener('click', () => void this.forgetRun());
     const input = $<HTMLInputElement>('load');
     input.addEventListener('change', () => {
       const file = input.files?.[0];
@@ -350,6 +380,17 @@ export class App {
     this.layout.focus = layer;
     this.history.recordVersion++;
     this.describeFocus(session);
+  }
+
+  /** Deletes what this browser keeps (the run, its charts, the lab's results); the page itself goes on. */
+  private async forgetRun(): Promise<void> {
+    try {
+      await clearRun();
+      this.state.forgotten++;
+      notify({ key: 'forget', kind: 'info', text: 'This browser no longer keeps the run or the lab results: a reload starts afresh. The next evaluation or pause keeps the run again.' });
+    } catch (e) {
+      notify({ key: 'forget', kind: 'warn', text: `The saved run could not be deleted: ${(e as Error).message}` });
+    }
   }
 
   private async saveFile(): Promise<void> {
@@ -432,11 +473,33 @@ export class App {
     const run = this.session?.state;
     const ready = enabled && !!this.session && !this.labBusy;
     const dead = run === 'diverged' || run === 'failed' || run === 'lost';
-    $<HTMLButtonElement>('start').disabled = !ready || run === 'running' || dead;
+    // While a model is being built, Train stays pressable: the press is queued.
+    $<HTMLButtonElement>('start').disabled = this.isBuilding() ? this.labBusy || this.state.queuedStart : !ready || run === 'running' || dead;
     $<HTMLButtonElement>('pause').disabled = !ready || run !== 'running';
     $<HTMLButtonElement>('step').disabled = !ready || run === 'running' || dead;
     $<HTMLButtonElement>('reset').disabled = !enabled && this.state.phase !== 'ready';
     $<HTMLButtonElement>('save').disabled = !ready;
+  }
+
+  /** Whether a model is on its way (the first one, or one replacing the last). */
+  private isBuilding(): boolean {
+    return this.state.phase === 'loading' || this.state.phase === 'building';
+  }
+
+  /** Train pressed while a model is being built: it starts once the model is ready. */
+  private queueStart(): void {
+    this.state.queuedStart = true;
+    $('run-state').textContent = 'Train pressed: it starts once the model is ready';
+    this.setButtons(false);
+  }
+
+  /** Shows what the page waits for (null: nothing), and exposes it in the page state. */
+  private setProgress(p: Progress | null): void {
+    this.state.progress = p;
+    if (p && this.state.waits.at(-1) !== p.task) this.state.waits.push(p.task);
+    if (p) this.progress?.show(p);
+    else this.progress?.hide();
+    if (p && !this.state.queuedStart) $('run-state').textContent = this.state.phase === 'building' ? 'building' : 'loading';
   }
 
   private fail(e: unknown): void {
@@ -445,6 +508,8 @@ export class App {
     const message = e instanceof Error ? e.message : String(e);
     this.state.phase = 'error';
     this.state.error = message;
+    this.state.queuedStart = false;
+    this.setProgress(null);
     document.body.dataset.state = 'failed';
     notify({ key: 'fatal', kind: 'error', text: message });
   }
@@ -482,6 +547,17 @@ export class App {
 }
 
 /** FNV-1a of a checkpoint's bytes, to tell two sets of weights apart. */
+/**
+ * Resolves after the next frame (so that a label set before a long synchronous step is painted),
+ * or after 50 ms in a background tab, which gets no frames.
+ */
+function nextFrame(): Promise<void> {
+  return new Promise((resolve) => {
+    requestAnimationFrame(() => setTimeout(resolve, 0));
+    setTimeout(resolve, 50);
+  });
+}
+
 function checksum(bytes: Uint8Array): string {
   let h = 0x811c9dc5;
   for (const b of bytes) h = Math.imul(h ^ b, 0x01000193);

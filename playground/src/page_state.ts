@@ -23,11 +23,22 @@ export interface ExperimentState {
   seconds: number;
   /** Why it stopped early (stopped or failed), else null. */
   error: string | null;
+  /** Shown from an earlier visit (kept in IndexedDB), not measured by this page. */
+  restored: boolean;
 }
 
 export interface PlaygroundState {
-  /** 'loading', 'no-webgpu', 'ready' (a model is built), 'lost', or 'error'. */
-  phase: 'loading' | 'no-webgpu' | 'ready' | 'lost' | 'error';
+  /**
+   * 'loading' (the first model is on its way), 'building' (a new model replaces the last: new
+   * settings, Reset), 'ready' (a model is built), 'no-webgpu', 'lost', or 'error'.
+   */
+  phase: 'loading' | 'building' | 'no-webgpu' | 'ready' | 'lost' | 'error';
+  /** What the page is waiting for while loading or building, as its progress line shows it (null: nothing). */
+  progress: { task: string; label: string; done: number | null; total: number | null } | null;
+  /** The waits shown while the current model was on its way, in order (their `task`s). */
+  waits: string[];
+  /** Train was pressed while a model was being built: training starts once it is ready. */
+  queuedStart: boolean;
   /** The run's state: 'paused', 'running', 'stepping', 'diverged', 'failed', 'lost' (its device was lost). */
   run: string;
   backend: 'webgpu' | 'cpu' | null;
@@ -55,6 +66,8 @@ export interface PlaygroundState {
   restoredStep: number | null;
   /** Times a checkpoint was written to IndexedDB. */
   saves: number;
+  /** Times Forget saved run deleted what IndexedDB kept. */
+  forgotten: number;
   /** Step of the newest checkpoint taken (what Resume after a lost device goes back to; null: none yet). */
   savedStep: number | null;
   /** The lab's experiment (null: none run yet). */
@@ -64,6 +77,9 @@ export interface PlaygroundState {
 export function initialState(): PlaygroundState {
   return {
     phase: 'loading',
+    progress: null,
+    waits: [],
+    queuedStart: false,
     run: 'paused',
     backend: null,
     adapter: null,
@@ -81,6 +97,7 @@ export function initialState(): PlaygroundState {
     error: null,
     restoredStep: null,
     saves: 0,
+    forgotten: 0,
     savedStep: null,
     experiment: null,
   };

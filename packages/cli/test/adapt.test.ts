@@ -18,7 +18,7 @@ beforeAll(async () => {
   const r = await welford(['train', ...tiny, '--norm', 'batch', '--steps', '20', '--out', join(dir, 'batch')]);
   expect(r.code, r.stderr).toBe(0);
   checkpoint = join(dir, 'batch', 'checkpoint.safetensors');
-}, 180_000);
+});
 
 interface AdaptJson {
   adapter: string;
@@ -79,7 +79,7 @@ describe('welford adapt', () => {
     const e = await welford(['eval', '--checkpoint', checkpoint]);
     expect(e.code, e.stderr).toBe(0);
     expect(parseEval(e.stdout).correct).toBe(clean.correct);
-  }, 240_000);
+  });
 
   it('explains bad arguments (exit 2) and checkpoints it cannot use (exit 1)', async () => {
     const usage = async (args: string[], message: string) => {
@@ -106,5 +106,5 @@ describe('welford adapt', () => {
     const r = await welford(['adapt', '--checkpoint', join(dir, 'group', 'checkpoint.safetensors')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('was trained with --norm group: welford adapt re-estimates batch-norm statistics, and group norm keeps none (use a checkpoint trained with --norm batch or batch-renorm)');
-  }, 240_000);
+  });
 });

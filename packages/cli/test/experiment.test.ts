@@ -37,7 +37,7 @@ describe('welford experiment', () => {
     // Two charts side by side with title, claim and verdict.
     expect(width).toBeGreaterThan(1000);
     expect(height).toBeGreaterThan(400);
-  }, 180_000);
+  });
 
   it('lists the experiments with their claims', async () => {
     const run = await welford(['experiment', '--list']);

@@ -71,7 +71,7 @@ describe('welford federated', () => {
       expect(c.fedavg!.loss).not.toBe(plain.clients[k].fedavg!.loss);
     }
     for (const round of noisy.rounds.fedavg!) expect(round.meanClipScale).toBeLessThanOrEqual(1);
-  }, 300_000);
+  });
 
   it('explains bad arguments (exit 2) and data it cannot split (exit 1)', async () => {
     const usage = async (args: string[], message: string) => {
@@ -98,7 +98,7 @@ describe('welford federated', () => {
     const r = await welford(['federated', '--dataset', 'mnist', '--clients', '8', '--train-per-client', '1000']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('welford federated: 8 clients × 1000 images need 8000 training images; the split has 7996 (lower --train-per-client or --clients)');
-  }, 120_000);
+  });
 });
 
 describe('clients\' shards', () => {

@@ -38,7 +38,7 @@ describe('welford train --browser', () => {
     expect(evaluated.total).toBe(100);
     expect(Math.abs(evaluated.correct - run.test.correct)).toBeLessThanOrEqual(1);
     expect(Math.abs(evaluated.loss - run.test.loss)).toBeLessThanOrEqual(1e-3);
-  }, 180_000);
+  });
 
   it('trains in headless Firefox (WebGPU on SwiftShader through wgpu) and records the test figures', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'welford-browser-')), 'run');
@@ -53,5 +53,5 @@ describe('welford train --browser', () => {
     // The answer holds one object twice (the last epoch's test figures); it must reach Node whole.
     const run = readJson<{ runtime: string; status: string; test: TestLine }>(join(out, 'run.json'));
     expect(run).toMatchObject({ runtime: 'browser', status: 'finished', test: { samples: 50 } });
-  }, 180_000);
+  });
 });

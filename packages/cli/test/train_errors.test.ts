@@ -81,7 +81,7 @@ describe('welford train: runs that fail exit 1 and leave no checkpoint', () => {
     expect(readJson(join(out, 'run.json'))).toMatchObject({ status: 'failed' });
     const stats = readJsonLines<{ step: number; nonFinite: string[] }>(join(out, 'stats.jsonl'));
     expect(stats.find((s) => s.nonFinite.length > 0)).toMatchObject({ step: 2, nonFinite: ['bn1', 'relu1', 'bn2', 'relu2', 'bn3', 'relu3', 'bn4', 'relu4'] });
-  }, 120_000);
+  });
 
   it('without a probe on the step, one more forward pass finds the layer', async () => {
     const out = join(dir, 'nan-unprobed');
@@ -90,7 +90,7 @@ describe('welford train: runs that fail exit 1 and leave no checkpoint', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('the loss at step 2 (epoch 0) is NaN: one forward pass after it: bn1 (BatchNorm2d) is the first layer whose statistics went non-finite');
     expect(existsSync(join(out, 'checkpoint.safetensors'))).toBe(false);
-  }, 120_000);
+  });
 });
 
 describe('welford eval: bad input', () => {

@@ -95,7 +95,7 @@ describe('welford train in Node', () => {
     expect(checkpoint.tensors.get('bn1.num_batches_tracked')!.data[0]).toBe(30);
     expect(checkpoint.tensors.get('conv2.weight')!.shape).toEqual([16, 8, 3, 3]);
     await expectEvalAgrees(out, run.test);
-  }, 180_000);
+  });
 
   it('small-cnn on 2 replicas with synchronised batch norm: trains, writes replica 0, eval agrees', async () => {
     const args = ['--model', 'small-cnn', '--width', '8', '--norm', 'batch', '--dataset', 'mnist', '--batch', '16', '--lr', '0.2', '--stats-every', '5', '--test-limit', '100', '--replicas', '2', '--sync-bn'];
@@ -110,7 +110,7 @@ describe('welford train in Node', () => {
     // Every replica counted every batch: one count per step.
     expect(checkpoint.tensors.get('bn1.num_batches_tracked')!.data[0]).toBe(10);
     await expectEvalAgrees(out, run.test);
-  }, 240_000);
+  });
 
   it('preact-resnet depth 8 with group norm on Fashion-MNIST, batch 16: the loss falls, eval agrees', async () => {
     const args = ['--model', 'preact-resnet', '--depth', '8', '--width', '8', '--norm', 'group', '--groups', '4', '--dataset', 'fashion-mnist', '--batch', '16', '--optimizer', 'adam', '--lr', '0.004', '--stats-every', '10', '--test-limit', '100'];
@@ -120,7 +120,7 @@ describe('welford train in Node', () => {
     expect(stats[0].layers['layer1.0.bn1'].type).toBe('GroupNorm');
     expect(checkpoint.tensors.has('layer3.0.shortcut.weight')).toBe(true);
     await expectEvalAgrees(out, run.test);
-  }, 180_000);
+  });
 
   it('unet on synthetic shapes: the loss falls, mean IoU is reported, eval agrees', async () => {
     const args = ['--model', 'unet', '--depth', '2', '--width', '8', '--norm', 'instance', '--dataset', 'shapes', '--image-size', '16', '--batch', '8', '--lr', '0.1', '--stats-every', '10', '--test-limit', '32'];
@@ -129,5 +129,5 @@ describe('welford train in Node', () => {
     expect(run.test.total).toBe(32 * 16 * 16);
     expect(run.test.miou).toBeGreaterThan(0);
     await expectEvalAgrees(out, run.test);
-  }, 180_000);
+  });
 });

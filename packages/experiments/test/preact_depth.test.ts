@@ -52,5 +52,5 @@ describe('preact-depth', () => {
       [[8, post8], [20, post20]],
     ]);
     expect(lossChart.series.map((s) => s.points.length)).toEqual([2, 2]);
-  }, 300_000);
+  });
 });

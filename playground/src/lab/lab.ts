@@ -5,6 +5,7 @@ import { EXPERIMENTS, ExperimentAborted, type Experiment, type ExperimentResult 
 import type { LabeledImages } from '@welford/data';
 import { loadDataset } from '../data/load.ts';
 import type { ExperimentState } from '../page_state.ts';
+import { loadLabResults, saveLabResult } from '../persist.ts';
 import { ExperimentResultView } from '../views/experiment_result.ts';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -19,8 +20,9 @@ export interface LabHooks {
   report(state: ExperimentState): void;
 }
 
-function stateOf(result: ExperimentResult, running: boolean, error: string | null = null): ExperimentState {
+function stateOf(result: ExperimentResult, running: boolean, error: string | null = null, restored = false): ExperimentState {
   return {
+    restored,
     name: result.name,
     running,
     done: result.done,
@@ -55,6 +57,21 @@ export class Lab {
     this.setButtons();
   }
 
+  /**
+   * Shows the newest result kept from an earlier visit, if any (the card says when it was
+   * measured); running an experiment replaces it.
+   */
+  async restore(): Promise<void> {
+    const saved = Object.values(await loadLabResults()).sort((a, b) => b.savedAt - a.savedAt)[0];
+    if (!saved || this.controller) return;
+    const experiment = EXPERIMENTS.find((e) => e.name === saved.result.name);
+    if (!experiment) return;
+    const view = this.openCard(experiment);
+    view.show(saved.result);
+    $('lab-progress').textContent = `measured ${new Date(saved.savedAt).toLocaleString()}${saved.quick ? ', quick' : ', full size'} · ${saved.result.seconds.toFixed(0)} s`;
+    this.hooks.report(stateOf(saved.result, false, null, true));
+  }
+
   /** Experiments can run once the page has a backend. */
   enable(enabled: boolean): void {
     this.enabled = enabled;
@@ -66,6 +83,16 @@ export class Lab {
     const experiment = EXPERIMENTS.find((e) => e.name === name);
     if (!experiment) throw new Error(`no experiment named "${name}"`);
     void this.run(experiment);
+  }
+
+  /** The result card, emptied and titled for `experiment`. */
+  private openCard(experiment: Experiment): ExperimentResultView {
+    $('lab-result').hidden = false;
+    $('lab-title').textContent = experiment.title;
+    $('lab-claim').textContent = `Claim: ${experiment.claim}`;
+    this.view?.destroy();
+    this.view = new ExperimentResultView($('lab-charts'), $('lab-tables'), $('lab-verdict'));
+    return this.view;
   }
 
   private setButtons(): void {
@@ -80,14 +107,8 @@ export class Lab {
     this.controller = controller;
     this.setButtons();
     this.hooks.busy(true);
-    const card = $('lab-result');
-    card.hidden = false;
-    $('lab-title').textContent = experiment.title;
-    $('lab-claim').textContent = `Claim: ${experiment.claim}`;
+    const view = this.openCard(experiment);
     $('lab-progress').textContent = 'starting…';
-    this.view?.destroy();
-    const view = new ExperimentResultView($('lab-charts'), $('lab-tables'), $('lab-verdict'));
-    this.view = view;
     const quick = !$<HTMLInputElement>('lab-full').checked;
     let last: ExperimentResult | null = null;
     const show = (result: ExperimentResult) => {
@@ -97,21 +118,24 @@ export class Lab {
       $('lab-progress').textContent = `${result.done ? 'done' : 'running'} · ${result.seconds.toFixed(0)} s${steps > 0 ? ` · ${steps} steps, ${samples} samples` : ''}`;
       this.hooks.report(stateOf(result, !result.done));
     };
-    this.hooks.report({ name: experiment.name, running: true, done: false, holds: null, verdict: '', rows: 0, points: 0, steps: 0, seconds: 0, error: null });
+    this.hooks.report({ name: experiment.name, running: true, done: false, holds: null, verdict: '', rows: 0, points: 0, steps: 0, seconds: 0, error: null, restored: false });
     try {
       await this.hooks.pauseTraining();
       const digits = async () => {
         const { train, test } = await loadDataset('mnist');
         return { train: train as LabeledImages, test: test as LabeledImages };
       };
-      show(await experiment.run({ digits, onUpdate: show, signal: controller.signal }, { quick, seed: 1 }));
+      const result = await experiment.run({ digits, onUpdate: show, signal: controller.signal }, { quick, seed: 1 });
+      show(result);
+      // Kept for the next visit; a browser without IndexedDB just does not keep it.
+      await saveLabResult({ result, quick, savedAt: Date.now() }).catch(() => undefined);
     } catch (e) {
       const stopped = e instanceof ExperimentAborted;
       const message = e instanceof Error ? e.message : String(e);
       $('lab-progress').textContent = stopped ? 'stopped' : 'failed';
       $('lab-verdict').textContent = stopped ? 'Stopped before the measurement was complete: no verdict.' : `The experiment failed: ${message}`;
       const partial = last as ExperimentResult | null;
-      this.hooks.report(partial ? stateOf(partial, false, message) : { name: experiment.name, running: false, done: false, holds: null, verdict: '', rows: 0, points: 0, steps: 0, seconds: 0, error: message });
+      this.hooks.report(partial ? stateOf(partial, false, message) : { name: experiment.name, running: false, done: false, holds: null, verdict: '', rows: 0, points: 0, steps: 0, seconds: 0, error: message, restored: false });
     } finally {
       this.controller = null;
       this.setButtons();

@@ -260,6 +260,8 @@ export class Session {
   }
 
   private newStream(firstEpoch: number): Generator<TrainingBatch> {
+    // The stream is lazy (its first batch comes with the first step): the epoch is known now.
+    this.epoch = firstEpoch;
     return trainStream(this.data.train, this.config, firstEpoch, (e) => (this.epoch = e));
   }
 

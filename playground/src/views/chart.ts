@@ -43,6 +43,9 @@ const INTEGER_INCRS = [1, 2, 5].flatMap((m) => [1, 10, 100, 1e3, 1e4, 1e5, 1e6].
 
 const AXIS = { stroke: '#5b6477', grid: { stroke: '#eef0f4', width: 1 }, ticks: { stroke: '#d9dde5', width: 1 }, font: '11px system-ui, sans-serif', labelFont: '11px system-ui, sans-serif' };
 
+/** The narrowest plot (px): a phone's card is about 300 px wide. */
+const MIN_WIDTH = 160;
+
 /** A chart bound to its data source. */
 export class Chart {
   readonly plot: uPlot;
@@ -57,9 +60,14 @@ export class Chart {
   ) {
     const bars = spec.bars ? uPlot.paths.bars!({ size: [0.92, Infinity], align: 0 }) : undefined;
     const opts: uPlot.Options = {
-      width: Math.max(200, el.clientWidth),
+      width: Math.max(MIN_WIDTH, el.clientWidth),
       height: spec.height ?? 180,
-      legend: { show: spec.series.length > 0, live: false },
+      legend: {
+        show: spec.series.length > 0,
+        live: false,
+        // A line per series, dashed where the series is (style.css draws the marker as a line).
+        markers: { width: 2, dash: (u: uPlot, i: number) => (u.series[i].dash?.length ? 'dashed' : 'solid'), fill: () => 'transparent' },
+      },
       cursor: { points: { size: 6 }, drag: { x: false, y: false } },
       scales: {
         x: { time: false },
@@ -89,8 +97,9 @@ export class Chart {
     el.append(this.note);
     this.drawn = spec.version();
     this.updateNote();
+    // The plot follows its container's width (a narrow window, a card that grows or shrinks).
     this.resize = new ResizeObserver(() => {
-      const width = Math.max(200, el.clientWidth);
+      const width = Math.max(MIN_WIDTH, el.clientWidth);
       if (width !== this.plot.width) this.plot.setSize({ width, height: this.plot.height });
     });
     this.resize.observe(el);
@@ -121,8 +130,11 @@ export class Chart {
 
   private updateNote(): void {
     const empty = !this.plot.data.slice(1).some((ys) => (ys as (number | null | undefined)[]).some((v) => typeof v === 'number' && Number.isFinite(v)));
-    this.note.textContent = empty ? (this.spec.empty?.() ?? 'No values yet.') : '';
+    const text = empty ? (this.spec.empty?.() ?? 'No values yet.') : '';
+    if (this.note.textContent !== text) this.note.textContent = text;
     this.note.hidden = !empty;
+    // An empty chart shows its note alone: no axes or grid behind it (style.css hides the plot area).
+    this.el.classList.toggle('empty', empty);
   }
 
   destroy(): void {

@@ -51,21 +51,24 @@ export class ExperimentResultView {
     this.resize.observe(charts);
   }
 
-  /** Two charts side by side on a wide screen, one on a narrow one. */
+  /** A lone chart fills the card; two or more sit side by side on a wide screen, one per row on a narrow one. */
   private chartWidth(): number {
     const width = this.charts.clientWidth;
-    return Math.max(260, width >= 760 ? Math.floor((width - GAP) / 2) : width);
+    return Math.max(260, this.views.length >= 2 && width >= 760 ? Math.floor((width - GAP) / 2) : width);
   }
 
   show(result: ExperimentResult): void {
+    const before = this.views.length;
     result.charts.forEach((chart, i) => {
       const view = this.views[i];
       if (view) return view.update(chart);
       const cell = document.createElement('div');
       cell.className = 'lab-chart';
       this.charts.append(cell);
-      this.views.push(new ChartView(cell, chart, { width: this.chartWidth(), height: CHART_HEIGHT }));
+      // Width once the count is known: a second chart halves the first.
+      this.views.push(new ChartView(cell, chart, { width: 260, height: CHART_HEIGHT }));
     });
+    if (this.views.length !== before) for (const v of this.views) v.setWidth(this.chartWidth());
     this.tables.replaceChildren(...result.tables.map(tableElement));
     this.verdict.textContent = result.done ? result.verdict : '';
     this.verdict.dataset.holds = result.done ? String(result.holds) : '';

@@ -2,9 +2,19 @@
 // loop and the evaluations, and per-layer series derived from the probes' records.
 import type { StatsRecord } from '@welford/stats';
 import type { TestPoint, TrainPoint } from '../training/session.ts';
-import { TimeTable } from './table.ts';
+import { TimeTable, type SavedTable } from './table.ts';
 
 const mean = (xs: readonly number[]): number => xs.reduce((s, v) => s + v, 0) / Math.max(1, xs.length);
+
+/** Rows per table kept in the browser with a run: enough for the charts, a few hundred kB at most. */
+const SAVED_ROWS = 600;
+
+/** The charts' series as IndexedDB keeps them with the run's weights, so a reload shows them again. */
+export interface SavedHistory {
+  tables: Record<string, SavedTable>;
+  /** The newest probes record (the per-channel charts and the histogram draw it). */
+  latest: StatsRecord | null;
+}
 
 /** The chart series of one session. */
 export class History {
@@ -32,6 +42,28 @@ export class History {
     /** Norm layers (their parameters are not weights of the gradient chart). */
     private readonly normLayers: readonly string[],
   ) {}
+
+  private tables(): Record<string, TimeTable> {
+    const { loss, accuracy, activationMean, activationVar, dead, gradNorm, affine, shift } = this;
+    return { loss, accuracy, activationMean, activationVar, dead, gradNorm, affine, shift };
+  }
+
+  /** Every series, thinned to a bounded size, for storage. */
+  snapshot(): SavedHistory {
+    const tables: Record<string, SavedTable> = {};
+    for (const [name, t] of Object.entries(this.tables())) tables[name] = t.snapshot(SAVED_ROWS);
+    return { tables, latest: this.latest };
+  }
+
+  /** Puts back what `snapshot` kept (a table it lacks stays empty). */
+  restore(saved: SavedHistory): void {
+    for (const [name, t] of Object.entries(this.tables())) {
+      const table = saved.tables[name];
+      if (table) t.restore(table);
+    }
+    this.latest = saved.latest;
+    this.recordVersion++;
+  }
 
   addLoss(step: number, loss: number): void {
     this.loss.add(step, { train: loss });

@@ -2,14 +2,15 @@
 // comes from (the History). Built again for every new model, since the layers differ.
 import type uPlot from 'uplot';
 import { Chart, depthColor, type SeriesSpec } from './chart.ts';
+import { startGuide } from './guide.ts';
 import type { History } from './history.ts';
 
 const TRAIN = '#3b6fd8';
 const TEST = '#e0632a';
 const IOU = '#2f9e6e';
 
-/** What the empty charts say. */
-const WAITING = () => 'Statistics arrive with the first read of the probes (every “Stats every” steps).';
+/** What the empty charts say (the statistics come with the first read of the probes, every "Stats every" steps). */
+const WAITING = () => 'Appears once training starts.';
 const NO_STEPS = () => 'No steps yet: press Train or Step.';
 
 /** What the panels need to know of the model. */
@@ -53,6 +54,8 @@ function histogramData(h: History, focus: string | null): uPlot.AlignedData {
 
 /** Creates every chart of the page for `layout`, drawing from `h`. */
 export function createPanels(h: History, layout: PanelLayout): Map<string, Chart> {
+  // The "Press ▶ Train" line beside the run buttons (started once per page).
+  startGuide();
   const charts = new Map<string, Chart>();
   const add = (id: string, chart: (e: HTMLElement) => Chart) => {
     const e = el(id);
@@ -97,7 +100,8 @@ export function createPanels(h: History, layout: PanelLayout): Map<string, Chart
   });
   const affineEmpty = () => (noNorms ? 'No norm layers: nothing learns a scale γ or a shift β.' : WAITING());
   add('chart-affine', (e) => new Chart(e, { y: 'mean γ, β', empty: affineEmpty, series: affineSeries, ...table(h.affine, affineNames) }));
-  const shiftEmpty = () => (noNorms ? 'No norm layers: the shift is measured at the input of each norm layer.' : 'The shift compares each read with the one before: it shows from the second read on.');
+  const shiftEmpty = () =>
+    noNorms ? 'No norm layers: the shift is measured at the input of each norm layer.' : h.latest ? 'The shift compares each read with the one before: it shows from the second read on.' : WAITING();
   add('chart-shift', (e) => new Chart(e, { y: 'shift (σ units)', empty: shiftEmpty, series: perLayer(layout.normLayers), ...table(h.shift, layout.normLayers) }));
   const focusData = { version: () => h.recordVersion, empty: () => (layout.focus ? WAITING() : 'This model has no layer to watch.') };
   const channelSeries = (what: string): SeriesSpec[] => [
@@ -111,7 +115,8 @@ export function createPanels(h: History, layout: PanelLayout): Map<string, Chart
       x: 'activation',
       y: 'count',
       bars: true,
-      empty: () => 'The first read of a layer finds the range of its values; the counts come with the reads after it.',
+      // The first read of a layer finds the range of its values; the counts come with the reads after it.
+      empty: () => (h.latest ? 'Appears with the next read of the statistics.' : WAITING()),
       series: [{ label: 'count', color: '#3b6fd8', fill: 'rgba(59, 111, 216, 0.55)' }],
       data: () => histogramData(h, layout.focus),
       version: focusData.version,

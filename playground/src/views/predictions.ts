@@ -48,7 +48,16 @@ export function renderPredictions(root: HTMLElement, samples: readonly PreviewSa
   const cells = samples.map((s, i) => {
     const cell = document.createElement('figure');
     cell.className = 'prediction';
-    if (p.kind === 'labels') {
+    if (p.kind === 'labels' && p.step === 0) {
+      // Before the first step the model is untrained, and its guesses (one class for every image)
+      // say nothing: each image shows its true label until training gives the model something to say.
+      cell.classList.add('truth');
+      cell.append(drawImage(s.image, h, w, null, 3));
+      const caption = document.createElement('figcaption');
+      caption.textContent = String(classes[s.label ?? -1] ?? s.label ?? '');
+      caption.title = 'the true label; the model’s guess shows once training starts';
+      cell.append(caption);
+    } else if (p.kind === 'labels') {
       const predicted = p.predicted[i];
       const right = predicted === s.label;
       cell.classList.add(right ? 'right' : 'wrong');

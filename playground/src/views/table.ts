@@ -5,6 +5,12 @@ import type uPlot from 'uplot';
 /** Rows kept before the older half is thinned to every other row. */
 const MAX_ROWS = 3000;
 
+/** A table as IndexedDB keeps it (a structured clone keeps NaN). */
+export interface SavedTable {
+  x: number[];
+  columns: [string, (number | null)[]][];
+}
+
 export class TimeTable {
   readonly x: number[] = [];
   private readonly columns = new Map<string, (number | null)[]>();
@@ -53,6 +59,21 @@ export class TimeTable {
     if (!col) return null;
     for (let i = col.length - 1; i >= 0; i--) if (col[i] !== null) return col[i];
     return null;
+  }
+
+  /** The table as plain data for storage, thinned to at most `maxRows` rows (every k-th, the last kept). */
+  snapshot(maxRows: number): SavedTable {
+    const stride = Math.max(1, Math.ceil(this.x.length / maxRows));
+    const keep = (_: unknown, i: number) => (this.x.length - 1 - i) % stride === 0;
+    return { x: this.x.filter(keep), columns: [...this.columns].map(([name, col]) => [name, col.filter(keep)]) };
+  }
+
+  /** Replaces the contents with a snapshot's (the table object stays, so charts drawing it keep working). */
+  restore(saved: SavedTable): void {
+    this.x.splice(0, this.x.length, ...saved.x);
+    this.columns.clear();
+    for (const [name, col] of saved.columns) if (col.length === saved.x.length) this.columns.set(name, [...col]);
+    this.version++;
   }
 
   clear(): void {
