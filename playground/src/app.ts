@@ -12,10 +12,11 @@ import { clearRun, loadRun, saveRun, type SavedRun } from './persist.ts';
 import { Session, type SessionListener } from './training/session.ts';
 import type { Chart } from './views/chart.ts';
 import { Controls } from './views/controls.ts';
+import { showGuide } from './views/guide.ts';
 import { History } from './views/history.ts';
 import { dismiss, notify, shownNotices } from './views/notices.ts';
 import { createPanels, type PanelLayout } from './views/panels.ts';
-import { formatBytes, ProgressView, type Progress } from './views/progress.ts';
+import { formatBytes, ProgressView, waiting, type Progress } from './views/progress.ts';
 import { maskLegend, renderPredictions } from './views/predictions.ts';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -67,7 +68,7 @@ export class App {
   async boot(): Promise<void> {
     window.playgroundState = this.state;
     this.progress = new ProgressView($('run-state'));
-    this.setProgress({ task: 'list', label: 'Fetching the list of datasets', done: null, total: null });
+    this.setProgress(waiting('list', 'Fetching the list of datasets'));
     window.playground = {
       loseDevice: () => destroyDevice(this.backend),
       weightsChecksum: () => this.weightsChecksum(),
@@ -105,7 +106,7 @@ export class App {
     void this.lab.restore();
     this.publishConfig();
     requestAnimationFrame(this.frame);
-    this.setProgress({ task: 'device', label: 'Starting WebGPU', done: null, total: null });
+    this.setProgress(waiting('device', 'Starting WebGPU'));
     const gpu = await startWebGpu();
     if (!gpu.ok) return this.offerCpu(gpu.reason);
     this.useBackend(gpu.backend);
@@ -173,18 +174,18 @@ export class App {
       this.state.waits = [];
       this.setButtons(false);
       if (old) {
-        this.setProgress({ task: 'stop', label: 'Stopping the last model', done: null, total: null });
+        this.setProgress(waiting('stop', 'Stopping the last model'));
         await old.dispose();
       }
       for (const chart of this.charts.values()) chart.destroy();
       this.charts.clear();
       const config = this.config;
       const dataset = DATASET_INFO[config.dataset].label;
-      this.setProgress({ task: 'data', label: `Fetching ${dataset}`, done: null, total: null });
+      this.setProgress(waiting('data', `Fetching ${dataset}`));
       const data = await loadDataset(config.dataset, (p) =>
-        this.setProgress(p.stage === 'fetch' ? { task: 'data', label: `Fetching ${dataset}: ${formatBytes(p.loaded, p.total)}`, done: p.loaded, total: p.total } : { task: 'unpack', label: `Unpacking ${dataset}`, done: null, total: null }),
+        this.setProgress(p.stage === 'fetch' ? { task: 'data', label: `Fetching ${dataset}: ${formatBytes(p.loaded, p.total)}`, done: p.loaded, total: p.total } : waiting('unpack', `Unpacking ${dataset}`)),
       );
-      this.setProgress({ task: 'model', label: `Building the model (${describeArchitecture(config)})`, done: null, total: null });
+      this.setProgress(waiting('model', `Building the model (${describeArchitecture(config)})`));
       await nextFrame();
       // A notice of an earlier restore would now describe another model.
       dismiss('restored');
@@ -192,7 +193,7 @@ export class App {
       this.session = session;
       this.resetState(session);
       if (restore) {
-        this.setProgress({ task: 'weights', label: `Restoring the weights of your last run (step ${restore.step})`, done: null, total: null });
+        this.setProgress(waiting('weights', `Restoring the weights of your last run (step ${restore.step})`));
         try {
           await session.loadCheckpoint(restore.bytes);
           this.state.restoredStep = restore.step;
@@ -202,7 +203,7 @@ export class App {
           notify({ key: 'restored', kind: 'warn', text: `The saved run could not be restored, so training starts afresh: ${(e as Error).message}` });
         }
       }
-      this.setProgress({ task: 'evaluate', label: this.backend?.kind === 'cpu' ? 'Evaluating on the test images' : 'Compiling the GPU kernels and evaluating on the test images', done: null, total: null });
+      this.setProgress(waiting('evaluate', this.backend?.kind === 'cpu' ? 'Evaluating on the test images' : 'Compiling the GPU kernels and evaluating on the test images'));
       await session.refresh();
       this.setProgress(null);
       this.state.phase = 'ready';
@@ -537,6 +538,7 @@ export class App {
       this.state.memory = m;
       $('memory').textContent = `${(m.liveBytes / 2 ** 20).toFixed(1)} MiB in ${m.liveBuffers} buffers`;
     }
+    showGuide($('guide'), this.state);
     // Counting the charts' values is cheap but not free: a few times a second is enough.
     if (performance.now() - this.summarizedAt > 250) {
       this.summarizedAt = performance.now();
@@ -546,7 +548,6 @@ export class App {
   };
 }
 
-/** FNV-1a of a checkpoint's bytes, to tell two sets of weights apart. */
 /**
  * Resolves after the next frame (so that a label set before a long synchronous step is painted),
  * or after 50 ms in a background tab, which gets no frames.
@@ -558,6 +559,7 @@ function nextFrame(): Promise<void> {
   });
 }
 
+/** FNV-1a of a checkpoint's bytes, to tell two sets of weights apart. */
 function checksum(bytes: Uint8Array): string {
   let h = 0x811c9dc5;
   for (const b of bytes) h = Math.imul(h ^ b, 0x01000193);

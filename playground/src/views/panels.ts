@@ -2,7 +2,6 @@
 // comes from (the History). Built again for every new model, since the layers differ.
 import type uPlot from 'uplot';
 import { Chart, depthColor, type SeriesSpec } from './chart.ts';
-import { startGuide } from './guide.ts';
 import type { History } from './history.ts';
 
 const TRAIN = '#3b6fd8';
@@ -54,8 +53,6 @@ function histogramData(h: History, focus: string | null): uPlot.AlignedData {
 
 /** Creates every chart of the page for `layout`, drawing from `h`. */
 export function createPanels(h: History, layout: PanelLayout): Map<string, Chart> {
-  // The "Press ▶ Train" line beside the run buttons (started once per page).
-  startGuide();
   const charts = new Map<string, Chart>();
   const add = (id: string, chart: (e: HTMLElement) => Chart) => {
     const e = el(id);

@@ -10,6 +10,11 @@ export interface Progress {
   total: number | null;
 }
 
+/** A wait whose progress cannot be measured (the bar moves without a position). */
+export function waiting(task: string, label: string): Progress {
+  return { task, label, done: null, total: null };
+}
+
 export class ProgressView {
   private readonly root: HTMLElement;
   private readonly label: HTMLElement;
