@@ -175,13 +175,46 @@ function expectChartsFilled(s: PlaygroundState, { running, norms = true }: { run
  * modules, one per stage (a norm's output is pre-ReLU); what each layer normalizes and the
  * covariate shift from the norms only (from the ReLUs when there are no norms).
  */
-function expectCnnLayerSeries(s: PlaygroundState, norms: boolean): void {
+function expectCnnLayerSeries(s: PlaygroundState, norm: PlaygroundConfig['norm']): void {
   const relus = ['relu1', 'relu2', 'relu3'];
-  const normalized = norms ? ['bn1', 'bn2', 'bn3'] : relus;
+  // Legends name a norm layer by its module and what it is: bn1 of a group-norm model is "bn1 (GN)".
+  const tag = NORM_TAGS[norm];
+  const normalized = tag ? ['bn1', 'bn2', 'bn3'].map((n) => `${n} (${tag})`) : relus;
   const series = (id: string) => s.charts[id].series.join(', ');
   expect(series('chart-dead') === relus.join(', '), `chart-dead: series ${series('chart-dead')}, want ${relus.join(', ')}`);
   for (const id of ['chart-act-mean', 'chart-act-var']) expect(series(id) === normalized.join(', '), `${id}: series ${series(id)}, want ${normalized.join(', ')}`);
-  if (norms) expect(series('chart-shift') === normalized.join(', '), `chart-shift: series ${series('chart-shift')}, want ${normalized.join(', ')}`);
+  if (tag) expect(series('chart-shift') === normalized.join(', '), `chart-shift: series ${series('chart-shift')}, want ${normalized.join(', ')}`);
+}
+
+/** The legend tag of each norm's layers ('' for none: its probed layers are the ReLUs). */
+const NORM_TAGS: Record<PlaygroundConfig['norm'], string> = { batch: 'BN', group: 'GN', layer: 'LN', instance: 'IN', batchrenorm: 'BRN', none: '' };
+/** What the captions call each norm's layers. */
+const NORM_WORDS: Record<PlaygroundConfig['norm'], RegExp> = {
+  batch: /batch norm \(BatchNorm2d\)/i,
+  group: /group norm \(GroupNorm, \d+ groups\)/i,
+  layer: /layer norm \(GroupNorm, 1 group\)/i,
+  instance: /instance norm \(InstanceNorm2d\)/i,
+  batchrenorm: /batch renorm \(BatchRenorm2d\)/i,
+  none: /ReLU/,
+};
+
+/** The captions and titles that name the focus layer and the norm say what the model has, and nothing of another norm. */
+async function expectNormCaptions(page: Page, norm: PlaygroundConfig['norm']): Promise<void> {
+  const text = await page.evaluate(() => ({
+    focus: document.getElementById('focus-caption')!.textContent ?? '',
+    hist: document.getElementById('hist-layer')!.textContent ?? '',
+    actMean: document.getElementById('act-mean-caption')!.textContent ?? '',
+    options: [...document.querySelectorAll<HTMLOptionElement>('#focus option')].map((o) => o.textContent ?? ''),
+  }));
+  const words = NORM_WORDS[norm];
+  expect(words.test(text.focus) && words.test(text.hist), `${norm}: focus caption "${text.focus}", histogram title "${text.hist}"`);
+  if (norm !== 'none') expect(words.test(text.actMean), `${norm}: the caption of what each layer normalizes: "${text.actMean}"`);
+  else expect(/No norm layers/.test(text.actMean), `none: the caption of what each layer normalizes: "${text.actMean}"`);
+  // A layer-norm model's captions must not speak of group norm, a group-norm model's not of batch norm, and so on.
+  const others = (Object.keys(NORM_WORDS) as PlaygroundConfig['norm'][]).filter((k) => k !== norm && k !== 'none');
+  for (const other of others) expect(!NORM_WORDS[other].test(text.focus + text.hist + text.actMean), `${norm}: the captions speak of ${other}: "${text.focus}" "${text.hist}" "${text.actMean}"`);
+  const tag = NORM_TAGS[norm];
+  expect(text.options.length > 0 && (tag === '' || text.options.includes(`bn1 (${tag})`)), `${norm}: the layer menu offers ${text.options.join(', ')}`);
 }
 
 /** The text of the visible element `selector` ('' when it is hidden or missing). */
@@ -271,6 +304,19 @@ function checks(h: Harness, site: DeployedSite, downloads: string): Check[] {
           }
           // γ solid, β dashed, per norm layer: the legend draws them so.
           expect(first.markers.length === 6 && first.markers.every((m, i) => m === (i % 2 === 0 ? 'solid' : 'dashed')), `γ/β legend markers: ${first.markers}`);
+          // Every chart has a closed "What am I looking at?": plain words, then the exact terms.
+          const explain = await page.evaluate(() => [...document.querySelectorAll<HTMLDetailsElement>('details.explain')].map((d) => ({ chart: d.dataset.chart, open: d.open, summary: d.querySelector('summary')!.textContent })));
+          const without = await page.evaluate(() => [...document.querySelectorAll('.grid .card')].filter((card) => !card.querySelector('details.explain')).map((card) => card.querySelector('h2')?.textContent));
+          const cards = await page.evaluate(() => document.querySelectorAll('.grid .card').length);
+          expect(without.length === 0 && explain.length === cards && explain.every((x) => !x.open && x.summary === 'What am I looking at?'), `explanations: ${JSON.stringify(explain)}; cards without one: ${without.join(', ')}`);
+          await h.click('details.explain[data-chart="chart-loss"] > summary');
+          const opened = await page.evaluate(() => {
+            const d = document.querySelector<HTMLDetailsElement>('details.explain[data-chart="chart-loss"]')!;
+            const [plain, exact] = [...d.querySelectorAll('p')].map((p) => (p.offsetHeight > 0 ? p.textContent : ''));
+            return { open: d.open, plain, exact };
+          });
+          expect(opened.open && /guess/.test(opened.plain ?? '') && /cross-entropy/.test(opened.exact ?? ''), `the loss chart's explanation, opened: ${JSON.stringify(opened)}`);
+          await h.click('details.explain[data-chart="chart-loss"] > summary');
           await h.screenshot('playground-1440x900.png');
           await page.setViewport({ width: 390, height: 844 });
           await frames(page);
@@ -333,6 +379,12 @@ function checks(h: Harness, site: DeployedSite, downloads: string): Check[] {
     [
       'a reload restores the last run (settings and weights) from IndexedDB',
       async () => {
+        // In the suite it follows training; run alone, it trains a run of its own to restore first.
+        if (!h.page || (await h.state()).step === 0) {
+          await h.open(tinyQuery);
+          await h.ready();
+          await h.trainTo(20);
+        }
         const before = await h.state();
         await h.open('');
         const s = await h.ready();
@@ -398,7 +450,9 @@ function checks(h: Harness, site: DeployedSite, downloads: string): Check[] {
         expect(s.charts['chart-batch-mean'].points[1] === 0, 'group norm shows running statistics it does not have');
         const drawn = await h.until('the charts to be drawn', "s.charts['chart-shift'].points.some((p) => p > 0)", 10_000);
         expectChartsFilled(drawn, { running: false });
-        expectCnnLayerSeries(drawn, true);
+        expectCnnLayerSeries(drawn, 'group');
+        await expectNormCaptions(h.page, 'group');
+        await h.screenshot('playground-group.png');
       },
     ],
     [
@@ -435,16 +489,27 @@ function checks(h: Harness, site: DeployedSite, downloads: string): Check[] {
           // The histogram counts from the read after the one that found its range.
           const s = await h.until(`${norm}: the histogram`, "s.charts['chart-hist'] && s.charts['chart-hist'].points[0] > 0", 20_000);
           expectChartsFilled(s, { running: norm === 'batchrenorm', norms: norm !== 'none' });
-          expectCnnLayerSeries(s, norm !== 'none');
+          expectCnnLayerSeries(s, norm);
+          await expectNormCaptions(h.page, norm);
           const grads = s.charts['chart-grad'].series;
           expect(grads.every((n) => !n.startsWith('bn')), `${norm}: the norm layers' γ is drawn as a convolution weight: ${grads}`);
-          if (norm === 'batchrenorm') expect(s.charts['chart-affine'].series.includes('bn1 γ'), `batchrenorm: scale/shift series ${s.charts['chart-affine'].series}`);
+          if (norm === 'batchrenorm') expect(s.charts['chart-affine'].series.includes('bn1 (BRN) γ'), `batchrenorm: scale/shift series ${s.charts['chart-affine'].series}`);
           if (norm === 'none') {
             expect(/No norm layers/.test(await visibleText(h.page, '#chart-affine .chart-empty')), 'none: the empty scale/shift chart does not say why');
             expect(/ReLU/.test(await visibleText(h.page, '#focus-caption')), `none: focus caption ${await visibleText(h.page, '#focus-caption')}`);
           }
           console.log(`        ${norm}: loss ${losses[0].toFixed(2)} -> ${losses.at(-1)!.toFixed(2)}, test accuracy ${s.tests.at(-1)!.accuracy.toFixed(2)}`);
-          if (norm === 'batchrenorm' || norm === 'none') await h.screenshot(`playground-${norm}.png`);
+          if (norm === 'none') {
+            // Near ln 10 after step 10 the loss card says why; the readings decide whether it applies.
+            const last = trained.losses.at(-1)!;
+            const onPlateau = last[0] >= 10 && Math.abs(last[1] - Math.log(10)) < 0.05;
+            const note = await visibleText(h.page, '#loss-note');
+            console.log(`        none: last loss ${last[1].toFixed(3)} at step ${last[0]}; plateau note ${note ? 'shown' : 'hidden'}`);
+            if (onPlateau) expect(/ln 10/.test(note) && /norm/.test(note), `none: the loss sits at ${last[1].toFixed(3)} and the loss card does not say why: "${note}"`);
+          } else {
+            expect((await visibleText(h.page, '#loss-note')) === '', `${norm}: the plateau note shows in a model with norms`);
+          }
+          await h.screenshot(`playground-${norm}.png`);
         }
       },
     ],

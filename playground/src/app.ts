@@ -18,22 +18,12 @@ import { dismiss, notify, shownNotices } from './views/notices.ts';
 import { createPanels, type PanelLayout } from './views/panels.ts';
 import { formatBytes, ProgressView, waiting, type Progress } from './views/progress.ts';
 import { maskLegend, renderPredictions } from './views/predictions.ts';
+import { focusCaption, modelCaptions } from './views/captions.ts';
+import { addExplanations } from './views/explanations.ts';
+import { plateauNote } from './views/plateau.ts';
+import { describeModule, layerLabel } from './views/layer_names.ts';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
-
-/** What the per-channel charts of the focus layer show, by its kind; `hasNorms`: the model has norm layers. */
-function focusCaption(type: string, kind: 'running' | 'per-sample' | 'relu', hasNorms: boolean): string {
-  if (kind === 'running') {
-    return `${type}: per channel, the statistics of the current batch (what training normalizes with${type.startsWith('BatchRenorm') ? ', corrected toward the running averages by r and d' : ''}) and the running averages (what evaluation uses, updated with momentum 0.1). Where they disagree, evaluation normalizes differently from training.`;
-  }
-  if (kind === 'per-sample') {
-    return `${type} keeps no running statistics: each sample is normalized with its own statistics in training and evaluation alike, so only the batch statistics of its input are shown.`;
-  }
-  // A ReLU module: after a norm in a model with norms (the norm's output is pre-ReLU), else after a conv.
-  return hasNorms
-    ? `${type} after a norm: the per-channel batch statistics of its output, the norm's output with its negatives set to 0; a ReLU keeps no running statistics.`
-    : `${type} without a norm before it: the per-channel batch statistics of its output, which nothing normalizes; there are no running statistics.`;
-}
 
 export class App {
   private config!: PlaygroundConfig;
@@ -68,6 +58,7 @@ export class App {
   async boot(): Promise<void> {
     window.playgroundState = this.state;
     this.progress = new ProgressView($('run-state'));
+    addExplanations();
     this.setProgress(waiting('list', 'Fetching the list of datasets'));
     window.playground = {
       loseDevice: () => destroyDevice(this.backend),
@@ -218,7 +209,17 @@ export class App {
     return this.building;
   }
 
+  /** Shows, keeps or hides the loss card's note on the ln(classes) plateau of a model without norms. */
+  private explainPlateau(step: number, loss: number): void {
+    const note = $('loss-note');
+    const text = this.session && this.layout ? plateauNote({ normLayers: this.layout.normLayers.length, segmentation: this.layout.segmentation, classes: this.session.classes.length, step, loss }, !note.hidden) : null;
+    if (text) note.textContent = text;
+    note.hidden = text === null;
+    this.state.plateauNote = text !== null;
+  }
+
   private resetState(session: Session): void {
+    $('loss-note').hidden = true;
     const normLayers = session.normLayers();
     const weights = session.model.namedParameters().map(([n]) => n).filter((n) => n.endsWith('weight') && !normLayers.includes(n.slice(0, n.lastIndexOf('.'))));
     const history = new History(normLayers);
@@ -229,10 +230,14 @@ export class App {
       history.addRecord(r);
       this.state.records.push(r.step);
     });
-    this.layout = { segmentation: session.segmentation, normLayers, reluLayers: session.reluLayers(), weights, focus: session.focus };
+    const describe = (n: string) => describeModule(session.layerKind(n).module);
+    const labels = new Map(session.probedLayers().map((n) => [n, layerLabel(n, describe(n))]));
+    this.layout = { segmentation: session.segmentation, normLayers, reluLayers: session.reluLayers(), weights, focus: session.focus, label: (n) => labels.get(n) ?? n };
+    const captions = modelCaptions({ normLayers, norm: normLayers.length > 0 ? describe(normLayers[0]) : null, reluLayers: session.reluLayers() });
+    for (const [id, text] of Object.entries(captions)) $(id).textContent = text;
     this.charts = createPanels(this.history, this.layout);
     this.stepsPerSecond = 0;
-    Object.assign(this.state, { run: session.state, step: session.step, epoch: session.epoch, losses: [], tests: [], records: [], restoredStep: null, error: null, predictions: { count: 0, step: -1 } });
+    Object.assign(this.state, { run: session.state, step: session.step, epoch: session.epoch, losses: [], tests: [], records: [], restoredStep: null, plateauNote: false, error: null, predictions: { count: 0, step: -1 } });
     // A new session starts paused, whatever the last one ended in (a lost device, a failure).
     document.body.dataset.state = session.state;
     $('architecture').textContent = describeArchitecture(session.config);
@@ -247,16 +252,17 @@ export class App {
 
   private fillFocus(session: Session): void {
     const select = $<HTMLSelectElement>('focus');
-    select.replaceChildren(...session.probedLayers().map((n) => new Option(n, n)));
+    select.replaceChildren(...session.probedLayers().map((n) => new Option(this.layout?.label(n) ?? n, n)));
     select.value = session.focus ?? '';
     this.describeFocus(session);
   }
 
   private describeFocus(session: Session): void {
     const focus = session.focus;
-    const { type, kind } = focus ? session.layerKind(focus) : { type: '', kind: 'relu' as const };
-    $('hist-layer').textContent = focus ? `${focus} (${type})` : '';
-    $('focus-caption').textContent = focus ? focusCaption(type, kind, session.normLayers().length > 0) : 'This model has no layer to watch.';
+    const { module, kind } = focus ? session.layerKind(focus) : { module: undefined, kind: 'relu' as const };
+    const layer = describeModule(module);
+    $('hist-layer').textContent = focus ? `${focus} · ${layer.words}` : '';
+    $('focus-caption').textContent = focus ? focusCaption(layer, kind, session.normLayers().length > 0) : 'This model has no layer to watch.';
     // Only layers that keep running averages have the second series of the per-channel charts.
     for (const id of ['chart-batch-mean', 'chart-batch-var']) this.charts.get(id)?.showSeries(1, kind === 'running');
   }
@@ -269,6 +275,7 @@ export class App {
         if (!current()) return;
         this.history.addLoss(step, loss);
         this.state.losses.push([step, loss]);
+        this.explainPlateau(step, loss);
       },
       trained: (p) => current() && this.history.addTrain(p),
       tested: (p) => {

@@ -64,6 +64,8 @@ export interface PlaygroundState {
   error: string | null;
   /** Step of the run restored from IndexedDB at load (null: none). */
   restoredStep: number | null;
+  /** The loss card explains why the loss sits at ln(classes) (a model without norms on its plateau). */
+  plateauNote: boolean;
   /** Times a checkpoint was written to IndexedDB. */
   saves: number;
   /** Times Forget saved run deleted what IndexedDB kept. */
@@ -96,6 +98,7 @@ export function initialState(): PlaygroundState {
     notices: [],
     error: null,
     restoredStep: null,
+    plateauNote: false,
     saves: 0,
     forgotten: 0,
     savedStep: null,

@@ -3,7 +3,7 @@
 // fit's epochs, so its end is where the test split is evaluated), paused and resumed through
 // fit's abort signal, and stepped one batch at a time.
 import { manualSeed, type Optimizer, type Tensor } from '@welford/core';
-import { evaluate, fit, loadSafetensors, saveSafetensors, type EpochResult, type Module, type TrainingBatch } from '@welford/layers';
+import { evaluate, fit, loadSafetensors, saveSafetensors, type AnyModule, type EpochResult, type Module, type TrainingBatch } from '@welford/layers';
 import { attachProbes, memorySink, type MemorySink, type Probes } from '@welford/stats';
 import { lossBehind } from '../backend.ts';
 import { DATASET_INFO, toQuery, type PlaygroundConfig } from '../config.ts';
@@ -111,12 +111,12 @@ export class Session {
     return this.probedLayers().filter((n) => this.probes?.layerKind(n)?.kind === 'relu');
   }
 
-  /** What kind of layer `name` is, for captions: one with running statistics, one without, or a ReLU. */
-  layerKind(name: string): { type: string; kind: 'running' | 'per-sample' | 'relu' } {
-    const type = this.model.namedModules().find(([n]) => n === name)?.[1].typeName ?? 'layer';
+  /** The model's module called `name`, and what kind of probed layer it is: one with running statistics, one without, or a ReLU. */
+  layerKind(name: string): { module: AnyModule | undefined; kind: 'running' | 'per-sample' | 'relu' } {
+    const module = this.model.namedModules().find(([n]) => n === name)?.[1];
     const probed = this.probes?.layerKind(name);
-    if (probed?.kind !== 'norm') return { type, kind: 'relu' };
-    return { type, kind: probed.running ? 'running' : 'per-sample' };
+    if (probed?.kind !== 'norm') return { module, kind: 'relu' };
+    return { module, kind: probed.running ? 'running' : 'per-sample' };
   }
 
   /** The layer whose histogram and batch/running statistics are shown. */

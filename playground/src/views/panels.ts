@@ -23,6 +23,8 @@ export interface PanelLayout {
   weights: readonly string[];
   /** The layer of the per-channel and histogram panels. */
   focus: string | null;
+  /** How legends name a probed layer: its module name with what it is ('bn1 (GN)'). */
+  label(name: string): string;
 }
 
 function el(id: string): HTMLElement {
@@ -31,7 +33,7 @@ function el(id: string): HTMLElement {
   return e;
 }
 
-function perLayer(names: readonly string[], label = (n: string) => n): SeriesSpec[] {
+function perLayer(names: readonly string[], label: (n: string) => string = (n) => n): SeriesSpec[] {
   return names.map((n, i) => ({ label: label(n), color: depthColor(i, names.length) }));
 }
 
@@ -81,25 +83,25 @@ export function createPanels(h: History, layout: PanelLayout): Map<string, Chart
       ...table(h.accuracy, accuracy),
     }),
   );
-  add('chart-act-mean', (e) => new Chart(e, { y: 'mean', empty: WAITING, series: perLayer(activationLayers), ...table(h.activationMean, activationLayers) }));
-  add('chart-act-var', (e) => new Chart(e, { y: 'variance', log: true, empty: WAITING, series: perLayer(activationLayers), ...table(h.activationVar, activationLayers) }));
+  add('chart-act-mean', (e) => new Chart(e, { y: 'mean', empty: WAITING, series: perLayer(activationLayers, layout.label), ...table(h.activationMean, activationLayers) }));
+  add('chart-act-var', (e) => new Chart(e, { y: 'variance', log: true, empty: WAITING, series: perLayer(activationLayers, layout.label), ...table(h.activationVar, activationLayers) }));
   // One series per ReLU module, named as in the model (relu1 follows bn1, ...), so each stage shows.
   const deadEmpty = () => (layout.reluLayers.length === 0 ? 'This model has no ReLU module to watch.' : WAITING());
-  add('chart-dead', (e) => new Chart(e, { y: 'fraction ≤ 0', yRange: [0, 1], empty: deadEmpty, series: perLayer(layout.reluLayers), ...table(h.dead, layout.reluLayers) }));
+  add('chart-dead', (e) => new Chart(e, { y: 'fraction ≤ 0', yRange: [0, 1], empty: deadEmpty, series: perLayer(layout.reluLayers, layout.label), ...table(h.dead, layout.reluLayers) }));
   add('chart-grad', (e) => new Chart(e, { y: '‖∇w‖₂', log: true, empty: WAITING, series: perLayer(layout.weights), ...table(h.gradNorm, layout.weights) }));
   const affineNames = layout.normLayers.flatMap((n) => [`${n} γ`, `${n} β`]);
   const affineSeries = layout.normLayers.flatMap((n, i) => {
     const color = depthColor(i, layout.normLayers.length);
     return [
-      { label: `${n} γ`, color },
-      { label: `${n} β`, color, dash: [4, 3] },
+      { label: `${layout.label(n)} γ`, color },
+      { label: `${layout.label(n)} β`, color, dash: [4, 3] },
     ];
   });
   const affineEmpty = () => (noNorms ? 'No norm layers: nothing learns a scale γ or a shift β.' : WAITING());
   add('chart-affine', (e) => new Chart(e, { y: 'mean γ, β', empty: affineEmpty, series: affineSeries, ...table(h.affine, affineNames) }));
   const shiftEmpty = () =>
     noNorms ? 'No norm layers: the shift is measured at the input of each norm layer.' : h.latest ? 'The shift compares each read with the one before: it shows from the second read on.' : WAITING();
-  add('chart-shift', (e) => new Chart(e, { y: 'shift (σ units)', empty: shiftEmpty, series: perLayer(layout.normLayers), ...table(h.shift, layout.normLayers) }));
+  add('chart-shift', (e) => new Chart(e, { y: 'shift (σ units)', empty: shiftEmpty, series: perLayer(layout.normLayers, layout.label), ...table(h.shift, layout.normLayers) }));
   const focusData = { version: () => h.recordVersion, empty: () => (layout.focus ? WAITING() : 'This model has no layer to watch.') };
   const channelSeries = (what: string): SeriesSpec[] => [
     { label: `batch ${what}`, color: TRAIN, points: true },
