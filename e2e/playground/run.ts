@@ -696,6 +696,12 @@ function checks(h: Harness, site: DeployedSite, downloads: string): Check[] {
         let s = await h.until('the experiment to train', "s.experiment !== null && s.experiment.name === 'weight-decay' && s.experiment.steps > 0");
         const disabled = await h.page.evaluate(() => (document.getElementById('start') as HTMLButtonElement).disabled);
         expect(disabled, 'training could start while the experiment ran');
+        // Said from the start: what it shows and how many steps; the progress counts them.
+        const planned = s.experiment!.planned ?? 0;
+        const plan = await visibleText(h.page, '#lab-plan');
+        const progress = await visibleText(h.page, '#lab-progress');
+        expect(planned > 0 && plan.includes(`${planned} optimizer steps`) && /It shows: /.test(plan), `the plan line says "${plan}" (planned ${planned})`);
+        expect(progress.includes(`of ${planned} steps`), `the progress line says "${progress}"`);
         await h.click('#lab-stop');
         s = await h.until('the experiment to stop', "!s.experiment.running");
         const e = s.experiment!;
@@ -703,6 +709,23 @@ function checks(h: Harness, site: DeployedSite, downloads: string): Check[] {
         const shown = await h.page.evaluate(() => ({ verdict: document.getElementById('lab-verdict')?.textContent ?? '', start: (document.getElementById('start') as HTMLButtonElement).disabled }));
         expect(/no verdict/.test(shown.verdict), `the page says "${shown.verdict}"`);
         expect(!shown.start, 'training stays disabled after the experiment was stopped');
+      },
+    ],
+    [
+      'batch size, the lab’s first experiment, reaches a verdict in quick mode, and says its plan first',
+      async () => {
+        await h.open(tinyQuery);
+        await h.ready();
+        await openLab(h.page);
+        await h.click('.lab-preset[data-experiment="batch-size"]');
+        const plan = await visibleText(h.page, '#lab-plan');
+        expect(/trains 6 networks, \d+ optimizer steps/.test(plan), `the plan line says "${plan}"`);
+        const s = await h.until('the batch-size experiment to finish', "s.experiment !== null && s.experiment.name === 'batch-size' && !s.experiment.running");
+        const e = s.experiment!;
+        console.log(`        ${e.seconds.toFixed(0)} s, ${e.steps} of ${e.planned} steps; holds ${e.holds}: ${e.verdict}`);
+        expect(e.done && e.error === null && e.holds !== null, `batch size ended without a verdict: error ${e.error}, holds ${e.holds}`);
+        expect(e.steps === e.planned, `${e.steps} steps taken, ${e.planned} announced`);
+        expect(!/too small to judge/.test(e.verdict), `batch size did not conclude: ${e.verdict}`);
       },
     ],
     [
@@ -842,6 +865,7 @@ async function main(): Promise<number> {
     rmSync(downloads, { recursive: true, force: true });
   }
   console.log(`(${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  console.log(`screenshots: ${artifacts}`);
   console.log(`${passed} passed, ${failed} failed`);
   return failed === 0 && passed > 0 ? 0 : 1;
 }

@@ -20,6 +20,8 @@ export interface ExperimentState {
   points: number;
   /** Optimizer steps its training took. */
   steps: number;
+  /** The steps its plan announced at the start (null: shown from an earlier visit). */
+  planned: number | null;
   seconds: number;
   /** Why it stopped early (stopped or failed), else null. */
   error: string | null;

@@ -11,6 +11,11 @@ export function formatCell(cell: Cell, column: ResultColumn): string {
   return cell.toFixed(column.digits ?? 3);
 }
 
+/** Values as a sentence lists them: "2", "2 and 32", "1, 2, 4 and 8". */
+export function listed(values: readonly (number | string)[]): string {
+  return values.length < 2 ? values.join('') : `${values.slice(0, -1).join(', ')} and ${values.at(-1)}`;
+}
+
 function cellsOf(table: ResultTable): string[][] {
   return table.rows.map((row) => row.map((cell, i) => formatCell(cell, table.columns[i])));
 }

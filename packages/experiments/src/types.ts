@@ -97,6 +97,19 @@ export interface RunOptions {
   seed?: number;
 }
 
+/** What a run will do, known before it starts: enough to show "N of M steps" and a time left while it runs. */
+export interface ExperimentPlan {
+  /** What the run will show, in one plain sentence for a visitor (e.g. "Test accuracy of batch, group and layer norm after equal training budgets at batch 2 and 32."). */
+  shows: string;
+  /** Networks it trains (0 for experiments that only measure). */
+  networks: number;
+  /**
+   * Optimizer steps it will take in all: exactly the `result.work.steps` of a finished run with the
+   * same options (fewer only where a network's loss goes non-finite and its training stops early).
+   */
+  steps: number;
+}
+
 /** One experiment: a claim and the measurement that tests it. Runs on the current backend. */
 export interface Experiment {
   /** The command-line name (kebab-case). */
@@ -104,6 +117,8 @@ export interface Experiment {
   title: string;
   claim: string;
   run(context: ExperimentContext, options?: RunOptions): Promise<ExperimentResult>;
+  /** What a run with these options will do, known before it starts. */
+  plan(options?: RunOptions): ExperimentPlan;
 }
 
 /** Thrown by `run` when the context's signal stops it. */

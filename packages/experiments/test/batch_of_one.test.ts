@@ -14,6 +14,8 @@ describe('batch-of-one', () => {
     expect(result.holds).toBe(true);
     // Nothing trains; each N is one written-out pass (and one through BatchNorm1d for N ≥ 2), plus BatchNorm2d.
     expect(result.work).toEqual({ steps: 0, samples: 0, measurements: 1 + 2 + 2 + 1 });
+    expect(batchOfOne.plan({ quick: true, seed: 5 })).toMatchObject({ steps: result.work.steps, networks: 0 });
+    expect(batchOfOne.plan({ quick: false }).steps).toBe(0);
     const [written, layers] = result.tables;
     // Rows: N, spread, max |y − β|, ‖∂L/∂x‖, ‖∂L/∂γ‖, Δy, Δ∂L/∂x.
     expect(written.rows.map((r) => r[0])).toEqual([1, 2, 8]);

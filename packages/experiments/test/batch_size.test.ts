@@ -10,13 +10,18 @@ describe('batch-size', () => {
     const context = testContext();
     const result = await batchSize.run(context, { quick: true, seed: 2 });
     expectWellFormed(result);
-    // Quick: 384 samples per run, batch 2 and 32, three norms: 3·(192 + 12) steps.
-    expect(result.work.steps).toBe(3 * (192 + 12));
-    expect(result.work.samples).toBe(6 * 384);
+    // Quick: 512 samples per run, batch 2 and 32, three norms: 3·(256 + 16) steps.
+    expect(result.work.steps).toBe(3 * (256 + 16));
+    expect(result.work.samples).toBe(6 * 512);
     // 512 test digits: 6 evaluation batches per run, and batch norm again in batches of 2 and 32.
     expect(result.work.measurements).toBe(6 * 6 + 256 + 16);
     const [table] = result.tables;
     expect(table.rows.map((r) => r[0])).toEqual([2, 32]);
+    // The plan knew the steps before the run: one network per norm (three columns) and batch size.
+    const plan = batchSize.plan({ quick: true, seed: 2 });
+    expect(plan.steps).toBe(result.work.steps);
+    expect(plan.networks).toBe(3 * table.rows.length);
+    expect(batchSize.plan({ quick: false }).steps).toBeGreaterThan(plan.steps);
     for (const row of table.rows) for (const cell of row.slice(1)) expect(cell as number).toBeGreaterThanOrEqual(0), expect(cell as number).toBeLessThanOrEqual(1);
     const [chart] = result.charts;
     expect(chart.series.map((s) => s.label)).toEqual(['batch norm', 'batch norm, batch statistics at test', 'group norm', 'layer norm']);

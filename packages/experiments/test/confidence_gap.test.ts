@@ -74,6 +74,11 @@ describe('confidence-gap', () => {
       ['batch norm', 64],
       ['layer norm', 64],
     ]);
+    // The plan knew the steps before the run; one row per network trained.
+    const plan = confidenceGap.plan({ quick: true, seed: 1 });
+    expect(plan.steps).toBe(result.work.steps);
+    expect(plan.networks).toBe(table.rows.length);
+    expect(confidenceGap.plan({ quick: false }).steps).toBeGreaterThan(plan.steps);
     for (const row of table.rows) {
       const [trainConf, testConf, gap, trainAcc, testAcc] = row.slice(2) as number[];
       for (const conf of [trainConf, testConf]) expect(conf).toBeGreaterThanOrEqual(0.1), expect(conf).toBeLessThanOrEqual(1);

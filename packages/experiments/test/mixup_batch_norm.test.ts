@@ -46,6 +46,11 @@ describe('mixup', () => {
     const [plain, mixed] = evaluation.rows as [string, number, number, number, number][];
     expect(plain[0]).toBe('no Mixup');
     expect(mixed[0]).toBe('Mixup α = 1');
+    // The plan knew the steps before the run; one row per network trained.
+    const plan = mixupBatchNorm.plan({ quick: true, seed: 2 });
+    expect(plan.steps).toBe(result.work.steps);
+    expect(plan.networks).toBe(evaluation.rows.length);
+    expect(mixupBatchNorm.plan({ quick: false }).steps).toBeGreaterThan(plan.steps);
     expect(Math.abs(plain[1] - 1)).toBeLessThan(0.25);
     expect(mixed[1]).toBeGreaterThan(1.1 * plain[1]);
     expect(mixed[2]).toBeGreaterThan(1.2);

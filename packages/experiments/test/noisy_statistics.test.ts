@@ -15,6 +15,8 @@ describe('noisy-statistics', () => {
     expect(result.holds).toBe(true);
     // Nothing trains: 4 Gaussian batches per B, one conv pass over the digits, 16 digit batches per B.
     expect(result.work).toEqual({ steps: 0, samples: 0, measurements: 4 * 4 + 1 + 4 * 16 });
+    expect(noisyStatistics.plan({ quick: true, seed: 2 })).toMatchObject({ steps: result.work.steps, networks: 0 });
+    expect(noisyStatistics.plan({ quick: false }).steps).toBe(0);
     const [gaussian, digits] = result.tables;
     // Rows: B, runningVar, 2/(B−1), ratio, rel. s.e., variance(x, 0), biased, (2B−1)/B², trials.
     const rows = gaussian.rows as number[][];

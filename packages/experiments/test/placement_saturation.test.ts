@@ -47,6 +47,11 @@ describe('placement-saturation', () => {
       ['conv → ReLU (bias)', 0.5, 'after 40 steps'],
     ]);
     const [bnInit, , bnAfter, plainAfter] = rows;
+    // The plan knew the steps before the run: the trained activity rows (those with an lr) and the two placements.
+    const plan = placementSaturation.plan({ quick: true, seed: 2 });
+    expect(plan.steps).toBe(result.work.steps);
+    expect(plan.networks).toBe(rows.filter((r) => r[1] !== null).length + placement.rows.length);
+    expect(placementSaturation.plan({ quick: false }).steps).toBeGreaterThan(plan.steps);
     expect(bnInit[3]).toBeGreaterThan(0.4);
     expect(bnInit[3]).toBeLessThan(0.6);
     // At lr 0.5 the network without a norm loses whole channels; batch norm keeps every one.

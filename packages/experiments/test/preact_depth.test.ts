@@ -19,6 +19,11 @@ describe('preact-depth', () => {
     expect(result.work).toEqual({ steps: 16, samples: 256, measurements: 8 });
 
     const [table] = result.tables;
+    // The plan knew the steps before the run; one row per network trained.
+    const plan = preactDepth.plan({ quick: true, seed: 2 });
+    expect(plan.steps).toBe(result.work.steps);
+    expect(plan.networks).toBe(table.rows.length);
+    expect(preactDepth.plan({ quick: false }).steps).toBeGreaterThan(plan.steps);
     // Rows: depth, block, first-conv grad, last-conv grad, first/last, final loss, test accuracy.
     expect(table.rows.map((r) => [r[0], r[1]])).toEqual([
       [8, 'pre-activation'],

@@ -22,6 +22,11 @@ describe('running-averages', () => {
     const last = table.rows.at(-1) as number[];
     expect(last[1]).toBeCloseTo(last[2], 1);
     expect(result.work.measurements).toBeGreaterThan(0);
+    // Nothing trains, and the plan said so.
+    const experiment = findExperiment('running-averages');
+    expect(result.work.steps).toBe(0);
+    expect(experiment.plan({ quick: true, seed: 3 })).toMatchObject({ steps: result.work.steps, networks: 0 });
+    expect(experiment.plan({ quick: false }).steps).toBe(0);
     expect(result.verdict).toContain('correction removes it');
     // Live updates arrived while it ran, each a growing prefix of the final result.
     expect(context.updates.length).toBeGreaterThan(1);

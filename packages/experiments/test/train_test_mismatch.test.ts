@@ -53,6 +53,11 @@ describe('train-test-mismatch', () => {
     const [bn, br] = renorm.rows as [string, number, number, number, number, number, number][];
     expect([bn[0], br[0]]).toEqual(['batch norm', 'batch renorm']);
     expect([bn[2], br[2]]).toEqual([200, 200]);
+    // The plan knew the steps before the run: the network that meets the shift and one per row here.
+    const plan = trainTestMismatch.plan({ quick: true, seed: 3 });
+    expect(plan.steps).toBe(result.work.steps);
+    expect(plan.networks).toBe(1 + renorm.rows.length);
+    expect(trainTestMismatch.plan({ quick: false }).steps).toBeGreaterThan(plan.steps);
     for (const r of [bn, br]) expect(r[4]).toBeGreaterThan(0.2);
     // Unclipped, renorm's training output is its evaluation output: the same predictions.
     expect(Math.abs(br[6])).toBeLessThan(0.01);

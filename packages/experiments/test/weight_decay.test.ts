@@ -48,6 +48,11 @@ describe('weight-decay', () => {
 
     // (b, c) Rows: optimizer, decay, weight decay, lr, ‖W‖ start, ‖W‖ end, test acc.
     expect(end.rows.map((r) => r[0])).toEqual(['SGD, no decay', 'SGD, L2 0.02', 'Adam + L2', 'AdamW']);
+    // The plan knew the steps before the run; one end row per network trained.
+    const plan = weightDecay.plan({ quick: true, seed: 2 });
+    expect(plan.steps).toBe(result.work.steps);
+    expect(plan.networks).toBe(end.rows.length);
+    expect(weightDecay.plan({ quick: false }).steps).toBeGreaterThan(plan.steps);
     const [adamL2, adamW] = end.rows.slice(2) as [string, string, number, number, number, number, number][];
     expect(adamL2[2]).toBe(adamW[2]);
     // With Adam the L2 term is divided by the gradients' RMS: the same nominal decay pulls far harder.

@@ -7,6 +7,7 @@ import { loadDataset } from '../data/load.ts';
 import type { ExperimentState } from '../page_state.ts';
 import { loadLabResults, saveLabResult } from '../persist.ts';
 import { ExperimentResultView } from '../views/experiment_result.ts';
+import { planLine, progressLine } from './plan_text.ts';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
 
@@ -20,9 +21,10 @@ export interface LabHooks {
   report(state: ExperimentState): void;
 }
 
-function stateOf(result: ExperimentResult, running: boolean, error: string | null = null, restored = false): ExperimentState {
+function stateOf(result: ExperimentResult, running: boolean, error: string | null = null, restored = false, planned: number | null = null): ExperimentState {
   return {
     restored,
+    planned,
     name: result.name,
     running,
     done: result.done,
@@ -90,6 +92,7 @@ export class Lab {
     $('lab-result').hidden = false;
     $('lab-title').textContent = experiment.title;
     $('lab-claim').textContent = `Claim: ${experiment.claim}`;
+    $('lab-plan').textContent = '';
     this.view?.destroy();
     this.view = new ExperimentResultView($('lab-charts'), $('lab-tables'), $('lab-verdict'));
     return this.view;
@@ -110,15 +113,17 @@ export class Lab {
     const view = this.openCard(experiment);
     $('lab-progress').textContent = 'starting…';
     const quick = !$<HTMLInputElement>('lab-full').checked;
+    // Said before any work: what the run shows and how much it does.
+    const plan = experiment.plan({ quick, seed: 1 });
+    $('lab-plan').textContent = planLine(plan, quick);
     let last: ExperimentResult | null = null;
     const show = (result: ExperimentResult) => {
       last = result;
       view.show(result);
-      const { steps, samples } = result.work;
-      $('lab-progress').textContent = `${result.done ? 'done' : 'running'} · ${result.seconds.toFixed(0)} s${steps > 0 ? ` · ${steps} steps, ${samples} samples` : ''}`;
-      this.hooks.report(stateOf(result, !result.done));
+      $('lab-progress').textContent = progressLine(plan, result.done, result.work.steps, result.work.samples, result.seconds);
+      this.hooks.report(stateOf(result, !result.done, null, false, plan.steps));
     };
-    this.hooks.report({ name: experiment.name, running: true, done: false, holds: null, verdict: '', rows: 0, points: 0, steps: 0, seconds: 0, error: null, restored: false });
+    this.hooks.report({ name: experiment.name, running: true, done: false, holds: null, verdict: '', rows: 0, points: 0, steps: 0, planned: plan.steps, seconds: 0, error: null, restored: false });
     try {
       await this.hooks.pauseTraining();
       const digits = async () => {
@@ -135,7 +140,7 @@ export class Lab {
       $('lab-progress').textContent = stopped ? 'stopped' : 'failed';
       $('lab-verdict').textContent = stopped ? 'Stopped before the measurement was complete: no verdict.' : `The experiment failed: ${message}`;
       const partial = last as ExperimentResult | null;
-      this.hooks.report(partial ? stateOf(partial, false, message) : { name: experiment.name, running: false, done: false, holds: null, verdict: '', rows: 0, points: 0, steps: 0, seconds: 0, error: message, restored: false });
+      this.hooks.report(partial ? stateOf(partial, false, message, false, plan.steps) : { name: experiment.name, running: false, done: false, holds: null, verdict: '', rows: 0, points: 0, steps: 0, planned: plan.steps, seconds: 0, error: message, restored: false });
     } finally {
       this.controller = null;
       this.setButtons();

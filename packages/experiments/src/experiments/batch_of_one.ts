@@ -5,9 +5,10 @@
 // input; the layer itself refuses N = 1 in training, and BatchNorm2d accepts (1, C, H, W).
 import { abs, add, assign, div, fromArray, max, mean, min, mul, noGrad, randn, Random, sqrt, square, sub, sum, tidy, variance, type Tensor } from '@welford/core';
 import { BatchNorm1d, BatchNorm2d, type BatchNormBase } from '@welford/layers';
+import { listed } from '../format.ts';
 import { ResultBuilder } from '../result_builder.ts';
 import { readScalar } from '../training/read_scalar.ts';
-import type { Experiment, ExperimentContext, RunOptions } from '../types.ts';
+import type { Experiment, ExperimentContext, ExperimentPlan, RunOptions } from '../types.ts';
 
 const INFO = {
   name: 'batch-of-one',
@@ -21,6 +22,19 @@ const EPS = 1e-5;
 const SIDE = 5;
 /** The message BatchNorm1d gives (as PyTorch) for one value per channel in training. */
 const REFUSAL = `Expected more than 1 value per channel when training, got input size [1, ${CHANNELS}]`;
+
+/** The batch sizes N of the written-out batch norm. */
+const sizesOf = (quick: boolean) => (quick ? [1, 2, 8] : [1, 2, 3, 4, 8]);
+
+/** Nothing trains: every number is one forward and backward pass. */
+function plan(options: RunOptions = {}): ExperimentPlan {
+  const sizes = sizesOf(options.quick ?? false);
+  return {
+    shows: `The output and gradients of training-mode batch norm on (N, ${CHANNELS}) inputs at N = ${listed(sizes)}, and what BatchNorm1d and BatchNorm2d do with a single sample.`,
+    networks: 0,
+    steps: 0,
+  };
+}
 
 /** Training-mode batch norm over axis 0, written out: (x − mean) / sqrt(biased var + eps) · γ + β. */
 function writtenOutBatchNorm(x: Tensor, gamma: Tensor, beta: Tensor): Tensor {
@@ -56,7 +70,7 @@ function layerWith<L extends BatchNormBase>(layer: L, gamma: Tensor, beta: Tenso
 async function run(context: ExperimentContext, options: RunOptions = {}) {
   const builder = new ResultBuilder(INFO, options, context);
   const { quick, seed } = builder.settings;
-  const sizes = quick ? [1, 2, 8] : [1, 2, 3, 4, 8];
+  const sizes = sizesOf(quick);
   // A non-trivial affine: γ around 1 with spread, β of order 1, so "output = β" is not "output = 0".
   const rng = new Random(seed);
   const gammaValues = Float32Array.from({ length: CHANNELS }, () => 1 + 0.5 * rng.normal());
@@ -170,4 +184,4 @@ async function run(context: ExperimentContext, options: RunOptions = {}) {
   return builder.finish(verdict, holds);
 }
 
-export const batchOfOne: Experiment = { ...INFO, run };
+export const batchOfOne: Experiment = { ...INFO, run, plan };

@@ -3,12 +3,13 @@
 // layer norm average within one sample and should not care. The same digit CNN is trained with
 // each norm on the same budget of samples at several batch sizes and evaluated on held-out digits.
 import type { NormKind } from '@welford/layers';
+import { listed } from '../format.ts';
 import { ResultBuilder } from '../result_builder.ts';
 import { sampleOf } from '../training/digits.ts';
-import { digitCnn } from '../training/models.ts';
+import { digitCnn, digitPooledCnn } from '../training/models.ts';
 import { predictionsOn } from '../training/predictions.ts';
 import { accuracyOn, trainOn } from '../training/train.ts';
-import type { Experiment, ExperimentContext, RunOptions } from '../types.ts';
+import type { Experiment, ExperimentContext, ExperimentPlan, RunOptions } from '../types.ts';
 
 const INFO = {
   name: 'batch-size',
@@ -39,16 +40,34 @@ const DROP_MARGIN = 0.05;
 /** ...and every norm must reach this at the largest batch, so that trained networks are compared (chance is 0.1). */
 const TRAINED = 0.15;
 
+/** The batch sizes, the training budget per network and the test digits of a run. */
+function settings(quick: boolean) {
+  return {
+    sizes: quick ? [2, 32] : [1, 2, 4, 8, 32],
+    // Multiples of 32, so every batch size divides the budget and the test set.
+    budget: quick ? 512 : 4800,
+    testCount: quick ? 512 : 1024,
+    model: quick ? { build: digitPooledCnn, label: `digitPooledCnn width ${WIDTH}` } : { build: digitCnn, label: `digitCnn width ${WIDTH}` },
+  };
+}
+
+/** One network per norm and batch size, each taking ⌈budget / B⌉ steps (as `trainOn` counts them). */
+function plan(options: RunOptions = {}): ExperimentPlan {
+  const { sizes, budget } = settings(options.quick ?? false);
+  return {
+    shows: `Test accuracy of batch, group and layer norm after equal training budgets at batch ${listed(sizes)}.`,
+    networks: NORMS.length * sizes.length,
+    steps: NORMS.length * sizes.reduce((sum, b) => sum + Math.ceil(budget / b), 0),
+  };
+}
+
 async function run(context: ExperimentContext, options: RunOptions = {}) {
   const builder = new ResultBuilder(INFO, options, context);
   const { quick, seed } = builder.settings;
-  const sizes = quick ? [2, 32] : [1, 2, 4, 8, 32];
-  // Multiples of 32, so every batch size divides the budget and the test set.
-  const budget = quick ? 384 : 4800;
-  const testCount = quick ? 512 : 1024;
+  const { sizes, budget, testCount, model: arch } = settings(quick);
   const { train, test } = await context.digits();
   const heldOut = sampleOf(test, testCount, seed + 1);
-  const table = builder.table(`Test accuracy after ${budget} training samples (digitCnn width ${WIDTH}; SGD momentum 0.9, lr ${BASE_LR}·B/${BASE_BATCH}; ${testCount} test digits)`, [
+  const table = builder.table(`Test accuracy after ${budget} training samples (${arch.label}; SGD momentum 0.9, lr ${BASE_LR}·B/${BASE_BATCH}; ${testCount} test digits)`, [
     { label: 'batch', digits: 0 },
     ...NORMS.map((n) => ({ label: n.label, percent: true })),
     { label: 'batch norm, batch statistics at test', percent: true },
@@ -60,7 +79,7 @@ async function run(context: ExperimentContext, options: RunOptions = {}) {
     const row: number[] = [];
     for (const norm of NORMS) {
       builder.checkStopped();
-      const model = digitCnn({ norm: norm.kind, width: WIDTH, groups: GROUPS, seed });
+      const model = arch.build({ norm: norm.kind, width: WIDTH, groups: GROUPS, seed });
       try {
         await trainOn(builder, model, train, { batchSize, samples: budget, lr: (BASE_LR * batchSize) / BASE_BATCH, seed: seed * 7919 + batchSize });
         const { accuracy: acc } = await accuracyOn(builder, model, heldOut);
@@ -102,4 +121,4 @@ async function run(context: ExperimentContext, options: RunOptions = {}) {
   return builder.finish(verdict, holds);
 }
 
-export const batchSize: Experiment = { ...INFO, run };
+export const batchSize: Experiment = { ...INFO, run, plan };

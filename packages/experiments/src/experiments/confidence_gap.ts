@@ -4,12 +4,13 @@
 // a small and a large batch; then the mean largest softmax probability is measured in evaluation
 // mode on the training subset and on as many held-out digits.
 import type { NormKind } from '@welford/layers';
+import { listed } from '../format.ts';
 import { ResultBuilder } from '../result_builder.ts';
 import { sampleOf } from '../training/digits.ts';
 import { digitCnn } from '../training/models.ts';
 import { predictionsOn } from '../training/predictions.ts';
 import { trainOn } from '../training/train.ts';
-import type { Experiment, ExperimentContext, RunOptions } from '../types.ts';
+import type { Experiment, ExperimentContext, ExperimentPlan, RunOptions } from '../types.ts';
 
 const INFO = {
   name: 'confidence-gap',
@@ -28,6 +29,19 @@ const BASE_LR = 0.1;
 const BASE_BATCH = 32;
 const WIDTH = 8;
 
+/** The training digits and the epochs over them. */
+const settings = (quick: boolean) => ({ subset: quick ? 200 : 500, epochs: quick ? 8 : 20 });
+
+/** One network per batch size and norm, each taking ⌈subset · epochs / B⌉ steps. */
+function plan(options: RunOptions = {}): ExperimentPlan {
+  const { subset, epochs } = settings(options.quick ?? false);
+  return {
+    shows: `How much more confident batch-norm and layer-norm networks are on the ${subset} digits they trained on for ${epochs} epochs than on held-out digits, at batch ${listed(BATCH_SIZES)}.`,
+    networks: BATCH_SIZES.length * NORMS.length,
+    steps: NORMS.length * BATCH_SIZES.reduce((sum, b) => sum + Math.ceil((subset * epochs) / b), 0),
+  };
+}
+
 interface Measured {
   trainConfidence: number;
   testConfidence: number;
@@ -39,8 +53,7 @@ interface Measured {
 async function run(context: ExperimentContext, options: RunOptions = {}) {
   const builder = new ResultBuilder(INFO, options, context);
   const { quick, seed } = builder.settings;
-  const subset = quick ? 200 : 500;
-  const epochs = quick ? 8 : 20;
+  const { subset, epochs } = settings(quick);
   const { train, test } = await context.digits();
   const members = sampleOf(train, subset, seed);
   const heldOut = sampleOf(test, subset, seed + 1);
@@ -103,4 +116,4 @@ async function run(context: ExperimentContext, options: RunOptions = {}) {
   return builder.finish(verdict, holds);
 }
 
-export const confidenceGap: Experiment = { ...INFO, run };
+export const confidenceGap: Experiment = { ...INFO, run, plan };

@@ -7,12 +7,13 @@
 // statistics match the inputs.
 import { noGrad, Random, tidy } from '@welford/core';
 import type { BatchNormBase } from '@welford/layers';
+import { listed } from '../format.ts';
 import { ResultBuilder } from '../result_builder.ts';
 import { evalBatches, sampleOf } from '../training/digits.ts';
 import { trainWithMixup } from '../training/mixup_training.ts';
 import { digitCnn } from '../training/models.ts';
 import { accuracyOn, optimizerFor, trainOn, type TrainPlan } from '../training/train.ts';
-import type { Experiment, ExperimentContext, RunOptions } from '../types.ts';
+import type { Experiment, ExperimentContext, ExperimentPlan, RunOptions } from '../types.ts';
 import { evalNormalized, expectedShrink, measureMixedBatches, type EvalReading } from './mixup_statistics.ts';
 
 const INFO = {
@@ -33,6 +34,20 @@ function sizes(quick: boolean) {
     trainAlphas: quick ? [1] : [0.2, 1, 2],
     steps: quick ? 40 : 300,
     testSamples: quick ? 500 : Infinity,
+  };
+}
+
+/** The networks of part (2): one without Mixup (α null), then one per training α. */
+const trainingAlphas = (s: ReturnType<typeof sizes>): (number | null)[] => [null, ...s.trainAlphas];
+
+/** Each network of part (2) takes `steps` steps of BATCH. */
+function plan(options: RunOptions = {}): ExperimentPlan {
+  const s = sizes(options.quick ?? false);
+  const networks = trainingAlphas(s).length;
+  return {
+    shows: `How much Mixup at α = ${listed(s.alphas)} shrinks the variance batch norm sees, and how the running statistics of networks trained with and without it fit clean test digits.`,
+    networks,
+    steps: networks * s.steps,
   };
 }
 
@@ -91,15 +106,15 @@ async function run(context: ExperimentContext, options: RunOptions = {}) {
     { label: 'test acc', percent: true },
   ]);
   const evalChart = builder.chart({ title: '(2) Variance of the first batch norm’s normalized output on clean test digits', x: 'Mixup α in training (0: none)', y: 'Var(x̂)' });
-  const plan: TrainPlan = { batchSize: BATCH, samples: s.steps * BATCH, lr: LR, momentum: MOMENTUM, seed };
+  const training: TrainPlan = { batchSize: BATCH, samples: s.steps * BATCH, lr: LR, momentum: MOMENTUM, seed };
   const evals: { alpha: number | null; reading: EvalReading; accuracy: number }[] = [];
-  for (const alpha of [null, ...s.trainAlphas]) {
+  for (const alpha of trainingAlphas(s)) {
     builder.checkStopped();
     const model = digitCnn({ norm: 'batch', seed });
-    const optimizer = optimizerFor(model.parameters(), plan);
+    const optimizer = optimizerFor(model.parameters(), training);
     try {
-      if (alpha === null) await trainOn(builder, model, train, plan, optimizer);
-      else await trainWithMixup(builder, model, train, plan, alpha, optimizer);
+      if (alpha === null) await trainOn(builder, model, train, training, optimizer);
+      else await trainWithMixup(builder, model, train, training, alpha, optimizer);
       const bn = model.norms[0] as BatchNormBase;
       const [batch] = evalBatches(test, test.length);
       const features = noGrad(() => tidy(() => model.convs[0].call(batch.x)));
@@ -141,4 +156,4 @@ async function run(context: ExperimentContext, options: RunOptions = {}) {
   return builder.finish(verdict, holds);
 }
 
-export const mixupBatchNorm: Experiment = { ...INFO, run };
+export const mixupBatchNorm: Experiment = { ...INFO, run, plan };

@@ -5,9 +5,10 @@
 // trial; then on features of real digits after a random convolution, whose kurtosis κ adds κ/B.
 import { div, mean, noGrad, randn, Random, square, sub, sum, tidy, variance, type Tensor } from '@welford/core';
 import { BatchNorm1d } from '@welford/layers';
+import { listed } from '../format.ts';
 import { ResultBuilder } from '../result_builder.ts';
 import { convFeatures, drawBatches } from '../training/conv_features.ts';
-import type { Experiment, ExperimentContext, RunOptions } from '../types.ts';
+import type { Experiment, ExperimentContext, ExperimentPlan, RunOptions } from '../types.ts';
 
 const INFO = {
   name: 'noisy-statistics',
@@ -28,6 +29,19 @@ const CONV_CHANNELS = 8;
  */
 const MAX_EXCESS_KURTOSIS = 20;
 
+/** The batch sizes B measured. */
+const sizesOf = (quick: boolean) => (quick ? [2, 4, 8, 32] : [2, 3, 4, 6, 8, 16, 32, 64, 128]);
+
+/** Nothing trains: every number is a batch variance measured. */
+function plan(options: RunOptions = {}): ExperimentPlan {
+  const sizes = sizesOf(options.quick ?? false);
+  return {
+    shows: `The error of batch norm's batch variance at batch sizes ${listed(sizes)} against 2/(B − 1), on Gaussian data and on features of real digits.`,
+    networks: 0,
+    steps: 0,
+  };
+}
+
 const unbiasedLaw = (b: number) => 2 / (b - 1);
 const biasedLaw = (b: number) => (2 * b - 1) / (b * b);
 /**
@@ -43,7 +57,7 @@ const squaredErrorSum = (v: Tensor, truth: number) => sum(square(sub(v, truth)))
 async function run(context: ExperimentContext, options: RunOptions = {}) {
   const builder = new ResultBuilder(INFO, options, context);
   const { quick, seed } = builder.settings;
-  const sizes = quick ? [2, 4, 8, 32] : [2, 3, 4, 6, 8, 16, 32, 64, 128];
+  const sizes = sizesOf(quick);
   const repeats = quick ? 4 : 8;
   const trials = CHANNELS * repeats;
   // Tolerance from the trial count: the worst relative standard error (B = 2, s.e. = sqrt(14/T))
@@ -180,4 +194,4 @@ async function digitFeatureSeries(builder: ResultBuilder, context: ExperimentCon
   );
 }
 
-export const noisyStatistics: Experiment = { ...INFO, run };
+export const noisyStatistics: Experiment = { ...INFO, run, plan };

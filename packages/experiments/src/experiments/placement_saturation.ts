@@ -8,7 +8,7 @@ import { digitBatches, sampleOf } from '../training/digits.ts';
 import { layerMean, type ReluActivity } from '../training/relu_activity.ts';
 import { sigmoidSlope } from '../training/sigmoid_slope.ts';
 import type { TrainPlan } from '../training/train.ts';
-import type { Experiment, ExperimentContext, RunOptions } from '../types.ts';
+import type { Experiment, ExperimentContext, ExperimentPlan, RunOptions } from '../types.ts';
 import {
   ACTIVITY_LABEL,
   activityAtInit,
@@ -34,6 +34,7 @@ const INFO = {
 };
 
 const NORMS: readonly ActivityNorm[] = ['batch', 'none'];
+const PLACEMENTS = ['before-relu', 'after-relu'] as const;
 /** The learning rate at which a network without a norm kills ReLU channels (SGD, momentum 0.9). */
 const LARGE_LR = 0.5;
 /** A usual learning rate for these networks: the ReLU-activity baseline and the placement runs. */
@@ -53,12 +54,23 @@ interface Scale {
 const QUICK: Scale = { means: [0, 1, 2, 3, 4, 5], lrs: [LARGE_LR], samples: 1280, testDigits: 500 };
 const FULL: Scale = { means: [0, 1, 2, 3, 4, 5], lrs: [USUAL_LR, LARGE_LR], samples: 8000, testDigits: 2004 };
 
+/** Both ReLU-activity networks at each learning rate, then both placements, each taking ⌈samples / BATCH⌉ steps. */
+function plan(options: RunOptions = {}): ExperimentPlan {
+  const scale = options.quick ? QUICK : FULL;
+  const networks = scale.lrs.length * NORMS.length + PLACEMENTS.length;
+  return {
+    shows: `A sigmoid's expected slope as its input mean moves from ${scale.means[0]} to ${scale.means.at(-1)}, how many ReLUs stay active with and without batch norm while a network trains, and batch norm before against after the ReLU.`,
+    networks,
+    steps: networks * Math.ceil(scale.samples / BATCH),
+  };
+}
+
 async function run(context: ExperimentContext, options: RunOptions = {}) {
   const builder = new ResultBuilder(INFO, options, context);
   const { quick, seed } = builder.settings;
   const scale = quick ? QUICK : FULL;
   const steps = Math.ceil(scale.samples / BATCH);
-  const plan = (lr: number): TrainPlan => ({ batchSize: BATCH, samples: scale.samples, lr, seed, readEvery: Math.max(1, Math.floor(steps / 20)) });
+  const trainingAt = (lr: number): TrainPlan => ({ batchSize: BATCH, samples: scale.samples, lr, seed, readEvery: Math.max(1, Math.floor(steps / 20)) });
   const { train, test } = await context.digits();
 
   // (a) The sigmoid's expected slope.
@@ -95,7 +107,7 @@ async function run(context: ExperimentContext, options: RunOptions = {}) {
     }
     for (const lr of scale.lrs) {
       for (const norm of NORMS) {
-        const r = await trainedActivity(builder, train, norm, plan(lr), probe.x, activityChart, seed);
+        const r = await trainedActivity(builder, train, norm, trainingAt(lr), probe.x, activityChart, seed);
         runs.push(r);
         activityTable.add(activityRow(norm, lr, r.loss === null ? `diverged at step ${r.steps}` : `after ${r.steps} steps`, r.after, r.loss));
       }
@@ -114,9 +126,9 @@ async function run(context: ExperimentContext, options: RunOptions = {}) {
   const lossChart = builder.chart({ title: 'Training loss: batch norm before or after the ReLU', x: 'optimizer step', y: 'training loss' });
   const testDigits = sampleOf(test, scale.testDigits, seed + 11);
   const placements: PlacementRun[] = [];
-  for (const placement of ['before-relu', 'after-relu'] as const) {
+  for (const placement of PLACEMENTS) {
     builder.checkStopped();
-    const r = await trainPlacement(builder, train, testDigits, placement, plan(USUAL_LR), lossChart, seed);
+    const r = await trainPlacement(builder, train, testDigits, placement, trainingAt(USUAL_LR), lossChart, seed);
     placements.push(r);
     placementTable.add([PLACEMENT_LABEL[placement], r.loss, r.accuracy]);
   }
@@ -152,4 +164,4 @@ function verdictOf(slopes: SigmoidSlopes, atInit: Map<ActivityNorm, ReluActivity
   return [verdict, holds];
 }
 
-export const placementSaturation: Experiment = { ...INFO, run };
+export const placementSaturation: Experiment = { ...INFO, run, plan };

@@ -5,13 +5,14 @@
 // each network trains on the same budget and we read its training loss and test accuracy.
 import { manualSeed, type Tensor } from '@welford/core';
 import { BasicBlock, NonFiniteLossError, postActResNet, PreActBlock, preActResNet, type PostActResNet, type PreActResNet } from '@welford/layers';
+import { listed } from '../format.ts';
 import { ResultBuilder } from '../result_builder.ts';
 import { digitBatches, sampleOf } from '../training/digits.ts';
 import { finalLoss } from '../training/final_loss.ts';
 import { gradientNorms } from '../training/gradient_norms.ts';
 import { saveRunningStatistics } from '../training/running_statistics.ts';
 import { accuracyOn, trainOn } from '../training/train.ts';
-import type { Experiment, ExperimentContext, RunOptions } from '../types.ts';
+import type { Experiment, ExperimentContext, ExperimentPlan, RunOptions } from '../types.ts';
 
 const INFO = {
   name: 'preact-depth',
@@ -44,6 +45,17 @@ interface Scale {
 // costs twice depth 56 per step and does not fit, and the training budget stays small.
 const QUICK: Scale = { depths: [8, 20], gradBatches: 1, batchSize: 16, samples: 64, testDigits: 64 };
 const FULL: Scale = { depths: [8, 20, 32, 56], gradBatches: 2, batchSize: 16, samples: 768, testDigits: 300 };
+
+/** One network per depth and block, each taking ⌈samples / batch⌉ steps. */
+function plan(options: RunOptions = {}): ExperimentPlan {
+  const scale = options.quick ? QUICK : FULL;
+  const networks = scale.depths.length * KINDS.length;
+  return {
+    shows: `The first layer's gradient at initialisation and the training loss of batch-norm ResNets with pre- and post-activation blocks at depth ${listed(scale.depths)}.`,
+    networks,
+    steps: networks * Math.ceil(scale.samples / scale.batchSize),
+  };
+}
 
 /** What one network measured. */
 interface DepthRow {
@@ -167,4 +179,4 @@ function verdictOf(rows: readonly DepthRow[], scale: Scale): [string, boolean] {
   return [verdict, holds];
 }
 
-export const preactDepth: Experiment = { ...INFO, run };
+export const preactDepth: Experiment = { ...INFO, run, plan };

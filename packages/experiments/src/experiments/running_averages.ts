@@ -6,7 +6,7 @@ import { randn, tidy } from '@welford/core';
 import { BatchNorm1d } from '@welford/layers';
 import { ResultBuilder } from '../result_builder.ts';
 import { readMean } from '../training/read_scalar.ts';
-import type { Experiment, ExperimentContext, RunOptions } from '../types.ts';
+import type { Experiment, ExperimentContext, ExperimentPlan, RunOptions } from '../types.ts';
 
 const INFO = {
   name: 'running-averages',
@@ -21,10 +21,22 @@ const MOMENTUM = 0.1;
 const TRUE_MEAN = 3;
 const TRUE_STD = 2;
 
+/** Batches fed to the layers. */
+const batchesOf = (quick: boolean) => (quick ? 30 : 80);
+
+/** Nothing trains: the layers only see batches in training mode. */
+function plan(options: RunOptions = {}): ExperimentPlan {
+  return {
+    shows: `Batch norm's running mean and variance over its first ${batchesOf(options.quick ?? false)} batches, with and without bias correction, against m·(1 − (1 − μ)^t).`,
+    networks: 0,
+    steps: 0,
+  };
+}
+
 async function run(context: ExperimentContext, options: RunOptions = {}) {
   const builder = new ResultBuilder(INFO, options, context);
   const { quick, seed } = builder.settings;
-  const steps = quick ? 30 : 80;
+  const steps = batchesOf(quick);
   const shown = new Set(quick ? [1, 2, 5, 10, 20, 30] : [1, 2, 3, 5, 10, 20, 40, 80]);
   const plain = new BatchNorm1d(CHANNELS, { momentum: MOMENTUM });
   const corrected = new BatchNorm1d(CHANNELS, { momentum: MOMENTUM, biasCorrection: true });
@@ -82,4 +94,4 @@ async function run(context: ExperimentContext, options: RunOptions = {}) {
   return builder.finish(verdict, holds);
 }
 
-export const runningAverages: Experiment = { ...INFO, run };
+export const runningAverages: Experiment = { ...INFO, run, plan };

@@ -7,7 +7,7 @@
 import { ResultBuilder } from '../result_builder.ts';
 import { sampleOf } from '../training/digits.ts';
 import type { OptimizerKind, TrainPlan } from '../training/train.ts';
-import type { Experiment, ExperimentContext, RunOptions } from '../types.ts';
+import type { Experiment, ExperimentContext, ExperimentPlan, RunOptions } from '../types.ts';
 import { measureScaleInvariance, DEFAULT_EPS, TINY_EPS } from './weight_decay_scale.ts';
 import { trainTracked, type TrackedRun } from './weight_decay_runs.ts';
 
@@ -55,6 +55,17 @@ function sizes(quick: boolean) {
     plain: { label: 'SGD, no decay', optimizer: 'sgd', decay: 'none', lr: sgdLr, weightDecay: 0 } satisfies Setting,
     decayed: { label: `SGD, L2 ${sgdDecay}`, optimizer: 'sgd', decay: 'L2 in the gradient', lr: sgdLr, weightDecay: sgdDecay } satisfies Setting,
     adam,
+  };
+}
+
+/** The SGD runs without and with decay and the Adam runs, each `steps` steps of BATCH. */
+function plan(options: RunOptions = {}): ExperimentPlan {
+  const s = sizes(options.quick ?? false);
+  const networks = [s.plain, s.decayed, ...s.adam].length;
+  return {
+    shows: 'That batch norm ignores the scale of the weights before it, how weight decay under SGD then shrinks ‖W‖ and raises the effective learning rate lr/‖W‖², and Adam with an L2 penalty against AdamW.',
+    networks,
+    steps: networks * s.steps,
   };
 }
 
@@ -145,4 +156,4 @@ async function run(context: ExperimentContext, options: RunOptions = {}) {
   return builder.finish(verdict, holds);
 }
 
-export const weightDecay: Experiment = { ...INFO, run };
+export const weightDecay: Experiment = { ...INFO, run, plan };
