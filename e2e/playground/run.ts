@@ -680,6 +680,9 @@ function checks(h: Harness, site: DeployedSite, downloads: string): Check[] {
           start: (document.getElementById('start') as HTMLButtonElement).disabled,
         }));
         expect(shown.canvases === 2, `${shown.canvases} charts drawn`);
+        // The legends name the series, without a "Value: --" column for a cursor that is not there.
+        const legend = await h.page.evaluate(() => [...document.querySelectorAll('#lab-charts .u-legend')].map((e) => e.textContent ?? '').join(' | '));
+        expect(legend.includes('EMA') && !/Value|--/.test(legend), `lab legends: ${legend}`);
         expect(shown.rows === 6, `${shown.rows} table rows shown`);
         expect(shown.verdict === e.verdict, `the page shows the verdict "${shown.verdict}"`);
         expect(!shown.start, 'training stays disabled after the experiment');

@@ -75,7 +75,8 @@ export class ChartView {
       title: chart.title,
       width: this.options.width,
       height: this.options.height,
-      legend: { show: true, live: !this.options.still },
+      // The legend names the series; a live one would show "Value: --" for every series until the cursor is over the plot.
+      legend: { show: true, live: false },
       cursor: this.options.still ? { show: false } : { points: { size: 6 }, drag: { x: false, y: false } },
       scales: {
         x: chart.logX ? { time: false, distr: 3, log: 10 } : { time: false },
