@@ -44,12 +44,19 @@ function quoted(names: string[]): string {
 export async function loadSafetensors(module: AnyModule, bytes: Uint8Array, { strict = true }: LoadSafetensorsOptions = {}): Promise<LoadResult> {
   const { tensors } = parseSafetensors(bytes);
   const byName = entriesByPyTorchName(module.typeName, module.stateEntries());
-  const missingKeys = [...byName.keys()].filter((k) => !tensors.has(k));
+  // Under strict loading, an entry the module can default (a norm's num_batches_tracked, as in
+  // PyTorch) may be absent, and loads its default.
+  const defaults = new Map<string, HostTensor>();
+  for (const [k, e] of byName) {
+    const value = strict && !tensors.has(k) ? e.owner.defaultForMissing(e.localName) : null;
+    if (value) defaults.set(e.name, value);
+  }
+  const missingKeys = [...byName].filter(([k, e]) => !tensors.has(k) && !defaults.has(e.name)).map(([k]) => k);
   const unexpectedKeys = [...tensors.keys()].filter((k) => !byName.has(k));
   const problems: string[] = [];
   if (strict && missingKeys.length > 0) problems.push(`Missing key(s) in state dict: ${quoted(missingKeys)}.`);
   if (strict && unexpectedKeys.length > 0) problems.push(`Unexpected key(s) in state dict: ${quoted(unexpectedKeys)}.`);
-  const state: Record<string, HostTensor> = {};
+  const state: Record<string, HostTensor> = Object.fromEntries(defaults);
   for (const [name, e] of byName) {
     const t = tensors.get(name);
     if (!t) continue;

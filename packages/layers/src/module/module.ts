@@ -1,6 +1,6 @@
 import { fromArray, keep, Tensor } from '@welford/core';
 import { annotateModuleError, enterModule, leaveModule } from './call_path.ts';
-import { loadStateInto, type LoadResult, type LoadStateDictOptions, type StateDict } from './load_state.ts';
+import { loadStateInto, type HostTensor, type LoadResult, type LoadStateDictOptions, type StateDict } from './load_state.ts';
 
 /** How a state entry is stored in checkpoints: float32 values, or an integer count (PyTorch's int64 buffers). */
 export type StateDtype = 'float32' | 'int64';
@@ -259,9 +259,34 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
    * read back) before anything is written, so a load that fails changes nothing.
    */
   async loadStateDict(state: StateDict, options: LoadStateDictOptions = {}): Promise<LoadResult> {
-    return loadStateInto(this.typeName, this.stateEntries(), state, options, (entry, value) => {
+    const entries = this.stateEntries();
+    // Only a strict load fills in defaults: a partial load (strict false) leaves what it lacks as it is.
+    const given = (options.strict ?? true) ? Module.withDefaults(entries, state) : state;
+    return loadStateInto(this.typeName, entries, given, options, (entry, value) => {
       entry.owner.counterValues.set(entry.localName, value);
     });
+  }
+
+  /**
+   * What a strict load of a state dict without this module's entry `localName` writes into it,
+   * or null when the entry must be there (the default). Mirrors PyTorch's `_load_from_state_dict`
+   * migrations: its batch and instance norms load a missing `num_batches_tracked` as 0. A load
+   * with `strict: false` leaves such an entry as it is and lists it as missing.
+   */
+  defaultForMissing(_localName: string): HostTensor | null {
+    return null;
+  }
+
+  /** `state` with the defaults its modules give for entries it lacks (a new object; `state` itself is left as it is). */
+  private static withDefaults(entries: readonly StateEntry[], state: StateDict): StateDict {
+    if (state === null || typeof state !== 'object') return state;
+    const filled: [string, HostTensor][] = [];
+    for (const e of entries) {
+      if (Object.hasOwn(state, e.name)) continue;
+      const value = e.owner.defaultForMissing(e.localName);
+      if (value) filled.push([e.name, value]);
+    }
+    return filled.length === 0 ? state : { ...state, ...Object.fromEntries(filled) };
   }
 
   /** Sets training mode here and in every descendant. */

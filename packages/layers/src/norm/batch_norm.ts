@@ -1,6 +1,7 @@
 import { batchNorm, mul, noGrad, ones, syncBatchNorm, zeros, type BatchNormOptions, type ProcessGroup, type Tensor } from '@welford/core';
 import { checkChannels, checkPositiveInt } from '../checks.ts';
 import { Module } from '../module/module.ts';
+import type { HostTensor } from '../module/load_state.ts';
 import { checkBoolean, checkEps, checkMomentum, formatFloat, rejectFusedRelu, fillIdentityAffine, fillRunningStats } from './options.ts';
 
 export interface BatchNormLayerOptions {
@@ -58,6 +59,11 @@ export abstract class BatchNormBase extends Module {
    */
   processGroup: ProcessGroup | null = null;
 
+
+  /** A state dict saved before PyTorch had `num_batches_tracked` loads it as 0, as PyTorch's norms do. */
+  override defaultForMissing(localName: string): HostTensor | null {
+    return localName === 'numBatchesTracked' && this.trackRunningStats ? { shape: [], data: new Float32Array([0]) } : null;
+  }
   constructor(numFeatures: number, options: BatchNormLayerOptions = {}) {
     super();
     const { eps = 1e-5, momentum = 0.1, affine = true, trackRunningStats = true, biasCorrection = false } = options;

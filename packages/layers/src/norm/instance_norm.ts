@@ -1,6 +1,7 @@
 import { add, assign, batchNorm, instanceNorm, mean, mul, noGrad, ones, tidy, variance, zeros, type Tensor } from '@welford/core';
 import { checkChannels, checkPositiveInt } from '../checks.ts';
 import { Module } from '../module/module.ts';
+import type { HostTensor } from '../module/load_state.ts';
 import { checkBoolean, checkEps, checkMomentum, formatFloat, rejectFusedRelu, fillIdentityAffine, fillRunningStats } from './options.ts';
 
 export interface InstanceNormLayerOptions {
@@ -35,6 +36,11 @@ export abstract class InstanceNormBase extends Module {
   readonly runningMean: Tensor | null;
   readonly runningVar: Tensor | null;
 
+
+  /** A state dict saved before PyTorch had `num_batches_tracked` loads it as 0, as PyTorch's norms do. */
+  override defaultForMissing(localName: string): HostTensor | null {
+    return localName === 'numBatchesTracked' && this.trackRunningStats ? { shape: [], data: new Float32Array([0]) } : null;
+  }
   constructor(numFeatures: number, options: InstanceNormLayerOptions = {}) {
     super();
     const { eps = 1e-5, momentum = 0.1, affine = false, trackRunningStats = false } = options;
