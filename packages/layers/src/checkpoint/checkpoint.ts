@@ -1,6 +1,6 @@
 // Saving a module's state as a safetensors file in PyTorch's names, and loading one back.
 import { shapeToString, sameShape } from '@welford/core';
-import type { AnyModule } from '../module/module.ts';
+import { missingDefaults, type AnyModule } from '../module/module.ts';
 import type { HostTensor, LoadResult } from '../module/load_state.ts';
 import { entriesByPyTorchName } from './names.ts';
 import { parseSafetensors, serializeSafetensors, type SafetensorsEntry } from './safetensors.ts';
@@ -46,11 +46,8 @@ export async function loadSafetensors(module: AnyModule, bytes: Uint8Array, { st
   const byName = entriesByPyTorchName(module.typeName, module.stateEntries());
   // Under strict loading, an entry the module can default (a norm's num_batches_tracked, as in
   // PyTorch) may be absent, and loads its default.
-  const defaults = new Map<string, HostTensor>();
-  for (const [k, e] of byName) {
-    const value = strict && !tensors.has(k) ? e.owner.defaultForMissing(e.localName) : null;
-    if (value) defaults.set(e.name, value);
-  }
+  const inFile = new Set([...byName].filter(([k]) => tensors.has(k)).map(([, e]) => e));
+  const defaults = new Map(strict ? missingDefaults([...byName.values()], (e) => inFile.has(e)).map(([e, value]) => [e.name, value]) : []);
   const missingKeys = [...byName].filter(([k, e]) => !tensors.has(k) && !defaults.has(e.name)).map(([k]) => k);
   const unexpectedKeys = [...tensors.keys()].filter((k) => !byName.has(k));
   const problems: string[] = [];

@@ -261,7 +261,8 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   async loadStateDict(state: StateDict, options: LoadStateDictOptions = {}): Promise<LoadResult> {
     const entries = this.stateEntries();
     // Only a strict load fills in defaults: a partial load (strict false) leaves what it lacks as it is.
-    const given = (options.strict ?? true) ? Module.withDefaults(entries, state) : state;
+    const defaults = (options.strict ?? true) && state !== null && typeof state === 'object' ? missingDefaults(entries, (e) => Object.hasOwn(state, e.name)) : [];
+    const given = defaults.length === 0 ? state : { ...state, ...Object.fromEntries(defaults.map(([e, value]) => [e.name, value])) };
     return loadStateInto(this.typeName, entries, given, options, (entry, value) => {
       entry.owner.counterValues.set(entry.localName, value);
     });
@@ -275,18 +276,6 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
    */
   defaultForMissing(_localName: string): HostTensor | null {
     return null;
-  }
-
-  /** `state` with the defaults its modules give for entries it lacks (a new object; `state` itself is left as it is). */
-  private static withDefaults(entries: readonly StateEntry[], state: StateDict): StateDict {
-    if (state === null || typeof state !== 'object') return state;
-    const filled: [string, HostTensor][] = [];
-    for (const e of entries) {
-      if (Object.hasOwn(state, e.name)) continue;
-      const value = e.owner.defaultForMissing(e.localName);
-      if (value) filled.push([e.name, value]);
-    }
-    return filled.length === 0 ? state : { ...state, ...Object.fromEntries(filled) };
   }
 
   /** Sets training mode here and in every descendant. */
@@ -347,4 +336,17 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
       if (slot !== own && slot.has(name)) throw new Error(`${this.typeName}: "${name}" is already registered as another kind of member`);
     }
   }
+}
+
+/**
+ * The entries `present` says are absent that their module can default (`defaultForMissing`),
+ * with those defaults: what a strict load fills in, from a state dict or a checkpoint file.
+ */
+export function missingDefaults<E extends StateEntry>(entries: readonly E[], present: (e: E) => boolean): [E, HostTensor][] {
+  const out: [E, HostTensor][] = [];
+  for (const e of entries) {
+    const value = present(e) ? null : e.owner.defaultForMissing(e.localName);
+    if (value) out.push([e, value]);
+  }
+  return out;
 }
