@@ -238,6 +238,14 @@ async function openLab(page: Page): Promise<void> {
   await frames(page);
 }
 
+/** Opens the tiny model's page and clicks the lab's button for `experiment`. */
+async function clickExperiment(h: Harness, query: string, experiment: string): Promise<void> {
+  await h.open(query);
+  await h.ready();
+  await openLab(h.page);
+  await h.click(`.lab-preset[data-experiment="${experiment}"]`);
+}
+
 /** Sets a form field the way a user's edit does (value, then input and change events). */
 async function setField(page: Page, selector: string, value: string): Promise<void> {
   await page.$eval(
@@ -663,10 +671,7 @@ function checks(h: Harness, site: DeployedSite, downloads: string): Check[] {
     [
       'the lab runs an experiment in one click: its charts, tables and verdict fill as it measures',
       async () => {
-        await h.open(tinyQuery);
-        await h.ready();
-        await openLab(h.page);
-        await h.click('.lab-preset[data-experiment="running-averages"]');
+        await clickExperiment(h, tinyQuery, 'running-averages');
         const s = await h.until('the experiment to finish', "s.experiment !== null && s.experiment.name === 'running-averages' && !s.experiment.running");
         const e = s.experiment!;
         expect(e.done && e.error === null, `the experiment ended early: ${e.error}`);
@@ -717,10 +722,7 @@ function checks(h: Harness, site: DeployedSite, downloads: string): Check[] {
     [
       'batch size, the lab’s first experiment, reaches a verdict in quick mode, and says its plan first',
       async () => {
-        await h.open(tinyQuery);
-        await h.ready();
-        await openLab(h.page);
-        await h.click('.lab-preset[data-experiment="batch-size"]');
+        await clickExperiment(h, tinyQuery, 'batch-size');
         const plan = await visibleText(h.page, '#lab-plan');
         expect(/trains 6 networks, \d+ optimizer steps/.test(plan), `the plan line says "${plan}"`);
         const s = await h.until('the batch-size experiment to finish', "s.experiment !== null && s.experiment.name === 'batch-size' && !s.experiment.running");

@@ -38,6 +38,11 @@ function stateOf(result: ExperimentResult, running: boolean, error: string | nul
   };
 }
 
+/** The state of a run that has measured nothing yet (starting, or ended before its first result). */
+function unmeasured(name: string, running: boolean, planned: number, error: string | null): ExperimentState {
+  return { name, running, done: false, holds: null, verdict: '', rows: 0, points: 0, steps: 0, planned, seconds: 0, error, restored: false };
+}
+
 export class Lab {
   private controller: AbortController | null = null;
   private view: ExperimentResultView | null = null;
@@ -123,7 +128,7 @@ export class Lab {
       $('lab-progress').textContent = progressLine(plan, result.done, result.work.steps, result.work.samples, result.seconds);
       this.hooks.report(stateOf(result, !result.done, null, false, plan.steps));
     };
-    this.hooks.report({ name: experiment.name, running: true, done: false, holds: null, verdict: '', rows: 0, points: 0, steps: 0, planned: plan.steps, seconds: 0, error: null, restored: false });
+    this.hooks.report(unmeasured(experiment.name, true, plan.steps, null));
     try {
       await this.hooks.pauseTraining();
       const digits = async () => {
@@ -140,7 +145,7 @@ export class Lab {
       $('lab-progress').textContent = stopped ? 'stopped' : 'failed';
       $('lab-verdict').textContent = stopped ? 'Stopped before the measurement was complete: no verdict.' : `The experiment failed: ${message}`;
       const partial = last as ExperimentResult | null;
-      this.hooks.report(partial ? stateOf(partial, false, message, false, plan.steps) : { name: experiment.name, running: false, done: false, holds: null, verdict: '', rows: 0, points: 0, steps: 0, planned: plan.steps, seconds: 0, error: message, restored: false });
+      this.hooks.report(partial ? stateOf(partial, false, message, false, plan.steps) : unmeasured(experiment.name, false, plan.steps, message));
     } finally {
       this.controller = null;
       this.setButtons();
